@@ -1,0 +1,89 @@
+# microhv: plain GNU Make. `make` builds build/hv.elf, build/hv.efi and build/hv.iso.
+# `make run`, `make run-uefi`, `make test`, `make deps`: see README.md.
+
+BUILD ?= build
+HOSTCC ?= gcc
+CC := gcc
+LD := ld
+OBJCOPY := objcopy
+
+HV_CFLAGS := -std=gnu11 -O2 -g -ffreestanding -fno-pic -fno-pie -mno-red-zone \
+	-mgeneral-regs-only -mcmodel=small -fno-stack-protector -fno-omit-frame-pointer \
+	-fno-asynchronous-unwind-tables -fcf-protection=none -fno-strict-aliasing \
+	-Wall -Wextra -Werror -Wmissing-prototypes -I. -Iarch/x86/include -MMD -MP
+HV_ASFLAGS := -I. -Iarch/x86/include -MMD -MP
+HV_LDFLAGS := -n -static -T linker.ld --build-id=none -z noexecstack -z max-page-size=4096
+
+HV_SRCS := $(wildcard boot/*.c boot/*.S core/*.c arch/x86/*.c arch/x86/*.S \
+	arch/x86/svm/*.c arch/x86/svm/*.S arch/x86/vmx/*.c arch/x86/vmx/*.S \
+	hypercalls/*.c hypercalls/*/*.c)
+HV_OBJS := $(patsubst %,$(BUILD)/hv/%.o,$(HV_SRCS))
+
+.PHONY: all deps run run-uefi test unit clean iso
+all: $(BUILD)/hv.elf $(BUILD)/hv.efi $(BUILD)/hv.iso
+
+$(BUILD)/hv/%.c.o: %.c
+	@mkdir -p $(dir $@)
+	@echo "  CC      $<"
+	@$(CC) $(HV_CFLAGS) -c $< -o $@
+
+$(BUILD)/hv/%.S.o: %.S
+	@mkdir -p $(dir $@)
+	@echo "  AS      $<"
+	@$(CC) $(HV_ASFLAGS) -c $< -o $@
+
+$(BUILD)/hv.elf: $(HV_OBJS) linker.ld
+	@echo "  LD      $@"
+	@$(LD) $(HV_LDFLAGS) -o $@ $(HV_OBJS)
+	@size $@ | tail -1 | awk '{ printf "hv.elf: text %d, data %d, bss %d bytes\n", $$1, $$2, $$3 }'
+
+include tests/guests/guests.mk
+include boot/uefi/uefi.mk
+
+# The ISO boots with GRUB on BIOS and UEFI; its grub.cfg runs the default guests.
+GUESTS := $(BUILD)/guests/test-guest64.elf $(BUILD)/guests/test-guest32.elf
+$(BUILD)/hv.iso: $(BUILD)/hv.elf $(GUESTS) tools/mkiso.sh tests/configs/default.cfg
+	tools/mkiso.sh $@ tests/configs/default.cfg $(BUILD)
+
+iso: $(BUILD)/hv.iso
+
+deps:
+	@tools/deps.sh
+
+run: deps
+	@$(MAKE) --no-print-directory all
+	tests/run-qemu.sh bios $(BUILD)/hv.iso
+
+run-uefi: deps
+	@$(MAKE) --no-print-directory all
+	tests/run-qemu.sh uefi $(BUILD)/hv.iso
+
+# ---- host unit tests: core/ + hypercalls/ against tests/fake_arch, ASan + UBSan ----
+UNIT_CFLAGS := -std=gnu11 -O1 -g -DHV_HOSTED -fsanitize=address,undefined \
+	-fno-sanitize-recover=all -fno-omit-frame-pointer -Wall -Wextra -Werror \
+	-Wno-unused-parameter -I. -Itests/fake_arch/include -Iarch/x86/include -MMD -MP
+UNIT_CODE := $(filter-out core/main.c,$(wildcard core/*.c)) $(wildcard hypercalls/*.c hypercalls/*/*.c) \
+	arch/x86/gwalk.c $(wildcard tests/fake_arch/*.c)
+UNIT_CODE_OBJS := $(patsubst %,$(BUILD)/unit/%.o,$(UNIT_CODE))
+UNIT_TESTS := $(patsubst tests/unit/%.c,$(BUILD)/unit/bin/%,$(wildcard tests/unit/test_*.c))
+
+$(BUILD)/unit/%.c.o: %.c
+	@mkdir -p $(dir $@)
+	@echo "  HOSTCC  $<"
+	@$(HOSTCC) $(UNIT_CFLAGS) -c $< -o $@
+
+$(BUILD)/unit/bin/%: $(BUILD)/unit/tests/unit/%.c.o $(UNIT_CODE_OBJS)
+	@mkdir -p $(dir $@)
+	@echo "  HOSTLD  $@"
+	@$(HOSTCC) -fsanitize=address,undefined -o $@ $^ -lcmocka
+
+unit: $(UNIT_TESTS)
+
+test: deps
+	@$(MAKE) --no-print-directory all unit
+	tests/run-all.sh $(BUILD)
+
+clean:
+	rm -rf $(BUILD)
+
+-include $(shell find $(BUILD) -name '*.d' 2>/dev/null)

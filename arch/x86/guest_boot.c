@@ -1,0 +1,116 @@
+/*
+ * Puts vCPU 0 of a new VM in the entry state its image format asks for and
+ * writes the boot area. The contract is docs/guest-boot.md; the start info is
+ * Xen's PVH layout (xen/include/public/arch-x86/hvm/start_info.h).
+ */
+#include "arch/x86/cpu.h"
+#include "arch/x86/vendor.h"
+#include "core/arch.h"
+#include "core/elf.h"
+#include "core/gmem.h"
+#include "core/string.h"
+#include "core/vm.h"
+
+#define BOOT_PML4 0x1000
+#define BOOT_PDPT 0x2000
+#define BOOT_PD 0x3000          /* four page directories: 0-4 GiB */
+#define BOOT_GDT 0x7000
+#define BOOT_START_INFO 0x8000
+#define BOOT_MEMMAP 0x8800
+#define BOOT_CMDLINE 0x9000
+#define BOOT_CMDLINE_MAX (ARCH_GUEST_BOOT_AREA_END - BOOT_CMDLINE)
+
+#define SEL_CODE64 0x08
+#define SEL_DATA 0x10
+#define SEL_CODE32 0x18
+
+/* start_info.h */
+#define XEN_HVM_START_MAGIC_VALUE 0x336ec578u
+#define XEN_HVM_MEMMAP_TYPE_RAM 1
+
+struct hvm_start_info {
+	uint32_t magic, version, flags, nr_modules;
+	uint64_t modlist_paddr, cmdline_paddr, rsdp_paddr;
+	uint64_t memmap_paddr;
+	uint32_t memmap_entries, reserved;
+};
+struct hvm_memmap_table_entry { uint64_t addr, size; uint32_t type, reserved; };
+_Static_assert(sizeof(struct hvm_start_info) == 56, "start_info.h: version 1 is 56 bytes");
+_Static_assert(sizeof(struct hvm_memmap_table_entry) == 24, "start_info.h memmap entry");
+
+/* GDT entries (SDM vol. 3A §3.4.5): flat, DPL 0. */
+static const uint64_t boot_gdt[] = {
+	0,
+	0x00af9b000000ffffull,  /* 0x08: 64-bit code */
+	0x00cf93000000ffffull,  /* 0x10: data */
+	0x00cf9b000000ffffull,  /* 0x18: 32-bit code */
+};
+
+/* Access rights as in the GDT above, VMX layout (arch/x86/vendor.h). */
+#define AR_CODE64 0xa09bu
+#define AR_CODE32 0xc09bu
+#define AR_DATA   0xc093u
+#define AR_TSS_BUSY 0x008bu
+#define AR_LDT_NONE X86_AR_UNUSABLE
+
+static int write_identity_map(struct vm *vm)
+{
+	/* PML4 -> PDPT -> 4 PDs of 2 MiB pages; present, writable, user (bits 0-2), PS (bit 7) */
+	uint64_t e = BOOT_PDPT | 7;
+	int r = gmem_write(vm, mk_gpa(BOOT_PML4), &e, 8);
+	for (uint64_t i = 0; !r && i < 4; i++) {
+		e = (BOOT_PD + i * PAGE_SIZE) | 7;
+		r = gmem_write(vm, mk_gpa(BOOT_PDPT + i * 8), &e, 8);
+	}
+	for (uint64_t i = 0; !r && i < 4 * 512; i++) {
+		e = (i << 21) | 0x87;
+		r = gmem_write(vm, mk_gpa(BOOT_PD + i * 8), &e, 8);
+	}
+	return r;
+}
+
+static int write_start_info(struct vm *vm, const char *cmdline)
+{
+	size_t len = MIN(strlen(cmdline), BOOT_CMDLINE_MAX - 1);
+	struct hvm_memmap_table_entry ram = { 0, vm->mem_size, XEN_HVM_MEMMAP_TYPE_RAM, 0 };
+	struct hvm_start_info si = {
+		.magic = XEN_HVM_START_MAGIC_VALUE, .version = 1,
+		.cmdline_paddr = BOOT_CMDLINE,
+		.memmap_paddr = BOOT_MEMMAP, .memmap_entries = 1,
+	};
+	return gmem_write(vm, mk_gpa(BOOT_START_INFO), &si, sizeof(si)) ||
+	       gmem_write(vm, mk_gpa(BOOT_MEMMAP), &ram, sizeof(ram)) ||
+	       gmem_write(vm, mk_gpa(BOOT_CMDLINE), cmdline, len) ||
+	       gmem_zero(vm, mk_gpa(BOOT_CMDLINE + len), 1) ? -EFAULT : 0;
+}
+
+int arch_vcpu_boot(struct vcpu *v, const struct guest_image *img)
+{
+	struct vm *vm = v->vm;
+	bool is64 = img->kind == IMAGE_ELF64;
+	if (gmem_write(vm, mk_gpa(BOOT_GDT), boot_gdt, sizeof(boot_gdt)) ||
+	    write_start_info(vm, img->cmdline) || (is64 && write_identity_map(vm)))
+		return -EFAULT;
+
+	struct x86_seg data = { SEL_DATA, AR_DATA, UINT32_MAX, 0 };
+	struct x86_cpu_state s = {
+		.cs = { is64 ? SEL_CODE64 : SEL_CODE32, is64 ? AR_CODE64 : AR_CODE32, UINT32_MAX, 0 },
+		.ds = data, .es = data, .ss = data, .fs = data, .gs = data,
+		.tr = { 0, AR_TSS_BUSY, 0x67, 0 },
+		.ldtr = { 0, AR_LDT_NONE, 0, 0 },
+		.gdtr = { BOOT_GDT, sizeof(boot_gdt) - 1 },
+		.idtr = { 0, 0 },
+		.cr0 = X86_CR0_PE | X86_CR0_ET | X86_CR0_NE | (is64 ? X86_CR0_PG | X86_CR0_WP : 0),
+		.cr3 = is64 ? BOOT_PML4 : 0,
+		.cr4 = is64 ? X86_CR4_PAE : 0,
+		.efer = is64 ? X86_EFER_LME | X86_EFER_LMA : 0,
+	};
+	memset(&v->regs, 0, sizeof(v->regs));
+	v->regs.gpr[X86_RBX] = BOOT_START_INFO;
+	if (is64)
+		v->regs.gpr[X86_RDI] = BOOT_START_INFO;
+	v->regs.rip = img->entry;
+	v->regs.rflags = X86_RFLAGS_FIXED;
+	x86_vendor->set_state(v, &s);
+	return 0;
+}

@@ -1,0 +1,59 @@
+/*
+ * One struct per virtualization vendor (arch/x86/svm, arch/x86/vmx), chosen at
+ * run time from CPUID. Common x86 code (CPUID/MSR/port emulation, guest boot)
+ * talks to the vendor only through this. All functions run on the pCPU that
+ * runs the vCPU, with interrupts off.
+ */
+#ifndef ARCH_X86_VENDOR_H
+#define ARCH_X86_VENDOR_H
+
+#include "core/types.h"
+
+struct vm;
+struct vcpu;
+struct vm_exit;
+struct boot_info;
+
+/*
+ * A segment register. `ar` uses the VMX access-rights layout (SDM vol. 3C
+ * §24.4.1): bits 7:0 type/S/DPL/P, 15:12 AVL/L/D/G, bit 16 unusable.
+ */
+struct x86_seg { uint16_t sel; uint32_t ar; uint32_t limit; uint64_t base; };
+struct x86_dtr { uint64_t base; uint32_t limit; };
+
+#define X86_AR_L (1u << 13)
+#define X86_AR_DB (1u << 14)
+#define X86_AR_UNUSABLE (1u << 16)
+
+struct x86_cpu_state {
+	struct x86_seg cs, ds, es, ss, fs, gs, tr, ldtr;
+	struct x86_dtr gdtr, idtr;
+	uint64_t cr0, cr3, cr4, efer;
+};
+
+/* What a guest-linear to guest-physical walk needs. */
+struct x86_paging { uint64_t cr0, cr3, cr4, efer, cs_base; };
+
+struct x86_vendor_ops {
+	const char *name;
+	/* Detect and enable on this CPU; prints one line and returns -errno if impossible. */
+	int (*init_cpu)(void);
+	int (*vm_init)(struct vm *vm);
+	void (*vm_destroy)(struct vm *vm);
+	int (*vcpu_init)(struct vcpu *v);
+	void (*vcpu_destroy)(struct vcpu *v);
+	void (*set_state)(struct vcpu *v, const struct x86_cpu_state *s);
+	void (*get_paging)(struct vcpu *v, struct x86_paging *p);
+	void (*run)(struct vcpu *v, struct vm_exit *e);
+	/* Console dump of control registers, segments and pending events. */
+	void (*dump)(struct vcpu *v);
+	void (*inject_exception)(struct vcpu *v, uint8_t vector, bool has_error, uint32_t error);
+	/* MSRs whose state the vendor keeps (EFER, PAT, syscall MSRs...): -ENOENT if not one. */
+	int (*msr_read)(struct vcpu *v, uint32_t msr, uint64_t *val);
+	int (*msr_write)(struct vcpu *v, uint32_t msr, uint64_t val);
+};
+
+extern const struct x86_vendor_ops svm_ops;
+extern const struct x86_vendor_ops *x86_vendor;
+
+#endif

@@ -1,0 +1,173 @@
+/* The arch contract (core/arch.h) for x86: glue between core and the vendor. */
+#include "arch/x86/cpu.h"
+#include "arch/x86/desc.h"
+#include "arch/x86/vendor.h"
+#include "arch/x86/x86.h"
+#include "core/arch.h"
+#include "core/exit.h"
+#include "core/log.h"
+#include "core/string.h"
+#include "core/vm.h"
+
+/* 16550 UART registers (offsets from the base port). */
+#define COM1 0x3f8
+#define UART_THR 0
+#define UART_IER 1
+#define UART_FCR 2
+#define UART_LCR 3
+#define UART_MCR 4
+#define UART_LSR 5
+#define UART_LSR_THRE 0x20
+#define UART_SPIN_LIMIT 100000   /* a missing UART must never hang us */
+
+/* Emulator exit devices. */
+#define QEMU_DEBUG_EXIT_PORT 0xf4    /* isa-debug-exit: QEMU exits with (value << 1) | 1 */
+#define BOCHS_SHUTDOWN_PORT 0x8900   /* writing "Shutdown" ends Bochs */
+/* Values we write to isa-debug-exit; QEMU's own failures exit 1, so none of ours does. */
+#define QEMU_EXIT_SUCCESS 0x10       /* exit status 33 */
+#define QEMU_EXIT_FAILURE 0x11       /* 35 */
+
+enum exit_method { EXIT_HALT, EXIT_QEMU, EXIT_BOCHS };
+static enum exit_method exit_method = EXIT_HALT;
+
+const struct x86_vendor_ops *x86_vendor;
+
+static void uart_init(void)
+{
+	outb(COM1 + UART_IER, 0);
+	outb(COM1 + UART_LCR, 0x80);  /* DLAB: divisor follows */
+	outb(COM1 + 0, 1);            /* 115200 baud */
+	outb(COM1 + 1, 0);
+	outb(COM1 + UART_LCR, 0x03);  /* 8N1 */
+	outb(COM1 + UART_FCR, 0xc7);
+	outb(COM1 + UART_MCR, 0x03);
+}
+
+void arch_console_putc(char c)
+{
+	for (int i = 0; i < UART_SPIN_LIMIT && !(inb(COM1 + UART_LSR) & UART_LSR_THRE); i++)
+		;
+	outb(COM1 + UART_THR, (uint8_t)c);
+}
+
+void *arch_phys_to_virt(hpa_t pa) { return (void *)(uintptr_t)pa; }
+hpa_t arch_virt_to_phys(const void *p) { return (uintptr_t)p; }
+
+int arch_set_exit_method(const char *s, size_t len)
+{
+	if (len == 4 && !memcmp(s, "qemu", 4))
+		exit_method = EXIT_QEMU;
+	else if (len == 5 && !memcmp(s, "bochs", 5))
+		exit_method = EXIT_BOCHS;
+	else if (len == 4 && !memcmp(s, "halt", 4))
+		exit_method = EXIT_HALT;
+	else
+		return -EINVAL;
+	return 0;
+}
+
+void arch_halt_system(int status)
+{
+	con_printf("hv: stopping the machine (status %d)\n", status);
+	if (exit_method == EXIT_QEMU)
+		outl(QEMU_DEBUG_EXIT_PORT, status ? QEMU_EXIT_FAILURE : QEMU_EXIT_SUCCESS);
+	if (exit_method == EXIT_BOCHS)
+		for (const char *p = "Shutdown"; *p; p++)
+			outb(BOCHS_SHUTDOWN_PORT, (uint8_t)*p);
+	con_printf("hv: halted\n");
+	cpu_halt_forever();
+	__builtin_unreachable();
+}
+
+void arch_early_init(void)
+{
+	uart_init();
+	x86_desc_init();
+	x86_pic_mask_all();
+}
+
+static const struct x86_vendor_ops *pick_vendor(void)
+{
+	/* VMX (issue 3) will be tried here as well; SVM is what exists. */
+	return &svm_ops;
+}
+
+int arch_init(const struct boot_info *bi)
+{
+	if (x86_mmu_init(bi)) {
+		pr_err("cannot build the hypervisor page tables\n");
+		return -ENOMEM;
+	}
+	x86_vendor = pick_vendor();
+	int r = x86_vendor->init_cpu();
+	if (r)
+		return r;
+	pr_info("virtualization: %s\n", x86_vendor->name);
+	return 0;
+}
+
+int arch_vm_init(struct vm *vm) { return x86_vendor->vm_init(vm); }
+void arch_vm_destroy(struct vm *vm) { x86_vendor->vm_destroy(vm); }
+int arch_vcpu_init(struct vcpu *v) { return x86_vendor->vcpu_init(v); }
+void arch_vcpu_destroy(struct vcpu *v) { x86_vendor->vcpu_destroy(v); }
+void arch_vcpu_run(struct vcpu *v, struct vm_exit *e) { x86_vendor->run(v, e); }
+
+void arch_skip_insn(struct vcpu *v, const struct vm_exit *e)
+{
+	v->regs.rip += e->insn_len;
+	if (e->mode != MODE_64)
+		v->regs.rip &= UINT32_MAX;
+}
+
+void x86_inject_exception(struct vcpu *v, uint8_t vector, bool has_error, uint32_t error)
+{
+	x86_vendor->inject_exception(v, vector, has_error, error);
+}
+
+void arch_dump_vcpu(struct vcpu *v)
+{
+	static const char *const names[16] = {
+		"rax", "rcx", "rdx", "rbx", "rsp", "rbp", "rsi", "rdi",
+		"r8", "r9", "r10", "r11", "r12", "r13", "r14", "r15",
+	};
+	con_printf("  rip %016llx rflags %016llx\n", (unsigned long long)v->regs.rip,
+	           (unsigned long long)v->regs.rflags);
+	for (unsigned i = 0; i < 16; i++)
+		con_printf("  %3s %016llx%s", names[i], (unsigned long long)v->regs.gpr[i],
+		           i % 4 == 3 ? "\n" : "");
+	x86_vendor->dump(v);
+}
+
+void arch_inject_undef(struct vcpu *v) { x86_inject_exception(v, X86_EXC_UD, false, 0); }
+
+void arch_handle_exit(struct vcpu *v, struct vm_exit *e)
+{
+	switch (e->reason) {
+	case VMEXIT_CPUID:
+		x86_emulate_cpuid(v, e);
+		break;
+	case VMEXIT_MSR_READ:
+	case VMEXIT_MSR_WRITE:
+		x86_emulate_msr(v, e);
+		break;
+	case VMEXIT_IO:
+		x86_emulate_io(v, e);
+		break;
+	default:
+		vm_end(v->vm, VM_END_ERROR, 0, "vcpu%u: exit %d not handled", v->id, e->reason);
+	}
+}
+
+void x86_pic_mask_all(void)
+{
+	outb(0x21, 0xff);   /* master 8259 IMR */
+	outb(0xa1, 0xff);   /* slave 8259 IMR */
+}
+
+void x86_ack_interrupt(uint64_t vector)
+{
+	/* A spurious 8259 interrupt needs no EOI; anything else gets one to both PICs. */
+	(void)vector;
+	outb(0xa0, 0x20);
+	outb(0x20, 0x20);
+}

@@ -1,0 +1,27 @@
+/* Common x86 emulation shared by both vendors. */
+#ifndef ARCH_X86_X86_H
+#define ARCH_X86_X86_H
+
+#include "core/types.h"
+
+struct vcpu;
+struct vm_exit;
+struct x86_paging;
+
+void x86_inject_exception(struct vcpu *v, uint8_t vector, bool has_error, uint32_t error);
+void x86_emulate_cpuid(struct vcpu *v, const struct vm_exit *e);
+void x86_emulate_msr(struct vcpu *v, const struct vm_exit *e);
+void x86_emulate_io(struct vcpu *v, const struct vm_exit *e);
+/* The CPUID a guest sees (also used by unit tests). */
+void x86_guest_cpuid(struct vcpu *v, uint32_t leaf, uint32_t subleaf, uint32_t out[4]);
+
+/*
+ * Reads `len` bytes at guest-linear address `la` through the guest's own
+ * paging (whatever mode it is in), page by page via core/gmem.h.
+ * 0, -EFAULT when a translation or the read fails.
+ */
+int x86_read_linear(struct vcpu *v, const struct x86_paging *pg, uint64_t la, void *buf, size_t len);
+/* Translates one guest-linear address; 0 or -EFAULT. */
+int x86_linear_to_gpa(struct vcpu *v, const struct x86_paging *pg, uint64_t la, uint64_t *gpa);
+
+#endif

@@ -1,0 +1,55 @@
+/*
+ * The contract between core/ + hypercalls/ and an architecture. Implemented by
+ * arch/x86 (SVM or VMX chosen at run time) and by tests/fake_arch for the host
+ * unit tests. Each function says in which context it runs.
+ */
+#ifndef CORE_ARCH_H
+#define CORE_ARCH_H
+
+#include "core/types.h"
+
+struct boot_info;
+struct vm;
+struct vcpu;
+struct vm_exit;
+struct guest_image;
+
+/* Any context. Polled, never fails. */
+void arch_console_putc(char c);
+/* Any context: the hypervisor's pointer for a host-physical address. */
+void *arch_phys_to_virt(hpa_t pa);
+/* Any context: the inverse, for memory the page allocator handed out. */
+hpa_t arch_virt_to_phys(const void *p);
+/*
+ * Any context: stop the whole machine. `status` 0 means every VM succeeded.
+ * How it stops (emulator debug-exit port, halt) is the `exit=` option.
+ */
+NORETURN void arch_halt_system(int status);
+/* Command line: `exit=qemu|bochs|halt`; returns -EINVAL for an unknown value. */
+int arch_set_exit_method(const char *s, size_t len);
+
+/* Boot CPU, once, before the page allocator: descriptor tables, console. */
+void arch_early_init(void);
+/* Boot CPU, once, after the page allocator: our page tables, virtualization. */
+int arch_init(const struct boot_info *bi);
+
+/* Run loop context (the pCPU that will run the VM). 0 or -errno. */
+int arch_vm_init(struct vm *vm);
+void arch_vm_destroy(struct vm *vm);
+int arch_vcpu_init(struct vcpu *v);
+void arch_vcpu_destroy(struct vcpu *v);
+/* Put the vCPU in the entry state the image's format asks for (docs/guest-boot.md). */
+int arch_vcpu_boot(struct vcpu *v, const struct guest_image *img);
+
+/* Enter the guest; returns with the next exit decoded into *e. */
+void arch_vcpu_run(struct vcpu *v, struct vm_exit *e);
+/* Exits the arch emulates itself (CPUID, MSR, port I/O, ...). */
+void arch_handle_exit(struct vcpu *v, struct vm_exit *e);
+/* Move the guest past the instruction that caused exit *e. */
+void arch_skip_insn(struct vcpu *v, const struct vm_exit *e);
+/* Print the vCPU's architectural state (after a VM died) on the console. */
+void arch_dump_vcpu(struct vcpu *v);
+/* Raise #UD (x86) or the arch's undefined-instruction exception in the guest. */
+void arch_inject_undef(struct vcpu *v);
+
+#endif

@@ -1,0 +1,118 @@
+#include "core/arch.h"
+#include "core/config.h"
+#include "core/log.h"
+#include "core/string.h"
+#include <arch/vcpu_arch.h>
+
+static bool key_is(const char *tok, size_t keylen, const char *key)
+{
+	return keylen == strlen(key) && !memcmp(tok, key, keylen);
+}
+
+static void config_error(struct hv_config *cfg, const char *tok, size_t len, const char *why)
+{
+	pr_err("command line: '%.*s': %s\n", (int)len, tok, why);
+	cfg->nr_errors++;
+}
+
+static void parse_mem(struct hv_config *cfg, const char *tok, size_t len, const char *val, size_t vlen)
+{
+	uint64_t mem;
+	struct vm_config *vm = cfg->nr_vms ? &cfg->vms[cfg->nr_vms - 1] : NULL;
+	if (parse_u64(val, vlen, true, &mem) || !IS_ALIGNED(mem, PAGE_SIZE) ||
+	    mem < ARCH_GUEST_MEM_MIN || mem > ARCH_GUEST_MEM_MAX) {
+		config_error(cfg, tok, len, "guest memory must be 4K-aligned, 1M..3G");
+		if (vm)
+			vm->bad = true;
+		return;
+	}
+	if (vm)
+		vm->mem = mem;
+	else
+		cfg->default_mem = mem;
+}
+
+static void parse_token(struct hv_config *cfg, const char *tok, size_t len)
+{
+	const char *eq = memchr(tok, '=', len);
+	if (!eq) {
+		config_error(cfg, tok, len, "expected key=value");
+		return;
+	}
+	size_t klen = (size_t)(eq - tok), vlen = len - klen - 1;
+	const char *val = eq + 1;
+	enum log_level level;
+
+	if (key_is(tok, klen, "guest")) {
+		if (cfg->nr_vms == CFG_MAX_VMS || !vlen || vlen >= BOOT_MOD_CMDLINE_MAX) {
+			config_error(cfg, tok, len, cfg->nr_vms == CFG_MAX_VMS ? "too many guests" : "bad guest name");
+			return;
+		}
+		struct vm_config *vm = &cfg->vms[cfg->nr_vms++];
+		*vm = (struct vm_config){ .mem = cfg->default_mem };
+		memcpy(vm->image, val, vlen);
+	} else if (key_is(tok, klen, "mem")) {
+		parse_mem(cfg, tok, len, val, vlen);
+	} else if (key_is(tok, klen, "loglevel")) {
+		if (log_parse_level(val, vlen, &level))
+			config_error(cfg, tok, len, "log level is err, warn, info or debug");
+		else
+			log_set_level(level);
+	} else if (key_is(tok, klen, "exit")) {
+		if (arch_set_exit_method(val, vlen))
+			config_error(cfg, tok, len, "exit method is qemu, bochs or halt");
+	} else {
+		config_error(cfg, tok, len, "unknown option");
+	}
+}
+
+void config_parse(const char *cmdline, struct hv_config *cfg)
+{
+	*cfg = (struct hv_config){ .default_mem = CFG_DEFAULT_MEM };
+	for (const char *p = cmdline; *p;) {
+		while (*p == ' ' || *p == '\t')
+			p++;
+		const char *start = p;
+		while (*p && *p != ' ' && *p != '\t')
+			p++;
+		if (p > start)
+			parse_token(cfg, start, (size_t)(p - start));
+	}
+}
+
+/* Length of the module's name: its first word. */
+static size_t module_name_len(const struct boot_module *m)
+{
+	size_t n = 0;
+	while (m->cmdline[n] && m->cmdline[n] != ' ')
+		n++;
+	return n;
+}
+
+void config_default_vms(struct hv_config *cfg, const struct boot_info *bi)
+{
+	for (uint32_t i = 0; i < bi->nr_modules && cfg->nr_vms < CFG_MAX_VMS; i++) {
+		struct vm_config *vm = &cfg->vms[cfg->nr_vms++];
+		*vm = (struct vm_config){ .mem = cfg->default_mem };
+		memcpy(vm->image, bi->modules[i].cmdline, module_name_len(&bi->modules[i]));
+	}
+}
+
+const struct boot_module *config_find_module(const struct boot_info *bi, const char *name)
+{
+	size_t len = strlen(name);
+	for (uint32_t i = 0; i < bi->nr_modules; i++) {
+		const struct boot_module *m = &bi->modules[i];
+		if (module_name_len(m) == len && !memcmp(m->cmdline, name, len))
+			return m;
+	}
+	return NULL;
+}
+
+const char *config_module_args(const struct boot_module *m)
+{
+	const char *p = m->cmdline + module_name_len(m);
+	while (*p == ' ')
+		p++;
+	return p;
+}

@@ -1,0 +1,43 @@
+/*
+ * The hypervisor command line (GRUB `multiboot2 /boot/hv.elf ...` or hv.cfg on
+ * the ESP). Tokens are separated by spaces:
+ *   guest=NAME     start a VM from the boot module whose first word is NAME
+ *   mem=SIZE       guest RAM (K/M/G suffix) for the last guest= (default 16M;
+ *                  before any guest= it sets the default)
+ *   loglevel=L     err|warn|info|debug
+ *   exit=M         how the machine stops when every VM has ended:
+ *                  qemu (isa-debug-exit 0xf4), bochs (port 0x8900), halt
+ * With no guest= at all, every boot module becomes a VM.
+ */
+#ifndef CORE_CONFIG_H
+#define CORE_CONFIG_H
+
+#include "core/boot_info.h"
+#include "core/types.h"
+
+#define CFG_MAX_VMS 8
+#define CFG_DEFAULT_MEM MiB(16)
+
+struct vm_config {
+	char image[BOOT_MOD_CMDLINE_MAX]; /* module name: first word of its command line */
+	uint64_t mem;
+	bool bad;                         /* a token for this VM was rejected */
+};
+
+struct hv_config {
+	struct vm_config vms[CFG_MAX_VMS];
+	unsigned nr_vms;
+	uint64_t default_mem;
+	unsigned nr_errors;               /* bad tokens (each already reported) */
+};
+
+/* Parses the command line; every bad token gets one error line naming it. */
+void config_parse(const char *cmdline, struct hv_config *cfg);
+/* With no guest= tokens: one VM per module. */
+void config_default_vms(struct hv_config *cfg, const struct boot_info *bi);
+/* The boot module named `name` (first word of its cmdline), or NULL. */
+const struct boot_module *config_find_module(const struct boot_info *bi, const char *name);
+/* The module's own guest command line: everything after its first word. */
+const char *config_module_args(const struct boot_module *m);
+
+#endif

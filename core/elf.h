@@ -1,0 +1,28 @@
+/* Guest ELF images: validation and loading into guest-physical memory. */
+#ifndef CORE_ELF_H
+#define CORE_ELF_H
+
+#include "core/types.h"
+
+struct vm;
+
+enum image_kind { IMAGE_ELF32, IMAGE_ELF64 };
+
+struct guest_image {
+	enum image_kind kind;
+	uint64_t entry;
+	const char *cmdline;       /* the guest's own command line */
+};
+
+#define ELF_MAX_SEGMENTS 16
+
+/*
+ * Checks `img` completely (header, program headers, every PT_LOAD inside the
+ * file, inside guest RAM, clear of the boot area and of each other) before
+ * touching guest memory, then copies the segments in and zeroes their bss.
+ * On failure returns -EINVAL and writes one human-readable reason to `why`.
+ */
+int elf_load(struct vm *vm, const void *img, size_t len, struct guest_image *out,
+             char *why, size_t whylen);
+
+#endif

@@ -1,0 +1,58 @@
+#include "core/arch.h"
+#include "core/log.h"
+#include "core/string.h"
+
+static enum log_level log_level = LOG_INFO;
+
+static const char *const level_names[] = {
+	[LOG_ERR] = "err", [LOG_WARN] = "warn", [LOG_INFO] = "info", [LOG_DEBUG] = "debug",
+};
+
+void log_set_level(enum log_level level) { log_level = level; }
+enum log_level log_get_level(void) { return log_level; }
+
+int log_parse_level(const char *s, size_t len, enum log_level *out)
+{
+	for (size_t i = 0; i < ARRAY_SIZE(level_names); i++) {
+		size_t n = strlen(level_names[i]);
+		if ((len == n && !memcmp(s, level_names[i], n)) ||
+		    (len == 1 && s[0] == (char)('0' + i))) {
+			*out = (enum log_level)i;
+			return 0;
+		}
+	}
+	return -EINVAL;
+}
+
+/* Serial consoles want CRLF; everything else in the hypervisor writes '\n'. */
+static void con_put(void *ctx UNUSED, char c)
+{
+	if (c == '\n')
+		arch_console_putc('\r');
+	arch_console_putc(c);
+}
+
+void con_write(const char *s, size_t len)
+{
+	for (size_t i = 0; i < len; i++)
+		con_put(NULL, s[i]);
+}
+
+void con_printf(const char *fmt, ...)
+{
+	va_list ap;
+	va_start(ap, fmt);
+	fmt_vformat(con_put, NULL, fmt, ap);
+	va_end(ap);
+}
+
+void log_msg(enum log_level level, const char *fmt, ...)
+{
+	if (level > log_level)
+		return;
+	va_list ap;
+	va_start(ap, fmt);
+	con_write("hv: ", 4);
+	fmt_vformat(con_put, NULL, fmt, ap);
+	va_end(ap);
+}

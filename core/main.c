@@ -1,0 +1,124 @@
+/* hv_main: the common path after either boot entry. */
+#include <stdarg.h>
+#include "core/arch.h"
+#include "core/boot_info.h"
+#include "core/config.h"
+#include "core/hv.h"
+#include "core/log.h"
+#include "core/pmm.h"
+#include "core/string.h"
+#include "core/vm.h"
+#include "core/vmm.h"
+
+#define HV_VERSION "0.1"
+
+extern char __image_start[], __image_end[];
+
+static struct boot_info boot_info;
+static struct hv_config config;
+
+void hv_boot_fail(const char *why)
+{
+	con_printf("hv: cannot start: %s\n", why);
+	arch_halt_system(1);
+}
+
+void hv_panic(const char *fmt, ...)
+{
+	va_list ap;
+	va_start(ap, fmt);
+	char buf[200];
+	hv_vsnprintf(buf, sizeof(buf), fmt, ap);
+	va_end(ap);
+	con_printf("hv: PANIC: %s\n", buf);
+	arch_halt_system(2);
+}
+
+static const char *const mem_type_names[] = {
+	[BOOT_MEM_USABLE] = "usable", [BOOT_MEM_RESERVED] = "reserved",
+	[BOOT_MEM_ACPI_RECLAIM] = "ACPI", [BOOT_MEM_ACPI_NVS] = "ACPI NVS",
+	[BOOT_MEM_BAD] = "bad", [BOOT_MEM_LOADER] = "loader",
+};
+
+static void print_boot_info(const struct boot_info *bi)
+{
+	pr_info("command line: %s\n", bi->cmdline);
+	for (uint32_t i = 0; i < bi->nr_mmap; i++) {
+		const struct boot_mem_region *r = &bi->mmap[i];
+		pr_debug("  mem [0x%012llx-0x%012llx) %s\n", (unsigned long long)r->base,
+		         (unsigned long long)(r->base + r->len),
+		         r->type < ARRAY_SIZE(mem_type_names) && mem_type_names[r->type] ?
+		         mem_type_names[r->type] : "?");
+	}
+	for (uint32_t i = 0; i < bi->nr_modules; i++)
+		pr_info("module %u: %s (%llu bytes at 0x%llx)\n", i, bi->modules[i].cmdline,
+		        (unsigned long long)bi->modules[i].len, (unsigned long long)bi->modules[i].base);
+	pr_debug("ACPI RSDP at 0x%llx\n", (unsigned long long)bi->rsdp);
+}
+
+static void init_memory(const struct boot_info *bi)
+{
+	struct pmm_range ex[1 + BOOT_MAX_MODULES];
+	size_t n = 0;
+	ex[n++] = (struct pmm_range){ arch_virt_to_phys(__image_start),
+	                              (uint64_t)(__image_end - __image_start) };
+	for (uint32_t i = 0; i < bi->nr_modules; i++)
+		ex[n++] = (struct pmm_range){ bi->modules[i].base, bi->modules[i].len };
+	if (pmm_init(bi, ex, n))
+		hv_boot_fail("no usable memory for the page allocator");
+	pr_info("memory: %llu MiB free for VMs and the hypervisor\n",
+	        (unsigned long long)(pmm_free_pages() >> (20 - PAGE_SHIFT)));
+}
+
+/* One VM after the other for now; returns how many did not succeed. */
+static unsigned run_vms(void)
+{
+	struct { enum vm_end end; uint32_t status; } result[CFG_MAX_VMS];
+	unsigned failed = 0;
+	for (unsigned i = 0; i < config.nr_vms; i++) {
+		const struct vm_config *c = &config.vms[i];
+		struct vm *vm = vm_create(i, c, config_find_module(&boot_info, c->image));
+		if (!vm) {
+			pr_err("vm%u: no memory for the VM itself\n", i);
+			result[i].end = VM_END_ERROR;
+			result[i].status = 0;
+			failed++;
+			continue;
+		}
+		if (!vm_ended(vm))
+			vcpu_run_loop(vm->vcpus[0]);
+		result[i].end = vm->end;
+		result[i].status = vm->exit_status;
+		if (vm->end != VM_END_EXIT || vm->exit_status)
+			failed++;
+		vm_destroy(vm);
+	}
+	pr_info("all VMs ended:\n");
+	for (unsigned i = 0; i < config.nr_vms; i++)
+		pr_info("  vm%u %-28s %s, status %u\n", i, config.vms[i].image,
+		        vm_end_name(result[i].end), result[i].status);
+	return failed;
+}
+
+void hv_main(const struct boot_info *bi)
+{
+	memcpy(&boot_info, bi, sizeof(boot_info));
+	arch_early_init();
+	con_printf("\nhv: microhv " HV_VERSION " starting\n");
+	config_parse(boot_info.cmdline, &config);
+	print_boot_info(&boot_info);
+	if (!config.nr_vms)
+		config_default_vms(&config, &boot_info);
+	init_memory(&boot_info);
+	if (arch_init(&boot_info)) {
+		pr_err("no VM can run on this machine; stopping\n");
+		arch_halt_system(1);
+	}
+	if (!config.nr_vms) {
+		pr_err("no guest configured and no boot module found; nothing to run\n");
+		arch_halt_system(1);
+	}
+	unsigned failed = run_vms();
+	pr_info("%u of %u VMs succeeded\n", config.nr_vms - failed, config.nr_vms);
+	arch_halt_system(failed ? 1 : 0);
+}

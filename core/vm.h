@@ -1,0 +1,75 @@
+/* Virtual machines and their vCPUs. */
+#ifndef CORE_VM_H
+#define CORE_VM_H
+
+#include "core/types.h"
+#include <arch/regs.h>
+#include <arch/vcpu_arch.h>
+
+#define VM_MAX_VCPUS 8
+#define VM_MAX_SLOTS 4
+#define VM_NAME_MAX 32
+#define VM_CON_LINE_MAX 160
+
+#define SLOT_READONLY 1u
+
+/* A range of guest-physical RAM backed by host memory. */
+struct vm_slot {
+	uint64_t gpa;
+	uint64_t size;
+	hpa_t hpa;
+	uint8_t *hva;              /* arch_phys_to_virt(hpa) */
+	uint32_t flags;
+};
+
+enum vm_state { VM_CREATED, VM_RUNNING, VM_ENDED };
+
+/* How a VM ended; only VM_END_EXIT with status 0 counts as success. */
+enum vm_end {
+	VM_END_NONE,
+	VM_END_EXIT,        /* guest wrote its status to the exit port */
+	VM_END_TRIPLE_FAULT,
+	VM_END_MEM_FAULT,
+	VM_END_HALTED,      /* HLT with nothing that could ever wake it */
+	VM_END_ERROR,       /* hypervisor-side failure for this VM */
+	VM_END_LOAD_FAILED,
+};
+
+struct vcpu {
+	struct vm *vm;
+	unsigned id;
+	struct guest_regs regs;
+	struct vcpu_arch arch;
+	uint64_t nr_exits;
+};
+
+struct vm {
+	unsigned id;
+	char name[VM_NAME_MAX];
+	uint64_t mem_size;
+	struct vm_slot slots[VM_MAX_SLOTS];
+	unsigned nr_slots;
+	unsigned nr_vcpus;
+	struct vcpu *vcpus[VM_MAX_VCPUS];
+	enum vm_state state;
+	enum vm_end end;
+	uint32_t exit_status;
+	char end_reason[128];
+	struct vm_arch arch;
+	/* guest COM1 output is collected into lines so VMs never interleave mid-line */
+	char con_line[VM_CON_LINE_MAX];
+	unsigned con_len;
+	uint64_t nr_hypercalls;
+};
+
+/* Ends the VM (once: later calls are ignored) and reports why on the console. */
+void vm_end(struct vm *vm, enum vm_end how, uint32_t status, const char *fmt, ...)
+	__attribute__((format(printf, 4, 5)));
+bool vm_ended(const struct vm *vm);
+/* One byte the guest wrote to its console. */
+void vm_console_putc(struct vm *vm, char c);
+/* Flushes a partial console line (when the VM ends). */
+void vm_console_flush(struct vm *vm);
+const char *vm_end_name(enum vm_end how);
+
+#endif

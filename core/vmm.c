@@ -1,0 +1,155 @@
+#include "core/arch.h"
+#include "core/config.h"
+#include "core/elf.h"
+#include "core/exit.h"
+#include "core/log.h"
+#include "core/pmm.h"
+#include "core/string.h"
+#include "core/vm.h"
+#include "core/vmm.h"
+#include "hypercalls/hypercall.h"
+
+#define STRUCT_PAGES(t) (ALIGN_UP(sizeof(t), PAGE_SIZE) >> PAGE_SHIFT)
+
+/* Guest RAM in 2 MiB-aligned host memory when possible, so stage 2 can use large pages. */
+static int vm_alloc_ram(struct vm *vm, uint64_t size)
+{
+	size_t pages = size >> PAGE_SHIFT;
+	hpa_t pa = pmm_alloc(pages, LARGE_PAGE_SIZE);
+	if (!pa)
+		pa = pmm_alloc(pages, PAGE_SIZE);
+	if (!pa)
+		return -ENOMEM;
+	vm->slots[0] = (struct vm_slot){
+		.gpa = 0, .size = size, .hpa = pa, .hva = arch_phys_to_virt(pa),
+	};
+	vm->nr_slots = 1;
+	vm->mem_size = size;
+	return 0;
+}
+
+static struct vcpu *vcpu_create(struct vm *vm, unsigned id)
+{
+	hpa_t pa = pmm_alloc(STRUCT_PAGES(struct vcpu), PAGE_SIZE);
+	if (!pa)
+		return NULL;
+	struct vcpu *v = arch_phys_to_virt(pa);
+	v->vm = vm;
+	v->id = id;
+	if (arch_vcpu_init(v)) {
+		pmm_free(pa, STRUCT_PAGES(struct vcpu));
+		return NULL;
+	}
+	vm->vcpus[vm->nr_vcpus++] = v;
+	return v;
+}
+
+static bool vm_setup(struct vm *vm, const struct vm_config *cfg, const struct boot_module *mod)
+{
+	char why[160];
+	struct guest_image img;
+	if (cfg->bad) {
+		vm_end(vm, VM_END_LOAD_FAILED, 0, "%s: bad configuration (see above)", cfg->image);
+		return false;
+	}
+	if (!mod) {
+		vm_end(vm, VM_END_LOAD_FAILED, 0, "%s: no such boot module", cfg->image);
+		return false;
+	}
+	if (vm_alloc_ram(vm, cfg->mem)) {
+		vm_end(vm, VM_END_LOAD_FAILED, 0, "%s: no host memory for %llu KiB of guest RAM",
+		       cfg->image, (unsigned long long)(cfg->mem >> 10));
+		return false;
+	}
+	if (elf_load(vm, arch_phys_to_virt(mod->base), mod->len, &img, why, sizeof(why))) {
+		vm_end(vm, VM_END_LOAD_FAILED, 0, "%s: %s", cfg->image, why);
+		return false;
+	}
+	img.cmdline = config_module_args(mod);
+	struct vcpu *v;
+	if (arch_vm_init(vm) || !(v = vcpu_create(vm, 0)) || arch_vcpu_boot(v, &img)) {
+		vm_end(vm, VM_END_LOAD_FAILED, 0, "%s: cannot set up the virtual CPU", cfg->image);
+		return false;
+	}
+	pr_info("%s: %s, %llu MiB, entry 0x%llx (%s)\n", vm->name, cfg->image,
+	        (unsigned long long)(vm->mem_size >> 20), (unsigned long long)img.entry,
+	        img.kind == IMAGE_ELF64 ? "64-bit" : "32-bit");
+	return true;
+}
+
+struct vm *vm_create(unsigned id, const struct vm_config *cfg, const struct boot_module *mod)
+{
+	hpa_t pa = pmm_alloc(STRUCT_PAGES(struct vm), PAGE_SIZE);
+	if (!pa)
+		return NULL;
+	struct vm *vm = arch_phys_to_virt(pa);
+	vm->id = id;
+	hv_snprintf(vm->name, sizeof(vm->name), "vm%u", id);
+	vm->state = VM_CREATED;
+	vm_setup(vm, cfg, mod);
+	return vm;
+}
+
+void vm_destroy(struct vm *vm)
+{
+	for (unsigned i = 0; i < vm->nr_vcpus; i++) {
+		arch_vcpu_destroy(vm->vcpus[i]);
+		pmm_free(arch_virt_to_phys(vm->vcpus[i]), STRUCT_PAGES(struct vcpu));
+	}
+	if (vm->arch.vendor)
+		arch_vm_destroy(vm);
+	for (unsigned i = 0; i < vm->nr_slots; i++)
+		pmm_free(vm->slots[i].hpa, vm->slots[i].size >> PAGE_SHIFT);
+	pmm_free(arch_virt_to_phys(vm), STRUCT_PAGES(struct vm));
+}
+
+static void report_mem_fault(struct vcpu *v, const struct vm_exit *e)
+{
+	const char *kind = (e->mem.access & MEM_ACCESS_EXEC) ? "instruction fetch" :
+	                   (e->mem.access & MEM_ACCESS_WRITE) ? "write" : "read";
+	vm_end(v->vm, VM_END_MEM_FAULT, 0,
+	       "vcpu%u: %s at guest-physical 0x%llx outside guest memory [0, 0x%llx), rip 0x%llx",
+	       v->id, kind, (unsigned long long)e->mem.gpa.v,
+	       (unsigned long long)v->vm->mem_size, (unsigned long long)v->regs.rip);
+}
+
+void vcpu_run_loop(struct vcpu *v)
+{
+	struct vm *vm = v->vm;
+	vm->state = VM_RUNNING;
+	while (!vm_ended(vm)) {
+		struct vm_exit e;
+		arch_vcpu_run(v, &e);
+		v->nr_exits++;
+		enum vm_state before = vm->state;
+		switch (e.reason) {
+		case VMEXIT_HYPERCALL:
+			hc_dispatch(v, &e);
+			break;
+		case VMEXIT_HLT:
+			/* No interrupt source exists yet, so nothing could ever wake it. */
+			vm_end(vm, VM_END_HALTED, 0, "vcpu%u: HLT at rip 0x%llx and no interrupt can wake it",
+			       v->id, (unsigned long long)v->regs.rip);
+			break;
+		case VMEXIT_SHUTDOWN:
+			vm_end(vm, VM_END_TRIPLE_FAULT, 0, "vcpu%u: triple fault (shutdown), rip 0x%llx",
+			       v->id, (unsigned long long)v->regs.rip);
+			break;
+		case VMEXIT_MEM_FAULT:
+			report_mem_fault(v, &e);
+			break;
+		case VMEXIT_FAIL:
+			vm_end(vm, VM_END_ERROR, 0, "vcpu%u: %s", v->id, e.fail.what);
+			break;
+		case VMEXIT_NONE:
+		case VMEXIT_INTR:
+		case VMEXIT_ARCH:
+			break;
+		default:
+			arch_handle_exit(v, &e);
+		}
+		/* a VM that died (not one that exited) gets its state shown for the post-mortem */
+		if (before != VM_ENDED && vm->state == VM_ENDED && vm->end != VM_END_EXIT)
+			arch_dump_vcpu(v);
+	}
+}

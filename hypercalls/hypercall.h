@@ -1,0 +1,62 @@
+/*
+ * Hypercall ABIs as data. Each ABI describes its register map, its errors and
+ * a bounded table of handlers; hypercalls/dispatch.c is the one place that
+ * decodes registers, truncates 32-bit callers, checks CPL, bounds the call
+ * number, calls the handler, encodes the result and moves RIP.
+ * Handlers never read registers and never dereference guest addresses
+ * (they use core/gmem.h).
+ */
+#ifndef HYPERCALLS_HYPERCALL_H
+#define HYPERCALLS_HYPERCALL_H
+
+#include "core/types.h"
+
+struct vm;
+struct vcpu;
+struct vm_exit;
+
+#define HC_MAX_ARGS 6
+
+/* A decoded call: number and arguments, already truncated for 32-bit callers. */
+struct hc_args {
+	uint64_t nr;
+	uint64_t arg[HC_MAX_ARGS];
+	bool long_mode;
+};
+
+typedef int64_t (*hc_handler_fn)(struct vcpu *v, const struct hc_args *a);
+
+struct hc_call {
+	hc_handler_fn fn;
+	const char *name;
+};
+
+struct cpuid_regs { uint32_t eax, ebx, ecx, edx; };
+
+struct hc_abi {
+	const char *name;
+	uint8_t nr_reg;                 /* X86_* register holding the call number */
+	uint8_t result_reg;
+	uint8_t nargs;
+	uint8_t args64[HC_MAX_ARGS];    /* argument registers in 64-bit mode */
+	uint8_t args32[HC_MAX_ARGS];    /* and outside it */
+	const struct hc_call *calls;    /* indexed by call number; holes are unknown calls */
+	uint32_t nr_calls;
+	int64_t err_unknown;            /* result for a number with no handler */
+	int64_t err_cpl;                /* result for a caller at CPL > 0 */
+	/* Fills leaf base+off of this ABI's CPUID block; false if the leaf is not defined. */
+	bool (*cpuid)(struct vm *vm, uint32_t off, uint32_t subleaf, struct cpuid_regs *out);
+};
+
+/* Entry for every hypercall exit (VMCALL, VMMCALL, VMCALL-as-#UD, HVC). */
+void hc_dispatch(struct vcpu *v, const struct vm_exit *e);
+
+/* The hypervisor CPUID range 0x40000000-0x4000ffff; false outside it. */
+#define HC_CPUID_BASE  0x40000000u
+#define HC_CPUID_LIMIT 0x4000ffffu
+#define HC_CPUID_STRIDE 0x100u      /* Linux scans for signatures in steps of 0x100 */
+bool hc_cpuid(struct vm *vm, uint32_t leaf, uint32_t subleaf, struct cpuid_regs *out);
+
+extern const struct hc_abi kvm_abi;
+
+#endif

@@ -1,0 +1,55 @@
+/*
+ * The KVM hypercall ABI (Documentation/virt/kvm/x86/hypercalls.rst).
+ * Calling convention, from arch/x86/kvm/x86.c kvm_emulate_hypercall():
+ * number in RAX, arguments RBX, RCX, RDX, RSI; result in RAX; every value is
+ * truncated to 32 bits outside 64-bit mode; CPL > 0 gets -KVM_EPERM;
+ * an unknown number gets -KVM_ENOSYS.
+ */
+#include "core/vm.h"
+#include "hypercalls/hypercall.h"
+#include "hypercalls/kvm/kvm_abi.h"
+
+/* KVM_HC_VAPIC_POLL_IRQ: "Trigger guest exit so that the host can check for pending interrupts on reentry." */
+static int64_t kvm_vapic_poll_irq(struct vcpu *v UNUSED, const struct hc_args *a UNUSED)
+{
+	return 0;
+}
+
+/*
+ * Unlisted numbers (KVM_HC_MMU_OP, deprecated and removed from KVM; the
+ * PPC and MIPS calls; everything past the table) answer -KVM_ENOSYS,
+ * exactly as KVM's default case does.
+ */
+static const struct hc_call kvm_calls[] = {
+	[KVM_HC_VAPIC_POLL_IRQ] = { kvm_vapic_poll_irq, "vapic_poll_irq" },
+};
+
+static bool kvm_cpuid(struct vm *vm UNUSED, uint32_t off, uint32_t subleaf UNUSED,
+                      struct cpuid_regs *out)
+{
+	switch (off) {
+	case KVM_CPUID_SIGNATURE - HC_CPUID_BASE:
+		*out = (struct cpuid_regs){ KVM_CPUID_FEATURES, KVM_SIGNATURE_EBX,
+		                            KVM_SIGNATURE_ECX, KVM_SIGNATURE_EDX };
+		return true;
+	case KVM_CPUID_FEATURES - HC_CPUID_BASE:
+		/* No optional KVM feature is implemented yet: advertise none. */
+		*out = (struct cpuid_regs){ 0 };
+		return true;
+	}
+	return false;
+}
+
+const struct hc_abi kvm_abi = {
+	.name = "kvm",
+	.nr_reg = X86_RAX,
+	.result_reg = X86_RAX,
+	.nargs = 4,
+	.args64 = { X86_RBX, X86_RCX, X86_RDX, X86_RSI },
+	.args32 = { X86_RBX, X86_RCX, X86_RDX, X86_RSI },
+	.calls = kvm_calls,
+	.nr_calls = ARRAY_SIZE(kvm_calls),
+	.err_unknown = -KVM_ENOSYS,
+	.err_cpl = -KVM_EPERM,
+	.cpuid = kvm_cpuid,
+};
