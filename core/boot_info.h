@@ -58,8 +58,11 @@ struct boot_info {
  * The 64-bit entry of hv.elf used by loaders that are already in long mode
  * (the UEFI loader). Contract: CPU in 64-bit mode, paging on with physical
  * memory identity-mapped (at least the hypervisor image and *bi), interrupts
- * disabled, boot services exited. The symbol is `hv_entry64` in hv.elf; it
- * takes the SysV calling convention (bi in RDI) and never returns.
+ * disabled, boot services exited, RSP on a stack in BOOT_MEM_LOADER memory.
+ * The symbol is `hv_entry64` in hv.elf; it takes the SysV calling convention
+ * (bi in RDI) and never returns. The firmware's page tables, GDT and IDT live
+ * in memory the map calls usable, so hv_entry64 replaces all three before any
+ * page is handed out; BOOT_MEM_LOADER memory is never reclaimed.
  */
 typedef void (*hv_entry64_fn)(const struct boot_info *bi) __attribute__((sysv_abi, noreturn));
 
