@@ -39,11 +39,17 @@ $(BUILD)/hv.elf: $(HV_OBJS) linker.ld
 
 include tests/guests/guests.mk
 include boot/uefi/uefi.mk
+include tests/guests/bad/bad.mk
 
 # The ISO boots with GRUB on BIOS and UEFI; its grub.cfg runs the default guests.
 GUESTS := $(BUILD)/guests/test-guest64.elf $(BUILD)/guests/test-guest32.elf
 $(BUILD)/hv.iso: $(BUILD)/hv.elf $(GUESTS) tools/mkiso.sh tests/configs/default.cfg
 	tools/mkiso.sh $@ tests/configs/default.cfg $(BUILD)
+
+# ISOs for the emulator tests: one per tests/configs/*.cfg
+TEST_ISOS := $(patsubst tests/configs/%.cfg,$(BUILD)/test-%.iso,$(wildcard tests/configs/*.cfg))
+$(BUILD)/test-%.iso: tests/configs/%.cfg $(BUILD)/hv.elf $(GUESTS) $(BAD_GUESTS) tools/mkiso.sh
+	tools/mkiso.sh $@ $< $(BUILD)
 
 iso: $(BUILD)/hv.iso
 
@@ -80,7 +86,7 @@ $(BUILD)/unit/bin/%: $(BUILD)/unit/tests/unit/%.c.o $(UNIT_CODE_OBJS)
 unit: $(UNIT_TESTS)
 
 test: deps
-	@$(MAKE) --no-print-directory all unit
+	@$(MAKE) --no-print-directory all unit $(TEST_ISOS)
 	tests/run-all.sh $(BUILD)
 
 clean:

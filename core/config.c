@@ -51,6 +51,10 @@ static void parse_token(struct hv_config *cfg, const char *tok, size_t len)
 		struct vm_config *vm = &cfg->vms[cfg->nr_vms++];
 		*vm = (struct vm_config){ .mem = cfg->default_mem };
 		memcpy(vm->image, val, vlen);
+	} else if (key_is(tok, klen, "args")) {
+		/* the UEFI loader already folded it into the guest's module command line */
+		if (!cfg->nr_vms)
+			config_error(cfg, tok, len, "args= must follow a guest=");
 	} else if (key_is(tok, klen, "mem")) {
 		parse_mem(cfg, tok, len, val, vlen);
 	} else if (key_is(tok, klen, "loglevel")) {

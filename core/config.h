@@ -2,6 +2,7 @@
  * The hypervisor command line (GRUB `multiboot2 /boot/hv.elf ...` or hv.cfg on
  * the ESP). Tokens are separated by spaces:
  *   guest=NAME     start a VM from the boot module whose first word is NAME
+ *   args=A,B       (UEFI only) the guest's arguments, read by the loader
  *   mem=SIZE       guest RAM (K/M/G suffix) for the last guest= (default 16M;
  *                  before any guest= it sets the default)
  *   loglevel=L     err|warn|info|debug
@@ -15,7 +16,7 @@
 #include "core/boot_info.h"
 #include "core/types.h"
 
-#define CFG_MAX_VMS 8
+#define CFG_MAX_VMS 16
 #define CFG_DEFAULT_MEM MiB(16)
 
 struct vm_config {

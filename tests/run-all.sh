@@ -1,0 +1,100 @@
+#!/bin/bash
+# run-all.sh BUILD: every test. Host unit tests (ASan+UBSan, cmocka TAP output),
+# then every emulator scenario; each guest TEST line and each host-side
+# assertion counts once. Ends with the line "N passed, M failed" and exits
+# non-zero on any failure. Logs: BUILD/test-logs/.
+set -u
+build=${1:-build}
+logs=$build/test-logs
+rm -rf "$logs"
+mkdir -p "$logs"
+pass=0 fail=0
+
+ok()  { echo "TEST $1 PASS"; pass=$((pass + 1)); }
+bad() { echo "TEST $1 FAIL $2"; fail=$((fail + 1)); }
+check() { # check NAME COMMAND...: a host-side assertion
+	local name=$1; shift
+	if "$@" >/dev/null 2>&1; then ok "$name"; else bad "$name" "($*)"; fi
+}
+
+echo "== host unit tests"
+for t in "$build"/unit/bin/test_*; do
+	[ -x "$t" ] || continue
+	name=$(basename "$t")
+	CMOCKA_MESSAGE_OUTPUT=TAP timeout 120 "$t" > "$logs/$name.log" 2>&1
+	rc=$?
+	p=$(grep -c '^ok ' "$logs/$name.log")
+	f=$(grep -c '^not ok ' "$logs/$name.log")
+	pass=$((pass + p)) fail=$((fail + f))
+	grep '^not ok ' "$logs/$name.log" | sed "s/^/  $name: /"
+	if [ $rc != 0 ] && [ "$f" = 0 ]; then
+		bad "unit.$name" "exited with status $rc (sanitizer report in $logs/$name.log)"
+	fi
+	echo "  $name: $p passed, $f failed"
+done
+
+# scenario NAME MODE IMAGE CPU: boots once; guest TEST lines count under NAME/.
+scenario() {
+	local name=$1 mode=$2 image=$3 cpu=$4 log=$logs/$1.log
+	echo "== $name ($mode, -cpu $cpu)"
+	local start=$SECONDS
+	tests/run-qemu.sh "$mode" "$image" "$log" "$cpu" > "$logs/$name.out" 2>&1
+	last=$(tail -1 "$logs/$name.out")
+	echo "  $last ($((SECONDS - start)) s)"
+	while read -r vm word test result why; do
+		if [ "$result" = PASS ]; then ok "$name/$test"; else bad "$name/$test" "$why"; fi
+	done < <(grep -a '^\[[^]]*\] TEST ' "$log")
+	check "$name.no_hypervisor_crash" bash -c "! grep -qa -e 'CRASH' -e 'PANIC' '$log'"
+	check "$name.clean_stop" grep -qa 'hv: stopping the machine' "$log"
+}
+guest_tests() { grep -ac '^\[[^]]*\] TEST .* PASS' "$logs/$1.log"; }
+in_log() { grep -qaF -- "$2" "$logs/$1.log"; }
+status_is() { grep -qF "$2" "$logs/$1.out"; }
+
+# Both default guests run every check: at least 11 each.
+for s in bios uefi; do
+	scenario "qemu-$s" "$s" "$build/hv.iso" max
+	check "qemu-$s.exit_success" status_is "qemu-$s" "all VMs succeeded"
+	check "qemu-$s.all_vms_succeeded" in_log "qemu-$s" "hv: 2 of 2 VMs succeeded"
+	check "qemu-$s.guest_test_count" test "$(guest_tests "qemu-$s")" -ge 22
+done
+
+# The gnu-efi entry: hv.efi from an ESP, guests as files, arguments by args=.
+esp=$build/esp-test
+rm -rf "$esp"
+boot/uefi/mkesp.sh "$esp" "$build/hv.efi" \
+	"exit=qemu guest=/guests/test-guest64.elf guest=/guests/test-guest32.elf args=from,the,esp" \
+	"$build/guests/test-guest64.elf" "$build/guests/test-guest32.elf"
+scenario qemu-esp esp "$esp" max
+check qemu-esp.exit_success status_is qemu-esp "all VMs succeeded"
+check qemu-esp.guest_args in_log qemu-esp 'cmdline="from the esp"'
+check qemu-esp.guest_test_count test "$(guest_tests qemu-esp)" -ge 22
+
+# Bad input: each case stops only its VM with one clear line; the last guest still passes.
+scenario qemu-bad-input bios "$build/test-bad-input.iso" max
+b=qemu-bad-input
+check $b.reported_failure status_is $b "the hypervisor reported a failed VM"
+check $b.bad_token in_log $b "hv: command line: 'mem=12Q': guest memory must be"
+check $b.oob64_npf in_log $b "hv: vm0: nested page fault: vcpu0: read at guest-physical 0x40001000 outside guest memory"
+check $b.oob32_npf in_log $b "hv: vm1: nested page fault: vcpu0: read at guest-physical 0x40001000 outside guest memory"
+check $b.triple64 in_log $b "hv: vm2: triple fault: vcpu0: triple fault (shutdown)"
+check $b.triple32 in_log $b "hv: vm3: triple fault: vcpu0: triple fault (shutdown)"
+check $b.not_elf in_log $b "hv: vm4: not started: notelf: not an ELF file"
+check $b.outside_memory in_log $b "hv: vm5: not started: small: segment 0 [0x100000,"
+check $b.overlap in_log $b "hv: vm6: not started: overlap: segments 0 and 1 overlap"
+check $b.missing_module in_log $b "hv: vm7: not started: /boot/nothere.elf: no such boot module"
+check $b.good_guest_after in_log $b "hv: vm8: exited: vcpu0 wrote status 0"
+check $b.summary in_log $b "hv: 1 of 9 VMs succeeded"
+check $b.oob_reached in_log $b "[vm0] TEST x86_64.oob_access_started PASS"
+
+# CPUs that cannot run guests: one clear line and a clean stop.
+scenario qemu-no-svm bios "$build/hv.iso" max,-svm
+check qemu-no-svm.message in_log qemu-no-svm "this CPU has no AMD SVM"
+check qemu-no-svm.stopped status_is qemu-no-svm "the hypervisor reported a failed VM"
+scenario qemu-no-npt bios "$build/hv.iso" qemu64
+check qemu-no-npt.message in_log qemu-no-npt "SVM without nested paging"
+check qemu-no-npt.stopped status_is qemu-no-npt "the hypervisor reported a failed VM"
+
+echo
+echo "$pass passed, $fail failed"
+[ "$fail" = 0 ]
