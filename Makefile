@@ -19,7 +19,7 @@ HV_SRCS := $(wildcard boot/*.c boot/*.S core/*.c arch/x86/*.c arch/x86/*.S \
 	hypercalls/*.c hypercalls/*/*.c)
 HV_OBJS := $(patsubst %,$(BUILD)/hv/%.o,$(HV_SRCS))
 
-.PHONY: all deps run run-uefi test unit clean iso
+.PHONY: all deps run run-uefi run-vmx run-bochs-svm test unit clean iso
 all: $(BUILD)/hv.elf $(BUILD)/hv.efi $(BUILD)/hv.iso
 
 $(BUILD)/hv/%.c.o: %.c
@@ -46,9 +46,17 @@ GUESTS := $(BUILD)/guests/test-guest64.elf $(BUILD)/guests/test-guest32.elf
 $(BUILD)/hv.iso: $(BUILD)/hv.elf $(GUESTS) tools/mkiso.sh tests/configs/default.cfg
 	tools/mkiso.sh $@ tests/configs/default.cfg $(BUILD)
 
-# ISOs for the emulator tests: one per tests/configs/*.cfg
-TEST_ISOS := $(patsubst tests/configs/%.cfg,$(BUILD)/test-%.iso,$(wildcard tests/configs/*.cfg))
+# ISOs for the emulator tests: one per tests/configs/*.cfg, and a Bochs twin
+# of each that stops the machine through Bochs' port instead of QEMU's.
+TEST_CFGS := $(wildcard tests/configs/*.cfg)
+TEST_ISOS := $(patsubst tests/configs/%.cfg,$(BUILD)/test-%.iso,$(TEST_CFGS)) \
+	$(patsubst tests/configs/%.cfg,$(BUILD)/test-%-bochs.iso,$(TEST_CFGS))
 $(BUILD)/test-%.iso: tests/configs/%.cfg $(BUILD)/hv.elf $(GUESTS) $(BAD_GUESTS) tools/mkiso.sh
+	tools/mkiso.sh $@ $< $(BUILD)
+$(BUILD)/configs/%-bochs.cfg: tests/configs/%.cfg
+	@mkdir -p $(dir $@)
+	sed 's/exit=qemu/exit=bochs/' $< > $@
+$(BUILD)/test-%-bochs.iso: $(BUILD)/configs/%-bochs.cfg $(BUILD)/hv.elf $(GUESTS) $(BAD_GUESTS) tools/mkiso.sh
 	tools/mkiso.sh $@ $< $(BUILD)
 
 iso: $(BUILD)/hv.iso
@@ -63,6 +71,17 @@ run: deps
 run-uefi: deps
 	@$(MAKE) --no-print-directory all
 	tests/run-qemu.sh uefi $(BUILD)/hv.iso
+
+# Intel VMX + EPT under Bochs (Skylake-X, then Tiger Lake: VMCS revision 4);
+# AMD SVM with NRIPS under Bochs (Ryzen).
+run-vmx: deps
+	@$(MAKE) --no-print-directory $(BUILD)/test-default-bochs.iso
+	tests/run-bochs.sh corei7_skylake_x $(BUILD)/test-default-bochs.iso
+	tests/run-bochs.sh tigerlake $(BUILD)/test-default-bochs.iso
+
+run-bochs-svm: deps
+	@$(MAKE) --no-print-directory $(BUILD)/test-default-bochs.iso
+	tests/run-bochs.sh ryzen $(BUILD)/test-default-bochs.iso
 
 # ---- host unit tests: core/ + hypercalls/ against tests/fake_arch, ASan + UBSan ----
 UNIT_CFLAGS := -std=gnu11 -O1 -g -DHV_HOSTED -fsanitize=address,undefined \

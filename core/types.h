@@ -41,6 +41,7 @@ static inline gva_t mk_gva(uint64_t v) { return (gva_t){ v }; }
 
 /* errno values used inside the hypervisor; each ABI maps them to its own codes. */
 #define EPERM   1
+#define EIO     5
 #define ENOENT  2
 #define E2BIG   7
 #define EAGAIN  11

@@ -33,12 +33,17 @@ for t in "$build"/unit/bin/test_*; do
 	echo "  $name: $p passed, $f failed"
 done
 
-# scenario NAME MODE IMAGE CPU: boots once; guest TEST lines count under NAME/.
+# scenario NAME MODE IMAGE CPU: boots once (MODE bios/uefi/esp: QEMU with
+# -cpu CPU; MODE bochs: Bochs with model CPU); guest TEST lines count under NAME/.
 scenario() {
 	local name=$1 mode=$2 image=$3 cpu=$4 log=$logs/$1.log
-	echo "== $name ($mode, -cpu $cpu)"
+	echo "== $name ($mode, cpu $cpu)"
 	local start=$SECONDS
-	tests/run-qemu.sh "$mode" "$image" "$log" "$cpu" > "$logs/$name.out" 2>&1
+	if [ "$mode" = bochs ]; then
+		BOCHS_LOG_DIR=$logs tests/run-bochs.sh "$cpu" "$image" "$log" > "$logs/$name.out" 2>&1
+	else
+		tests/run-qemu.sh "$mode" "$image" "$log" "$cpu" > "$logs/$name.out" 2>&1
+	fi
 	last=$(tail -1 "$logs/$name.out")
 	echo "  $last ($((SECONDS - start)) s)"
 	while read -r vm word test result why; do
@@ -71,29 +76,45 @@ check qemu-esp.guest_args in_log qemu-esp 'cmdline="from the esp"'
 check qemu-esp.guest_test_count test "$(guest_tests qemu-esp)" -ge 22
 
 # Bad input: each case stops only its VM with one clear line; the last guest still passes.
+bad_input_checks() {
+	local b=$1
+	check $b.reported_failure status_is $b "the hypervisor reported a failed VM"
+	check $b.bad_token in_log $b "hv: command line: 'mem=12Q': guest memory must be"
+	check $b.oob64_npf in_log $b "hv: vm0: nested page fault: vcpu0: read at guest-physical 0x40001000 outside guest memory"
+	check $b.oob32_npf in_log $b "hv: vm1: nested page fault: vcpu0: read at guest-physical 0x40001000 outside guest memory"
+	check $b.triple64 in_log $b "hv: vm2: triple fault: vcpu0: triple fault (shutdown)"
+	check $b.triple32 in_log $b "hv: vm3: triple fault: vcpu0: triple fault (shutdown)"
+	check $b.not_elf in_log $b "hv: vm4: not started: notelf: not an ELF file"
+	check $b.outside_memory in_log $b "hv: vm5: not started: small: segment 0 [0x100000,"
+	check $b.overlap in_log $b "hv: vm6: not started: overlap: segments 0 and 1 overlap"
+	check $b.missing_module in_log $b "hv: vm7: not started: /boot/nothere.elf: no such boot module"
+	check $b.good_guest_after in_log $b "hv: vm8: exited: vcpu0 wrote status 0"
+	check $b.summary in_log $b "hv: 1 of 9 VMs succeeded"
+	check $b.oob_reached in_log $b "[vm0] TEST x86_64.oob_access_started PASS"
+}
 scenario qemu-bad-input bios "$build/test-bad-input.iso" max
-b=qemu-bad-input
-check $b.reported_failure status_is $b "the hypervisor reported a failed VM"
-check $b.bad_token in_log $b "hv: command line: 'mem=12Q': guest memory must be"
-check $b.oob64_npf in_log $b "hv: vm0: nested page fault: vcpu0: read at guest-physical 0x40001000 outside guest memory"
-check $b.oob32_npf in_log $b "hv: vm1: nested page fault: vcpu0: read at guest-physical 0x40001000 outside guest memory"
-check $b.triple64 in_log $b "hv: vm2: triple fault: vcpu0: triple fault (shutdown)"
-check $b.triple32 in_log $b "hv: vm3: triple fault: vcpu0: triple fault (shutdown)"
-check $b.not_elf in_log $b "hv: vm4: not started: notelf: not an ELF file"
-check $b.outside_memory in_log $b "hv: vm5: not started: small: segment 0 [0x100000,"
-check $b.overlap in_log $b "hv: vm6: not started: overlap: segments 0 and 1 overlap"
-check $b.missing_module in_log $b "hv: vm7: not started: /boot/nothere.elf: no such boot module"
-check $b.good_guest_after in_log $b "hv: vm8: exited: vcpu0 wrote status 0"
-check $b.summary in_log $b "hv: 1 of 9 VMs succeeded"
-check $b.oob_reached in_log $b "[vm0] TEST x86_64.oob_access_started PASS"
+bad_input_checks qemu-bad-input
 
 # CPUs that cannot run guests: one clear line and a clean stop.
 scenario qemu-no-svm bios "$build/hv.iso" max,-svm
-check qemu-no-svm.message in_log qemu-no-svm "this CPU has no AMD SVM"
+check qemu-no-svm.message in_log qemu-no-svm "this CPU has neither Intel VMX nor AMD SVM"
 check qemu-no-svm.stopped status_is qemu-no-svm "the hypervisor reported a failed VM"
 scenario qemu-no-npt bios "$build/hv.iso" qemu64
 check qemu-no-npt.message in_log qemu-no-npt "SVM without nested paging"
 check qemu-no-npt.stopped status_is qemu-no-npt "the hypervisor reported a failed VM"
+
+# The same guests and bad input on Intel VMX + EPT (Bochs Skylake-X and Tiger
+# Lake, VMCS revisions 0x2b and 4) and on AMD SVM with NRIPS (Bochs Ryzen).
+for model in corei7_skylake_x tigerlake ryzen; do
+	scenario "bochs-$model" bochs "$build/test-default-bochs.iso" "$model"
+	check "bochs-$model.all_vms_succeeded" in_log "bochs-$model" "hv: 2 of 2 VMs succeeded"
+	check "bochs-$model.guest_test_count" test "$(guest_tests "bochs-$model")" -ge 22
+done
+check bochs-corei7_skylake_x.uses_vmx in_log bochs-corei7_skylake_x "hv: virtualization: Intel VMX"
+check bochs-tigerlake.vmcs_revision_4 in_log bochs-tigerlake "VMCS revision 0x4,"
+check bochs-ryzen.svm_with_nrips in_log bochs-ryzen "NRIPS yes"
+scenario bochs-vmx-bad-input bochs "$build/test-bad-input-bochs.iso" corei7_skylake_x
+bad_input_checks bochs-vmx-bad-input
 
 echo
 echo "$pass passed, $fail failed"

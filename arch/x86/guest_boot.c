@@ -111,6 +111,5 @@ int arch_vcpu_boot(struct vcpu *v, const struct guest_image *img)
 		v->regs.gpr[X86_RDI] = BOOT_START_INFO;
 	v->regs.rip = img->entry;
 	v->regs.rflags = X86_RFLAGS_FIXED;
-	x86_vendor->set_state(v, &s);
-	return 0;
+	return x86_vendor->set_state(v, &s);
 }

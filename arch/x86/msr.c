@@ -12,6 +12,62 @@
 #include "core/log.h"
 #include "core/vm.h"
 
+#define EFER_FFXSR (1ull << 14)
+#define CPUIDX1_EDX_NX (1u << 20)       /* 0x80000001 EDX */
+#define CPUIDX1_EDX_FFXSR (1u << 25)
+
+static bool canonical(uint64_t a)
+{
+	return (uint64_t)((int64_t)(a << 16) >> 16) == a;
+}
+
+/* Each PAT entry must be a defined memory type: 0, 1, 4, 5, 6 or 7 (SDM vol. 3A §11.12.2). */
+static bool pat_valid(uint64_t pat)
+{
+	for (int i = 0; i < 8; i++) {
+		uint8_t t = (uint8_t)(pat >> (8 * i));
+		if (t > 7 || t == 2 || t == 3)
+			return false;
+	}
+	return true;
+}
+
+/* EFER (AMD APM vol. 2 §3.1.7, SDM vol. 3A §2.2.1): reserved bits and LME under paging #GP. */
+static int efer_check(struct vcpu *v, uint64_t *val)
+{
+	uint32_t r[4];
+	uint64_t old = 0;
+	struct x86_paging pg;
+	cpuid(0x80000001, 0, r);
+	uint64_t allowed = X86_EFER_SCE | X86_EFER_LME | X86_EFER_LMA |
+	                   (r[3] & CPUIDX1_EDX_NX ? X86_EFER_NXE : 0) |
+	                   (r[3] & CPUIDX1_EDX_FFXSR ? EFER_FFXSR : 0);
+	x86_vendor->msr_read(v, MSR_EFER, &old);
+	x86_vendor->get_paging(v, &pg);
+	if ((*val & ~allowed) || ((pg.cr0 & X86_CR0_PG) && ((*val ^ old) & X86_EFER_LME)))
+		return -EINVAL;
+	/* LMA is the CPU's: a write keeps the current value */
+	*val = (*val & ~X86_EFER_LMA) | (old & X86_EFER_LMA);
+	return 0;
+}
+
+/* The checks a CPU makes on WRMSR before the vendor stores the value; -EINVAL means #GP. */
+static int msr_write_check(struct vcpu *v, uint32_t msr, uint64_t *val)
+{
+	switch (msr) {
+	case MSR_EFER:
+		return efer_check(v, val);
+	case MSR_IA32_PAT:
+		return pat_valid(*val) ? 0 : -EINVAL;
+	case MSR_SFMASK:
+		return *val >> 32 ? -EINVAL : 0;
+	case MSR_LSTAR: case MSR_CSTAR: case MSR_KERNEL_GS_BASE: case MSR_FS_BASE:
+	case MSR_GS_BASE: case MSR_IA32_SYSENTER_ESP: case MSR_IA32_SYSENTER_EIP:
+		return canonical(*val) ? 0 : -EINVAL;
+	}
+	return 0;
+}
+
 static int common_msr_read(struct vcpu *v, uint32_t msr, uint64_t *val)
 {
 	switch (msr) {
@@ -36,7 +92,10 @@ void x86_emulate_msr(struct vcpu *v, const struct vm_exit *e)
 			v->regs.gpr[X86_RDX] = val >> 32;
 		}
 	} else {
-		r = x86_vendor->msr_write(v, msr, e->msr.value);
+		uint64_t val = e->msr.value;
+		r = msr_write_check(v, msr, &val);
+		if (!r)
+			r = x86_vendor->msr_write(v, msr, val);
 	}
 	if (r) {
 		log_msg(LOG_DEBUG, "%s: vcpu%u: %s of MSR 0x%x: #GP\n", v->vm->name, v->id,

@@ -42,7 +42,8 @@ struct x86_vendor_ops {
 	void (*vm_destroy)(struct vm *vm);
 	int (*vcpu_init)(struct vcpu *v);
 	void (*vcpu_destroy)(struct vcpu *v);
-	void (*set_state)(struct vcpu *v, const struct x86_cpu_state *s);
+	/* -EOPNOTSUPP when this CPU cannot run the guest in that state */
+	int (*set_state)(struct vcpu *v, const struct x86_cpu_state *s);
 	void (*get_paging)(struct vcpu *v, struct x86_paging *p);
 	void (*run)(struct vcpu *v, struct vm_exit *e);
 	/* Console dump of control registers, segments and pending events. */
@@ -53,7 +54,7 @@ struct x86_vendor_ops {
 	int (*msr_write)(struct vcpu *v, uint32_t msr, uint64_t val);
 };
 
-extern const struct x86_vendor_ops svm_ops;
+extern const struct x86_vendor_ops svm_ops, vmx_ops;
 extern const struct x86_vendor_ops *x86_vendor;
 
 #endif

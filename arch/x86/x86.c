@@ -86,10 +86,20 @@ void arch_early_init(void)
 	x86_pic_mask_all();
 }
 
+/* Intel VMX (CPUID.1:ECX bit 5) or AMD SVM (CPUID 0x80000001:ECX bit 2). */
 static const struct x86_vendor_ops *pick_vendor(void)
 {
-	/* VMX (issue 3) will be tried here as well; SVM is what exists. */
-	return &svm_ops;
+	uint32_t r[4];
+	cpuid(1, 0, r);
+	if (r[2] & (1u << 5))
+		return &vmx_ops;
+	cpuid(0x80000000, 0, r);
+	if (r[0] >= 0x80000001) {
+		cpuid(0x80000001, 0, r);
+		if (r[2] & (1u << 2))
+			return &svm_ops;
+	}
+	return NULL;
 }
 
 int arch_init(const struct boot_info *bi)
@@ -99,6 +109,10 @@ int arch_init(const struct boot_info *bi)
 		return -ENOMEM;
 	}
 	x86_vendor = pick_vendor();
+	if (!x86_vendor) {
+		pr_err("this CPU has neither Intel VMX nor AMD SVM: cannot run guests\n");
+		return -EOPNOTSUPP;
+	}
 	int r = x86_vendor->init_cpu();
 	if (r)
 		return r;

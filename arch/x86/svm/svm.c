@@ -47,10 +47,8 @@ static int svm_init_cpu(void)
 	cpuid(0x80000000, 0, r);
 	uint32_t max_ext = r[0];
 	cpuid(0x80000001, 0, r);
-	if (max_ext < CPUID_SVM_FEATURES || !(r[2] & CPUID_EXT_SVM)) {
-		pr_err("this CPU has no AMD SVM (CPUID 0x80000001 ECX bit 2 clear); Intel VMX is not supported yet\n");
-		return -EOPNOTSUPP;
-	}
+	if (max_ext < CPUID_SVM_FEATURES || !(r[2] & CPUID_EXT_SVM))
+		return -EOPNOTSUPP;     /* pick_vendor() checked: not reached on a sane CPU */
 	if (rdmsr(MSR_VM_CR) & VM_CR_SVMDIS) {
 		pr_err("SVM is disabled by the firmware (VM_CR.SVMDIS); enable virtualization in the firmware setup\n");
 		return -EOPNOTSUPP;
@@ -162,7 +160,7 @@ static struct vmcb_seg to_vmcb_seg(const struct x86_seg *s)
 	return (struct vmcb_seg){ s->sel, attr, s->limit, s->base };
 }
 
-static void svm_set_state(struct vcpu *v, const struct x86_cpu_state *st)
+static int svm_set_state(struct vcpu *v, const struct x86_cpu_state *st)
 {
 	struct vmcb_save *s = &((struct svm_vcpu *)v->arch.vendor)->vmcb->save;
 	s->cs = to_vmcb_seg(&st->cs);
@@ -180,6 +178,7 @@ static void svm_set_state(struct vcpu *v, const struct x86_cpu_state *st)
 	s->cr4 = st->cr4;
 	s->efer = st->efer | X86_EFER_SVME;   /* VMRUN requires it; the guest never sees it */
 	s->cpl = 0;
+	return 0;
 }
 
 static void svm_get_paging(struct vcpu *v, struct x86_paging *p)

@@ -1,32 +1,11 @@
 /*
- * MSRs whose guest values live in the VMCB. Reserved bits and non-canonical
- * addresses get #GP (the caller injects it for any non-zero return), as the
- * CPU itself would raise it (AMD APM vol. 2 §3.1.7 EFER, SDM vol. 3A §11.12.2 PAT).
+ * MSRs whose guest values live in the VMCB (VMRUN and VMLOAD/VMSAVE switch
+ * them). Values arrive already checked by arch/x86/msr.c.
  */
 #include "arch/x86/cpu.h"
 #include "arch/x86/svm/svm.h"
 
-#define EFER_FFXSR (1ull << 14)
-#define CPUID_EXT_FFXSR (1u << 25)      /* 0x80000001 EDX */
-#define CPUID_EXT_NX (1u << 20)
-
-static bool canonical(uint64_t a)
-{
-	return (uint64_t)((int64_t)(a << 16) >> 16) == a;
-}
-
-/* Each PAT entry must be a defined memory type: 0, 1, 4, 5, 6 or 7. */
-static bool pat_valid(uint64_t pat)
-{
-	for (int i = 0; i < 8; i++) {
-		uint8_t t = (uint8_t)(pat >> (8 * i));
-		if (t > 7 || t == 2 || t == 3)
-			return false;
-	}
-	return true;
-}
-
-static uint64_t *syscall_msr(struct vmcb_save *s, uint32_t msr)
+static uint64_t *vmcb_msr(struct vmcb_save *s, uint32_t msr)
 {
 	switch (msr) {
 	case MSR_STAR: return &s->star;
@@ -47,7 +26,7 @@ static uint64_t *syscall_msr(struct vmcb_save *s, uint32_t msr)
 int svm_msr_read(struct vcpu *v, uint32_t msr, uint64_t *val)
 {
 	struct vmcb_save *s = &svm_vmcb(v)->save;
-	uint64_t *p = syscall_msr(s, msr);
+	uint64_t *p = vmcb_msr(s, msr);
 	if (p) {
 		*val = *p;
 		return 0;
@@ -59,50 +38,22 @@ int svm_msr_read(struct vcpu *v, uint32_t msr, uint64_t *val)
 	return -ENOENT;
 }
 
-static int efer_write(struct vmcb_save *s, uint64_t val)
-{
-	uint32_t r[4];
-	cpuid(0x80000001, 0, r);
-	uint64_t allowed = X86_EFER_SCE | X86_EFER_LME | X86_EFER_LMA |
-	                   (r[3] & CPUID_EXT_NX ? X86_EFER_NXE : 0) |
-	                   (r[3] & CPUID_EXT_FFXSR ? EFER_FFXSR : 0);
-	if (val & ~allowed)
-		return -EINVAL;
-	/* LME may not change while paging is on; LMA is the CPU's to set */
-	if ((s->cr0 & X86_CR0_PG) && ((val ^ s->efer) & X86_EFER_LME))
-		return -EINVAL;
-	s->efer = (val & ~X86_EFER_LMA) | (s->efer & X86_EFER_LMA) | X86_EFER_SVME;
-	return 0;
-}
-
 int svm_msr_write(struct vcpu *v, uint32_t msr, uint64_t val)
 {
 	struct vmcb *vmcb = svm_vmcb(v);
-	struct vmcb_save *s = &vmcb->save;
+	uint64_t *p = vmcb_msr(&vmcb->save, msr);
+	if (p) {
+		*p = val;
+		return 0;
+	}
 	switch (msr) {
 	case MSR_EFER:
-		return efer_write(s, val);
-	case MSR_IA32_PAT:
-		if (!pat_valid(val))
-			return -EINVAL;
-		break;
-	case MSR_SFMASK:
-		if (val >> 32)
-			return -EINVAL;
-		break;
-	case MSR_LSTAR: case MSR_CSTAR: case MSR_KERNEL_GS_BASE: case MSR_FS_BASE:
-	case MSR_GS_BASE: case MSR_IA32_SYSENTER_ESP: case MSR_IA32_SYSENTER_EIP:
-		if (!canonical(val))
-			return -EINVAL;
-		break;
+		vmcb->save.efer = val | X86_EFER_SVME;   /* VMRUN requires SVME */
+		return 0;
 	case MSR_IA32_TSC:
 		v->arch.tsc_offset = val - rdtsc();
 		vmcb->ctl.tsc_offset = v->arch.tsc_offset;
 		return 0;
 	}
-	uint64_t *p = syscall_msr(s, msr);
-	if (!p)
-		return -ENOENT;
-	*p = val;
-	return 0;
+	return -ENOENT;
 }

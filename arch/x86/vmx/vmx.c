@@ -1,0 +1,391 @@
+/*
+ * Intel VMX with EPT (SDM vol. 3C, ch. 23-29). Every control word is derived
+ * from the capability MSRs (TRUE_* when offered); CR0/CR4 fixed bits are
+ * honoured for host and guest. One VMCS per vCPU; EPT, I/O and MSR bitmaps
+ * per VM. Each exit is decoded once into struct vm_exit (vmx_decode).
+ */
+#include "arch/x86/cpu.h"
+#include "arch/x86/vendor.h"
+#include "arch/x86/vmx/vmx.h"
+#include "arch/x86/x86.h"
+#include "core/arch.h"
+#include "core/exit.h"
+#include "core/hv.h"
+#include "core/log.h"
+#include "core/pmm.h"
+#include "core/string.h"
+
+#define CPUID1_ECX_VMX (1u << 5)
+#define X86_CR4_VMXE (1ull << 13)
+#define VMCALL_LEN 3
+#define VMMCALL_BYTES "\x0f\x01\xd9"    /* AMD VMMCALL: #UD on Intel */
+#define DEFAULT_PAT 0x0007040600070406ull
+
+struct vmx_caps vmx;
+
+void vmx_exit_entry(void);
+
+/* ---- VMX instructions; failure is a hypervisor bug unless said otherwise ---- */
+
+uint64_t vmx_read(enum vmcs_field f)
+{
+	uint64_t v;
+	__asm__ volatile("vmread %1, %0" : "=r"(v) : "r"((uint64_t)f) : "cc");
+	return v;
+}
+
+void vmx_write(enum vmcs_field f, uint64_t v)
+{
+	bool fail;
+	__asm__ volatile("vmwrite %1, %2" : "=@ccbe"(fail) : "r"(v), "r"((uint64_t)f) : "memory");
+	if (fail)
+		hv_panic("VMWRITE of field 0x%x failed: VM-instruction error %llu (%s)", f,
+		         (unsigned long long)vmx_read(VM_INSTRUCTION_ERROR),
+		         vmx_insn_error_name(vmx_read(VM_INSTRUCTION_ERROR)));
+}
+
+static bool vmx_op(const char *insn_fail, hpa_t pa, int which)
+{
+	bool fail;
+	switch (which) {
+	case 0: __asm__ volatile("vmxon %1" : "=@ccbe"(fail) : "m"(pa) : "memory"); break;
+	case 1: __asm__ volatile("vmclear %1" : "=@ccbe"(fail) : "m"(pa) : "memory"); break;
+	default: __asm__ volatile("vmptrld %1" : "=@ccbe"(fail) : "m"(pa) : "memory"); break;
+	}
+	if (fail)
+		pr_err("VMX: %s failed\n", insn_fail);
+	return !fail;
+}
+
+static void invept_all(void)
+{
+	struct { uint64_t eptp, zero; } desc = { 0, 0 };
+	if (vmx.ept_cap & EPT_CAP_INVEPT_ALL)
+		__asm__ volatile("invept %0, %1" :: "m"(desc), "r"(2ull) : "memory", "cc");
+}
+
+/* ---- capability MSRs ---- */
+
+/*
+ * A control word: `want` bits we need, `nice` bits we use when offered. The
+ * MSR's low half is the allowed-0 settings (must be 1), the high half the
+ * allowed-1 settings (may be 1) (SDM appendix A.3).
+ */
+static int adjust(const char *what, uint32_t msr, uint32_t want, uint32_t nice, uint32_t *out)
+{
+	uint64_t cap = rdmsr(msr);
+	uint32_t must = (uint32_t)cap, may = (uint32_t)(cap >> 32);
+	if ((want & may) != want) {
+		pr_err("VMX: this CPU cannot set %s bits 0x%x (MSR 0x%x allows 0x%x)\n",
+		       what, want & ~may, msr, may);
+		return -EOPNOTSUPP;
+	}
+	*out = (want | (nice & may) | must) & may;
+	return 0;
+}
+
+static int vmx_read_caps(void)
+{
+	uint64_t basic = rdmsr(MSR_IA32_VMX_BASIC);
+	bool true_ctls = basic & VMX_BASIC_TRUE_CTLS;
+	vmx.revision = basic & 0x7fffffff;
+	int r = adjust("pin-based", true_ctls ? MSR_IA32_VMX_TRUE_PINBASED_CTLS : MSR_IA32_VMX_PINBASED_CTLS,
+	               PIN_EXT_INTR_EXITING | PIN_NMI_EXITING, 0, &vmx.pin);
+	r = r ?: adjust("processor-based", true_ctls ? MSR_IA32_VMX_TRUE_PROCBASED_CTLS : MSR_IA32_VMX_PROCBASED_CTLS,
+	                PROC_HLT_EXITING | PROC_USE_IO_BITMAPS | PROC_USE_MSR_BITMAPS |
+	                PROC_SECONDARY | PROC_MWAIT_EXITING | PROC_MONITOR_EXITING,
+	                PROC_TSC_OFFSETTING, &vmx.proc);
+	r = r ?: adjust("secondary", MSR_IA32_VMX_PROCBASED_CTLS2, PROC2_EPT, PROC2_UNRESTRICTED, &vmx.proc2);
+	r = r ?: adjust("VM-exit", true_ctls ? MSR_IA32_VMX_TRUE_EXIT_CTLS : MSR_IA32_VMX_EXIT_CTLS,
+	                EXIT_HOST_ADDR_SPACE | EXIT_SAVE_EFER | EXIT_LOAD_EFER,
+	                EXIT_SAVE_PAT | EXIT_LOAD_PAT, &vmx.exit);
+	r = r ?: adjust("VM-entry", true_ctls ? MSR_IA32_VMX_TRUE_ENTRY_CTLS : MSR_IA32_VMX_ENTRY_CTLS,
+	                ENTRY_LOAD_EFER, ENTRY_LOAD_PAT, &vmx.entry);
+	if (r)
+		return r;
+	/* the IA-32e-guest bit follows the guest's EFER.LMA at each entry */
+	vmx.entry &= ~ENTRY_IA32E_GUEST;
+	/* with EPT, CR3 accesses need no exit; only clear them if the CPU lets us */
+	vmx.unrestricted = vmx.proc2 & PROC2_UNRESTRICTED;
+	vmx.ept_cap = rdmsr(MSR_IA32_VMX_EPT_VPID_CAP);
+	if (!(vmx.ept_cap & EPT_CAP_WALK_4) || !(vmx.ept_cap & EPT_CAP_WB)) {
+		pr_err("VMX: EPT without 4-level walks or write-back tables (EPT_VPID_CAP 0x%llx)\n",
+		       (unsigned long long)vmx.ept_cap);
+		return -EOPNOTSUPP;
+	}
+	vmx.cr0_fixed0 = rdmsr(MSR_IA32_VMX_CR0_FIXED0);
+	vmx.cr0_fixed1 = rdmsr(MSR_IA32_VMX_CR0_FIXED1);
+	vmx.cr4_fixed0 = rdmsr(MSR_IA32_VMX_CR4_FIXED0);
+	vmx.cr4_fixed1 = rdmsr(MSR_IA32_VMX_CR4_FIXED1);
+	return 0;
+}
+
+static int vmx_init_cpu(void)
+{
+	uint32_t r[4];
+	cpuid(1, 0, r);
+	if (!(r[2] & CPUID1_ECX_VMX))
+		return -EOPNOTSUPP;
+	uint64_t fc = rdmsr(MSR_IA32_FEATURE_CONTROL);
+	if (!(fc & FEATURE_CONTROL_LOCK)) {
+		/* the firmware left it open: enable VMX and lock, as firmware would */
+		wrmsr(MSR_IA32_FEATURE_CONTROL, fc | FEATURE_CONTROL_VMX_OUTSIDE_SMX | FEATURE_CONTROL_LOCK);
+	} else if (!(fc & FEATURE_CONTROL_VMX_OUTSIDE_SMX)) {
+		pr_err("VMX is disabled and locked by the firmware (IA32_FEATURE_CONTROL 0x%llx); enable virtualization in the firmware setup\n",
+		       (unsigned long long)fc);
+		return -EOPNOTSUPP;
+	}
+	uint64_t basic = rdmsr(MSR_IA32_VMX_BASIC);
+	uint32_t p2 = (uint32_t)(rdmsr(basic & VMX_BASIC_TRUE_CTLS ? MSR_IA32_VMX_TRUE_PROCBASED_CTLS
+	                                                          : MSR_IA32_VMX_PROCBASED_CTLS) >> 32);
+	if (!(p2 & PROC_SECONDARY) || !((rdmsr(MSR_IA32_VMX_PROCBASED_CTLS2) >> 32) & PROC2_EPT)) {
+		pr_err("VMX without EPT (secondary controls 0x%llx): cannot run guests\n",
+		       (unsigned long long)rdmsr(MSR_IA32_VMX_PROCBASED_CTLS2));
+		return -EOPNOTSUPP;
+	}
+	int err = vmx_read_caps();
+	if (err)
+		return err;
+	write_cr0((read_cr0() | vmx.cr0_fixed0) & vmx.cr0_fixed1);
+	write_cr4(((read_cr4() | X86_CR4_VMXE) | vmx.cr4_fixed0) & vmx.cr4_fixed1);
+	vmx.vmxon_pa = pmm_alloc(1, PAGE_SIZE);
+	if (!vmx.vmxon_pa)
+		return -ENOMEM;
+	*(uint32_t *)arch_phys_to_virt(vmx.vmxon_pa) = vmx.revision;
+	if (!vmx_op("VMXON", vmx.vmxon_pa, 0))
+		return -EIO;
+	pr_info("VMX: EPT, VMCS revision 0x%x, unrestricted guest %s, controls pin %x proc %x/%x exit %x entry %x\n",
+	        vmx.revision, vmx.unrestricted ? "yes" : "no", vmx.pin, vmx.proc, vmx.proc2,
+	        vmx.exit, vmx.entry);
+	return 0;
+}
+
+/* ---- EPT (§28.3.2), built by the shared walker in arch/x86/pt.c ---- */
+
+static uint64_t ept_table(hpa_t next) { return next | EPT_R | EPT_W | EPT_X; }
+static uint64_t ept_leaf(hpa_t pa, unsigned perm, bool large)
+{
+	return pa | EPT_MT_WB | (perm & PT_R ? EPT_R : 0) | (perm & PT_W ? EPT_W : 0) |
+	       (perm & PT_X ? EPT_X : 0) | (large ? EPT_LARGE : 0);
+}
+static bool ept_present(uint64_t e) { return e & (EPT_R | EPT_W | EPT_X); }
+static bool ept_is_large(uint64_t e) { return e & EPT_LARGE; }
+static struct pt_format ept_format = {
+	ept_table, ept_leaf, ept_present, ept_is_large, 0x000ffffffffff000ull, false,
+};
+
+static int vmx_vm_init(struct vm *vm)
+{
+	hpa_t pa = pmm_alloc(1, PAGE_SIZE);
+	if (!pa)
+		return -ENOMEM;
+	struct vmx_vm *x = arch_phys_to_virt(pa);
+	vm->arch.vendor = x;
+	x->io_bitmap_pa = pmm_alloc(2, PAGE_SIZE);
+	x->msr_bitmap_pa = pmm_alloc(1, PAGE_SIZE);
+	ept_format.has_1g = vmx.ept_cap & EPT_CAP_1G;
+	if (!x->io_bitmap_pa || !x->msr_bitmap_pa || pt_init(&x->ept, &ept_format))
+		return -ENOMEM;
+	/* every port and every MSR exits (MSRs outside the bitmap's ranges always do) */
+	memset(arch_phys_to_virt(x->io_bitmap_pa), 0xff, 2 * PAGE_SIZE);
+	memset(arch_phys_to_virt(x->msr_bitmap_pa), 0xff, PAGE_SIZE);
+	for (unsigned i = 0; i < vm->nr_slots; i++) {
+		const struct vm_slot *sl = &vm->slots[i];
+		unsigned perm = PT_R | PT_X | (sl->flags & SLOT_READONLY ? 0 : PT_W);
+		if (pt_map(&x->ept, sl->gpa, sl->hpa, sl->size, perm))
+			return -ENOMEM;
+	}
+	/* the tables may reuse pages of an earlier VM's: drop any cached translation */
+	invept_all();
+	return 0;
+}
+
+static void vmx_vm_destroy(struct vm *vm)
+{
+	struct vmx_vm *x = vm->arch.vendor;
+	pt_destroy(&x->ept);
+	pmm_free(x->io_bitmap_pa, 2);
+	pmm_free(x->msr_bitmap_pa, 1);
+	pmm_free(arch_virt_to_phys(x), 1);
+	vm->arch.vendor = NULL;
+	invept_all();
+}
+
+static void write_host_state(void)
+{
+	struct { uint16_t limit; uint64_t base; } PACKED gdtr, idtr;
+	uint16_t tr;
+	__asm__ volatile("sgdt %0; sidt %1; str %2" : "=m"(gdtr), "=m"(idtr), "=r"(tr));
+	const uint64_t *gdt = (const uint64_t *)gdtr.base;
+	uint64_t lo = gdt[tr / 8], hi = gdt[tr / 8 + 1];
+	uint64_t tr_base = ((lo >> 16) & 0xffffff) | ((lo >> 56) << 24) | (hi << 32);
+	vmx_write(HOST_CR0, read_cr0());
+	vmx_write(HOST_CR3, read_cr3());
+	vmx_write(HOST_CR4, read_cr4());
+	vmx_write(HOST_CS_SELECTOR, 0x08);
+	vmx_write(HOST_SS_SELECTOR, 0x10);
+	vmx_write(HOST_DS_SELECTOR, 0x10);
+	vmx_write(HOST_ES_SELECTOR, 0x10);
+	vmx_write(HOST_FS_SELECTOR, 0);
+	vmx_write(HOST_GS_SELECTOR, 0);
+	vmx_write(HOST_TR_SELECTOR, tr);
+	vmx_write(HOST_FS_BASE, 0);
+	vmx_write(HOST_GS_BASE, 0);
+	vmx_write(HOST_TR_BASE, tr_base);
+	vmx_write(HOST_GDTR_BASE, gdtr.base);
+	vmx_write(HOST_IDTR_BASE, idtr.base);
+	vmx_write(HOST_SYSENTER_CS, 0);
+	vmx_write(HOST_SYSENTER_ESP, 0);
+	vmx_write(HOST_SYSENTER_EIP, 0);
+	vmx_write(HOST_IA32_EFER, rdmsr(MSR_EFER));
+	if (vmx.exit & EXIT_LOAD_PAT)
+		vmx_write(HOST_IA32_PAT, rdmsr(MSR_IA32_PAT));
+	vmx_write(HOST_RIP, (uintptr_t)vmx_exit_entry);
+}
+
+static int vmx_vcpu_init(struct vcpu *v)
+{
+	struct vmx_vm *xvm = v->vm->arch.vendor;
+	hpa_t pa = pmm_alloc(2, PAGE_SIZE);
+	if (!pa)
+		return -ENOMEM;
+	struct vmx_vcpu *x = arch_phys_to_virt(pa + PAGE_SIZE);
+	x->vmcs_pa = pa;
+	v->arch.vendor = x;
+	*(uint32_t *)arch_phys_to_virt(pa) = vmx.revision;
+	if (!vmx_op("VMCLEAR", pa, 1) || !vmx_op("VMPTRLD", pa, 2))
+		return -EIO;
+	vmx_write(PIN_BASED_CONTROLS, vmx.pin);
+	vmx_write(PROC_BASED_CONTROLS, vmx.proc);
+	vmx_write(PROC_BASED_CONTROLS2, vmx.proc2);
+	vmx_write(EXIT_CONTROLS, vmx.exit);
+	vmx_write(ENTRY_CONTROLS, vmx.entry);
+	/* #UD: VMMCALL on Intel; #AC: a guest must not be able to loop the CPU in #AC delivery */
+	vmx_write(EXCEPTION_BITMAP, (1u << X86_EXC_UD) | (1u << 17));
+	vmx_write(IO_BITMAP_A, xvm->io_bitmap_pa);
+	vmx_write(IO_BITMAP_B, xvm->io_bitmap_pa + PAGE_SIZE);
+	vmx_write(MSR_BITMAP, xvm->msr_bitmap_pa);
+	vmx_write(EPT_POINTER, xvm->ept.root | EPTP_WB | EPTP_WALK_4);
+	vmx_write(CR3_TARGET_COUNT, 0);
+	vmx_write(EXIT_MSR_STORE_COUNT, 0);
+	vmx_write(EXIT_MSR_LOAD_COUNT, 0);
+	vmx_write(ENTRY_MSR_LOAD_COUNT, 0);
+	vmx_write(VMCS_LINK_POINTER, ~0ull);
+	if (vmx.proc & PROC_TSC_OFFSETTING)
+		vmx_write(TSC_OFFSET, 0);
+	/*
+	 * CR0/CR4 bits the CPU forces in VMX operation are owned by us: the
+	 * guest reads its own value from the shadow, writes to them exit.
+	 * With unrestricted guest, PE and PG are the guest's (SDM §26.3.1.1).
+	 */
+	uint64_t cr0_own = vmx.cr0_fixed0 & ~(vmx.unrestricted ? X86_CR0_PE | X86_CR0_PG : 0);
+	vmx_write(CR0_GUEST_HOST_MASK, cr0_own | ~vmx.cr0_fixed1);
+	vmx_write(CR4_GUEST_HOST_MASK, vmx.cr4_fixed0 | ~vmx.cr4_fixed1);
+	vmx_write(GUEST_IA32_PAT, DEFAULT_PAT);
+	vmx_write(GUEST_DR7, 0x400);
+	vmx_write(GUEST_ACTIVITY_STATE, 0);
+	vmx_write(GUEST_INTERRUPTIBILITY, 0);
+	vmx_write(GUEST_PENDING_DBG, 0);
+	write_host_state();
+	return 0;
+}
+
+static void vmx_vcpu_destroy(struct vcpu *v)
+{
+	struct vmx_vcpu *x = v->arch.vendor;
+	vmx_forget_guest_msrs(v);
+	vmx_op("VMCLEAR", x->vmcs_pa, 1);
+	pmm_free(x->vmcs_pa, 2);
+	v->arch.vendor = NULL;
+}
+
+void vmx_load_vmcs(struct vcpu *v)
+{
+	static hpa_t current;
+	struct vmx_vcpu *x = v->arch.vendor;
+	if (current != x->vmcs_pa && vmx_op("VMPTRLD", x->vmcs_pa, 2))
+		current = x->vmcs_pa;
+}
+
+/* The real CR0/CR4 the CPU runs the guest with, for the value the guest wants. */
+uint64_t vmx_real_cr0(uint64_t want)
+{
+	uint64_t fixed0 = vmx.cr0_fixed0 & ~(vmx.unrestricted ? X86_CR0_PE | X86_CR0_PG : 0);
+	return (want | fixed0) & vmx.cr0_fixed1;
+}
+uint64_t vmx_real_cr4(uint64_t want)
+{
+	return (want | vmx.cr4_fixed0) & vmx.cr4_fixed1;
+}
+
+void vmx_set_entry_mode(uint64_t efer)
+{
+	uint64_t ctl = vmx_read(ENTRY_CONTROLS) & ~ENTRY_IA32E_GUEST;
+	vmx_write(ENTRY_CONTROLS, ctl | (efer & X86_EFER_LMA ? ENTRY_IA32E_GUEST : 0));
+}
+
+#define SEG(name, s) do { \
+	vmx_write(GUEST_##name##_SELECTOR, (s).sel); vmx_write(GUEST_##name##_BASE, (s).base); \
+	vmx_write(GUEST_##name##_LIMIT, (s).limit); vmx_write(GUEST_##name##_AR, (s).ar); } while (0)
+
+static int vmx_set_state(struct vcpu *v, const struct x86_cpu_state *st)
+{
+	if (!(st->cr0 & X86_CR0_PG) && !vmx.unrestricted)
+		return -EOPNOTSUPP;   /* needs unrestricted guest; caller reports it */
+	vmx_load_vmcs(v);
+	SEG(CS, st->cs);
+	SEG(DS, st->ds);
+	SEG(ES, st->es);
+	SEG(SS, st->ss);
+	SEG(FS, st->fs);
+	SEG(GS, st->gs);
+	SEG(TR, st->tr);
+	SEG(LDTR, st->ldtr);
+	vmx_write(GUEST_GDTR_BASE, st->gdtr.base);
+	vmx_write(GUEST_GDTR_LIMIT, st->gdtr.limit);
+	vmx_write(GUEST_IDTR_BASE, st->idtr.base);
+	vmx_write(GUEST_IDTR_LIMIT, st->idtr.limit);
+	vmx_write(GUEST_CR0, vmx_real_cr0(st->cr0));
+	vmx_write(CR0_READ_SHADOW, st->cr0);
+	vmx_write(GUEST_CR3, st->cr3);
+	vmx_write(GUEST_CR4, vmx_real_cr4(st->cr4));
+	vmx_write(CR4_READ_SHADOW, st->cr4);
+	vmx_write(GUEST_IA32_EFER, st->efer);
+	vmx_set_entry_mode(st->efer);
+	return 0;
+}
+
+static void vmx_get_paging(struct vcpu *v, struct x86_paging *p)
+{
+	vmx_load_vmcs(v);
+	*p = (struct x86_paging){
+		/* the guest's view of PG/PE/WP, but CR4 as the CPU walks it */
+		vmx_read(GUEST_CR0), vmx_read(GUEST_CR3), vmx_read(GUEST_CR4),
+		vmx_read(GUEST_IA32_EFER), vmx_read(GUEST_CS_BASE),
+	};
+}
+
+static void vmx_inject_exception(struct vcpu *v, uint8_t vector, bool has_error, uint32_t error)
+{
+	vmx_load_vmcs(v);
+	vmx_write(ENTRY_INTR_INFO, INTR_INFO_VALID | INTR_TYPE_HW_EXCEPTION | vector |
+	                           (has_error ? INTR_INFO_ERR_VALID : 0));
+	if (has_error)
+		vmx_write(ENTRY_EXCEPTION_ERROR_CODE, error);
+}
+
+const struct x86_vendor_ops vmx_ops = {
+	.name = "Intel VMX",
+	.init_cpu = vmx_init_cpu,
+	.vm_init = vmx_vm_init,
+	.vm_destroy = vmx_vm_destroy,
+	.vcpu_init = vmx_vcpu_init,
+	.vcpu_destroy = vmx_vcpu_destroy,
+	.set_state = vmx_set_state,
+	.get_paging = vmx_get_paging,
+	.run = vmx_run,
+	.inject_exception = vmx_inject_exception,
+	.dump = vmx_dump,
+	.msr_read = vmx_msr_read,
+	.msr_write = vmx_msr_write,
+};

@@ -1,0 +1,325 @@
+/*
+ * Running a VMX guest and decoding its exits (SDM vol. 3C ch. 27, appendix C)
+ * into struct vm_exit. VM-entry failures are reported with the
+ * VM-instruction error's meaning (§31.4) or the guest-state check that failed.
+ */
+#include "arch/x86/cpu.h"
+#include "arch/x86/vendor.h"
+#include "arch/x86/vmx/vmx.h"
+#include "arch/x86/x86.h"
+#include "core/arch.h"
+#include "core/exit.h"
+#include "core/log.h"
+#include "core/string.h"
+
+#define HC_INSN_LEN 3
+#define VMMCALL_BYTES "\x0f\x01\xd9"    /* AMD VMMCALL: #UD on Intel */
+#define X86_CR4_VMXE (1ull << 13)
+#define AR_L (1u << 13)
+#define AR_DB (1u << 14)
+
+static const char *const insn_errors[] = {
+	[1] = "VMCALL executed in VMX root operation",
+	[2] = "VMCLEAR with invalid physical address",
+	[3] = "VMCLEAR with VMXON pointer",
+	[4] = "VMLAUNCH with non-clear VMCS",
+	[5] = "VMRESUME with non-launched VMCS",
+	[6] = "VMRESUME after VMXOFF",
+	[7] = "VM entry with invalid control field(s)",
+	[8] = "VM entry with invalid host-state field(s)",
+	[9] = "VMPTRLD with invalid physical address",
+	[10] = "VMPTRLD with VMXON pointer",
+	[11] = "VMPTRLD with incorrect VMCS revision identifier",
+	[12] = "VMREAD/VMWRITE from/to unsupported VMCS component",
+	[13] = "VMWRITE to read-only VMCS component",
+	[15] = "VMXON executed in VMX root operation",
+	[16] = "VM entry with invalid executive-VMCS pointer",
+	[17] = "VM entry with non-launched executive VMCS",
+	[18] = "VM entry with executive-VMCS pointer not VMXON pointer",
+	[19] = "VMCALL with non-clear VMCS",
+	[20] = "VMCALL with invalid VM-exit control fields",
+	[22] = "VMCALL with incorrect MSEG revision identifier",
+	[23] = "VMXOFF under dual-monitor treatment of SMIs and SMM",
+	[24] = "VMCALL with invalid SMM-monitor features",
+	[25] = "VM entry with invalid VM-execution control fields in executive VMCS",
+	[26] = "VM entry with events blocked by MOV SS",
+	[28] = "invalid operand to INVEPT/INVVPID",
+};
+
+const char *vmx_insn_error_name(uint64_t err)
+{
+	return err < ARRAY_SIZE(insn_errors) && insn_errors[err] ? insn_errors[err] : "unknown error";
+}
+
+/*
+ * The guest-state checks (SDM §26.3.1) most likely to fail for state we
+ * built; the CPU only says "invalid guest state", this says which.
+ */
+static void explain_guest_state(char *buf, size_t n)
+{
+	uint64_t cr0 = vmx_read(GUEST_CR0), cr4 = vmx_read(GUEST_CR4), efer = vmx_read(GUEST_IA32_EFER);
+	uint64_t fixed0 = vmx.cr0_fixed0 & ~(vmx.unrestricted ? X86_CR0_PE | X86_CR0_PG : 0);
+	uint32_t cs_ar = (uint32_t)vmx_read(GUEST_CS_AR), tr_ar = (uint32_t)vmx_read(GUEST_TR_AR);
+	bool ia32e = vmx_read(ENTRY_CONTROLS) & ENTRY_IA32E_GUEST;
+	const char *why = "no check of ours found the cause (see the state dump)";
+	if ((cr0 & fixed0) != fixed0 || (cr0 & ~vmx.cr0_fixed1))
+		why = "guest CR0 violates IA32_VMX_CR0_FIXED0/FIXED1";
+	else if ((cr4 & vmx.cr4_fixed0) != vmx.cr4_fixed0 || (cr4 & ~vmx.cr4_fixed1))
+		why = "guest CR4 violates IA32_VMX_CR4_FIXED0/FIXED1";
+	else if ((cr0 & X86_CR0_PG) && !(cr0 & X86_CR0_PE))
+		why = "guest CR0.PG set without CR0.PE";
+	else if (ia32e != !!(efer & X86_EFER_LMA))
+		why = "IA-32e mode guest entry control differs from guest EFER.LMA";
+	else if (ia32e && !(cr4 & X86_CR4_PAE))
+		why = "IA-32e mode guest without CR4.PAE";
+	else if (ia32e && (cs_ar & AR_L) && (cs_ar & AR_DB))
+		why = "guest CS has both L and D/B set";
+	else if ((tr_ar & 0x8f) != 0x8b && (tr_ar & 0x8f) != 0x83)
+		why = "guest TR is not a present busy TSS";
+	else if (!(vmx_read(GUEST_RFLAGS) & X86_RFLAGS_FIXED))
+		why = "guest RFLAGS bit 1 is clear";
+	hv_snprintf(buf, n, "VM entry failed: invalid guest state: %s", why);
+}
+
+static void entry_failed(int how, struct vm_exit *e)
+{
+	e->reason = VMEXIT_FAIL;
+	if (how == 1) {
+		hv_snprintf(e->fail.what, sizeof(e->fail.what), "VM entry failed: VMfailInvalid (no current VMCS)");
+		return;
+	}
+	uint64_t err = vmx_read(VM_INSTRUCTION_ERROR);
+	hv_snprintf(e->fail.what, sizeof(e->fail.what), "VM entry failed: VM-instruction error %llu (%s)",
+	            (unsigned long long)err, vmx_insn_error_name(err));
+}
+
+static enum cpu_mode guest_mode(void)
+{
+	uint64_t cr0 = vmx_read(GUEST_CR0);
+	uint32_t cs_ar = (uint32_t)vmx_read(GUEST_CS_AR);
+	if (!(cr0 & X86_CR0_PE))
+		return MODE_REAL;
+	if ((vmx_read(GUEST_IA32_EFER) & X86_EFER_LMA) && (cs_ar & AR_L))
+		return MODE_64;
+	return cs_ar & AR_DB ? MODE_PROT32 : MODE_PROT16;
+}
+
+/* MOV to CR0/CR4, CLTS and LMSW when they touch bits we own (the guest/host masks). */
+static void emulate_cr_access(struct vcpu *v, struct vm_exit *e)
+{
+	uint64_t q = vmx_read(EXIT_QUALIFICATION);
+	unsigned cr = q & 15, type = (q >> 4) & 3, reg = (q >> 8) & 15;
+	uint64_t old = vmx_read(CR0_READ_SHADOW);
+	uint64_t val = v->regs.gpr[reg];
+	if (e->mode != MODE_64)
+		val &= UINT32_MAX;
+	e->reason = VMEXIT_ARCH;
+	if (type == 2)                          /* CLTS */
+		val = old & ~(1ull << 3), cr = 0;
+	else if (type == 3)                     /* LMSW: PE can be set, not cleared */
+		val = (old & ~0xeull) | ((q >> 16) & 0xf) | (old & X86_CR0_PE), cr = 0;
+	else if (type != 0 || (cr != 0 && cr != 4))
+		goto unexpected;
+
+	if (cr == 4) {
+		if (val & ~(vmx.cr4_fixed1 & ~X86_CR4_VMXE)) {
+			x86_inject_exception(v, X86_EXC_GP, true, 0);
+			return;
+		}
+		vmx_write(CR4_READ_SHADOW, val);
+		vmx_write(GUEST_CR4, vmx_real_cr4(val));
+		arch_skip_insn(v, e);
+		return;
+	}
+	uint64_t efer = vmx_read(GUEST_IA32_EFER);
+	if ((val >> 32) || ((val & X86_CR0_PG) && !(val & X86_CR0_PE)) ||
+	    ((val & X86_CR0_NW) && !(val & X86_CR0_CD)) ||
+	    ((val & X86_CR0_PG) && (efer & X86_EFER_LME) && !(vmx_read(CR4_READ_SHADOW) & X86_CR4_PAE))) {
+		x86_inject_exception(v, X86_EXC_GP, true, 0);
+		return;
+	}
+	if (!vmx.unrestricted && (~val & (X86_CR0_PE | X86_CR0_PG))) {
+		vm_end(v->vm, VM_END_ERROR, 0, "vcpu%u: guest turns off paging, which needs VMX unrestricted guest (not offered by this CPU)", v->id);
+		return;
+	}
+	if ((val ^ old) & X86_CR0_PG && (efer & X86_EFER_LME)) {
+		/* we emulated the MOV, so we switch IA-32e mode as the CPU would (SDM §9.8.5) */
+		efer = val & X86_CR0_PG ? efer | X86_EFER_LMA : efer & ~X86_EFER_LMA;
+		vmx_write(GUEST_IA32_EFER, efer);
+		vmx_set_entry_mode(efer);
+	}
+	vmx_write(CR0_READ_SHADOW, val);
+	vmx_write(GUEST_CR0, vmx_real_cr0(val));
+	arch_skip_insn(v, e);
+	return;
+unexpected:
+	e->reason = VMEXIT_FAIL;
+	hv_snprintf(e->fail.what, sizeof(e->fail.what), "unexpected CR access exit (qualification 0x%llx)",
+	            (unsigned long long)q);
+}
+
+static void decode_exception(struct vcpu *v, struct vm_exit *e)
+{
+	uint32_t info = (uint32_t)vmx_read(EXIT_INTR_INFO);
+	uint8_t vector = info & 0xff;
+	e->reason = VMEXIT_ARCH;
+	if (((info >> 8) & 7) == 2) {           /* NMI: the host's, not the guest's */
+		e->reason = VMEXIT_INTR;
+		return;
+	}
+	if (vector == 17) {
+		x86_inject_exception(v, 17, true, (uint32_t)vmx_read(EXIT_INTR_ERROR_CODE));
+		return;
+	}
+	struct x86_paging pg;
+	uint8_t insn[HC_INSN_LEN];
+	x86_vendor->get_paging(v, &pg);
+	uint64_t la = pg.cs_base + v->regs.rip;
+	if (e->mode != MODE_64)
+		la &= UINT32_MAX;
+	if (vector == X86_EXC_UD && !x86_read_linear(v, &pg, la, insn, sizeof(insn)) &&
+	    !memcmp(insn, VMMCALL_BYTES, HC_INSN_LEN)) {
+		e->reason = VMEXIT_HYPERCALL;
+		e->hc.insn = HC_INSN_VMMCALL;
+		e->insn_len = HC_INSN_LEN;
+		return;
+	}
+	x86_inject_exception(v, vector, info & INTR_INFO_ERR_VALID,
+	                     (uint32_t)vmx_read(EXIT_INTR_ERROR_CODE));
+}
+
+static void decode_io(struct vm_exit *e)
+{
+	uint64_t q = vmx_read(EXIT_QUALIFICATION);   /* SDM table 28-5 */
+	e->reason = VMEXIT_IO;
+	e->io.size = (uint8_t)((q & 7) + 1);
+	e->io.in = q & (1u << 3);
+	e->io.string = q & (1u << 4);
+	e->io.rep = q & (1u << 5);
+	e->io.port = (uint16_t)(q >> 16);
+}
+
+static void decode_ept(struct vcpu *v, struct vm_exit *e, bool misconfig)
+{
+	uint64_t q = vmx_read(EXIT_QUALIFICATION), gpa = vmx_read(GUEST_PHYSICAL_ADDRESS);
+	e->mem.gpa = mk_gpa(gpa);
+	e->mem.access = q & 4 ? MEM_ACCESS_EXEC : q & 2 ? MEM_ACCESS_WRITE : MEM_ACCESS_READ;
+	if (misconfig || gpa < v->vm->mem_size) {
+		e->reason = VMEXIT_FAIL;
+		hv_snprintf(e->fail.what, sizeof(e->fail.what), "EPT %s on GPA 0x%llx (qualification 0x%llx): EPT is inconsistent",
+		            misconfig ? "misconfiguration" : "violation on mapped memory",
+		            (unsigned long long)gpa, (unsigned long long)q);
+		return;
+	}
+	e->reason = VMEXIT_MEM_FAULT;
+}
+
+static void vmx_decode(struct vcpu *v, struct vm_exit *e)
+{
+	uint32_t reason = (uint32_t)vmx_read(EXIT_REASON);
+	*e = (struct vm_exit){
+		.raw_code = reason, .mode = guest_mode(),
+		.cpl = (uint8_t)((vmx_read(GUEST_SS_AR) >> 5) & 3),   /* CPL = SS.DPL (§26.3.1.2) */
+		.insn_len = (uint8_t)vmx_read(EXIT_INSTRUCTION_LEN),
+	};
+	if (reason & EXIT_REASON_ENTRY_FAILURE) {
+		e->reason = VMEXIT_FAIL;
+		if ((reason & 0xffff) == EXIT_REASON_INVALID_GUEST_STATE)
+			explain_guest_state(e->fail.what, sizeof(e->fail.what));
+		else
+			hv_snprintf(e->fail.what, sizeof(e->fail.what), "VM entry failed: exit reason %u",
+			            reason & 0xffff);
+		return;
+	}
+	switch (reason & 0xffff) {
+	case EXIT_REASON_EXCEPTION_NMI: decode_exception(v, e); break;
+	case EXIT_REASON_EXT_INTR:
+	case EXIT_REASON_INIT:
+	case EXIT_REASON_SIPI: e->reason = VMEXIT_INTR; break;
+	case EXIT_REASON_TRIPLE_FAULT: e->reason = VMEXIT_SHUTDOWN; break;
+	case EXIT_REASON_CPUID:
+		e->reason = VMEXIT_CPUID;
+		e->cpuid.leaf = (uint32_t)v->regs.gpr[X86_RAX];
+		e->cpuid.subleaf = (uint32_t)v->regs.gpr[X86_RCX];
+		break;
+	case EXIT_REASON_HLT: e->reason = VMEXIT_HLT; break;
+	case EXIT_REASON_INVD:
+		/* INVD would drop dirty lines the host owns: behave as WBINVD (a no-op here) */
+		arch_skip_insn(v, e);
+		e->reason = VMEXIT_ARCH;
+		break;
+	case EXIT_REASON_VMCALL:
+		e->reason = VMEXIT_HYPERCALL;
+		e->hc.insn = HC_INSN_VMCALL;
+		break;
+	case EXIT_REASON_CR_ACCESS: emulate_cr_access(v, e); break;
+	case EXIT_REASON_IO: decode_io(e); break;
+	case EXIT_REASON_RDMSR:
+	case EXIT_REASON_WRMSR:
+		e->reason = (reason & 0xffff) == EXIT_REASON_WRMSR ? VMEXIT_MSR_WRITE : VMEXIT_MSR_READ;
+		e->msr.index = (uint32_t)v->regs.gpr[X86_RCX];
+		e->msr.value = (v->regs.gpr[X86_RDX] << 32) | (uint32_t)v->regs.gpr[X86_RAX];
+		break;
+	case EXIT_REASON_EPT_VIOLATION: decode_ept(v, e, false); break;
+	case EXIT_REASON_EPT_MISCONFIG: decode_ept(v, e, true); break;
+	case EXIT_REASON_VMCLEAR ... EXIT_REASON_VMXON:
+	case EXIT_REASON_MWAIT: case EXIT_REASON_MONITOR: case EXIT_REASON_INVEPT:
+	case EXIT_REASON_RDTSCP: case EXIT_REASON_INVVPID: case EXIT_REASON_XSETBV:
+	case EXIT_REASON_INVPCID:
+		/* instructions of features the guest's CPUID does not have */
+		arch_inject_undef(v);
+		e->reason = VMEXIT_ARCH;
+		break;
+	default:
+		e->reason = VMEXIT_FAIL;
+		hv_snprintf(e->fail.what, sizeof(e->fail.what), "unexpected VMX exit reason %u", reason & 0xffff);
+	}
+}
+
+void vmx_run(struct vcpu *v, struct vm_exit *e)
+{
+	struct vmx_vcpu *x = v->arch.vendor;
+	vmx_load_vmcs(v);
+	vmx_load_guest_msrs(v);
+	vmx_write(GUEST_RSP, v->regs.gpr[X86_RSP]);
+	vmx_write(GUEST_RIP, v->regs.rip);
+	vmx_write(GUEST_RFLAGS, v->regs.rflags);
+	int r = vmx_enter(v->regs.gpr, x->launched);
+	if (r) {
+		entry_failed(r, e);
+		return;
+	}
+	x->launched = true;
+	v->regs.gpr[X86_RSP] = vmx_read(GUEST_RSP);
+	v->regs.rip = vmx_read(GUEST_RIP);
+	v->regs.rflags = vmx_read(GUEST_RFLAGS);
+	/* an event whose delivery the exit interrupted is delivered again (SDM §27.2.4) */
+	uint32_t idt = (uint32_t)vmx_read(IDT_VECTORING_INFO);
+	if (idt & INTR_INFO_VALID) {
+		vmx_write(ENTRY_INTR_INFO, idt & ~(1u << 12));
+		vmx_write(ENTRY_EXCEPTION_ERROR_CODE, vmx_read(IDT_VECTORING_ERROR_CODE));
+		vmx_write(ENTRY_INSTRUCTION_LEN, vmx_read(EXIT_INSTRUCTION_LEN));
+	}
+	vmx_decode(v, e);
+}
+
+void vmx_dump(struct vcpu *v)
+{
+	vmx_load_vmcs(v);
+	con_printf("  cr0 %llx (shadow %llx) cr3 %llx cr4 %llx efer %llx cpl %llu\n",
+	           (unsigned long long)vmx_read(GUEST_CR0), (unsigned long long)vmx_read(CR0_READ_SHADOW),
+	           (unsigned long long)vmx_read(GUEST_CR3), (unsigned long long)vmx_read(GUEST_CR4),
+	           (unsigned long long)vmx_read(GUEST_IA32_EFER),
+	           (unsigned long long)((vmx_read(GUEST_SS_AR) >> 5) & 3));
+	con_printf("  cs %04llx/%05llx base %llx  ss %04llx/%05llx  tr %04llx/%05llx  idtr %llx+%llx  gdtr %llx+%llx\n",
+	           (unsigned long long)vmx_read(GUEST_CS_SELECTOR), (unsigned long long)vmx_read(GUEST_CS_AR),
+	           (unsigned long long)vmx_read(GUEST_CS_BASE),
+	           (unsigned long long)vmx_read(GUEST_SS_SELECTOR), (unsigned long long)vmx_read(GUEST_SS_AR),
+	           (unsigned long long)vmx_read(GUEST_TR_SELECTOR), (unsigned long long)vmx_read(GUEST_TR_AR),
+	           (unsigned long long)vmx_read(GUEST_IDTR_BASE), (unsigned long long)vmx_read(GUEST_IDTR_LIMIT),
+	           (unsigned long long)vmx_read(GUEST_GDTR_BASE), (unsigned long long)vmx_read(GUEST_GDTR_LIMIT));
+	con_printf("  exit reason %llu qualification %llx intr info %llx idt vectoring %llx entry ctls %llx\n",
+	           (unsigned long long)vmx_read(EXIT_REASON), (unsigned long long)vmx_read(EXIT_QUALIFICATION),
+	           (unsigned long long)vmx_read(EXIT_INTR_INFO), (unsigned long long)vmx_read(IDT_VECTORING_INFO),
+	           (unsigned long long)vmx_read(ENTRY_CONTROLS));
+}
