@@ -67,8 +67,15 @@ static bool vm_setup(struct vm *vm, const struct vm_config *cfg, const struct bo
 	}
 	img.cmdline = config_module_args(mod);
 	struct vcpu *v;
-	if (arch_vm_init(vm) || !(v = vcpu_create(vm, 0)) || arch_vcpu_boot(v, &img)) {
-		vm_end(vm, VM_END_LOAD_FAILED, 0, "%s: cannot set up the virtual CPU", cfg->image);
+	if (arch_vm_init(vm) || !(v = vcpu_create(vm, 0))) {
+		vm_end(vm, VM_END_LOAD_FAILED, 0, "%s: no host memory for the VM's tables", cfg->image);
+		return false;
+	}
+	int r = arch_vcpu_boot(v, &img);
+	if (r) {
+		vm_end(vm, VM_END_LOAD_FAILED, 0, "%s: %s", cfg->image, r == -EOPNOTSUPP ?
+		       "this CPU cannot start a guest in the mode its image needs (see the virtualization line above)" :
+		       "cannot write the guest's boot area");
 		return false;
 	}
 	pr_info("%s: %s, %llu MiB, entry 0x%llx (%s)\n", vm->name, cfg->image,

@@ -113,6 +113,15 @@ done
 check bochs-corei7_skylake_x.uses_vmx in_log bochs-corei7_skylake_x "hv: virtualization: Intel VMX"
 check bochs-tigerlake.vmcs_revision_4 in_log bochs-tigerlake "VMCS revision 0x4,"
 check bochs-ryzen.svm_with_nrips in_log bochs-ryzen "NRIPS yes"
+# VMX without EPT (Penryn): one clear line, clean stop. EPT without unrestricted
+# guest (Nehalem): the 64-bit guest runs, the 32-bit one is refused clearly.
+scenario bochs-vmx-no-ept bochs "$build/test-default-bochs.iso" core2_penryn_t9600
+check bochs-vmx-no-ept.message in_log bochs-vmx-no-ept "hv: VMX without EPT"
+check bochs-vmx-no-ept.stopped in_log bochs-vmx-no-ept "hv: stopping the machine (status 1)"
+scenario bochs-vmx-no-ug bochs "$build/test-default-bochs.iso" corei5_lynnfield_750
+check bochs-vmx-no-ug.guest64_ran in_log bochs-vmx-no-ug "hv: vm0: exited: vcpu0 wrote status 0"
+check bochs-vmx-no-ug.guest32_refused in_log bochs-vmx-no-ug "hv: vm1: not started: /boot/test-guest32.elf: this CPU cannot start a guest in the mode its image needs"
+check bochs-vmx-no-ug.guest_test_count test "$(guest_tests bochs-vmx-no-ug)" -ge 11
 scenario bochs-vmx-bad-input bochs "$build/test-bad-input-bochs.iso" corei7_skylake_x
 bad_input_checks bochs-vmx-bad-input
 

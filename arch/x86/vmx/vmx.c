@@ -157,6 +157,8 @@ static int vmx_init_cpu(void)
 	pr_info("VMX: EPT, VMCS revision 0x%x, unrestricted guest %s, controls pin %x proc %x/%x exit %x entry %x\n",
 	        vmx.revision, vmx.unrestricted ? "yes" : "no", vmx.pin, vmx.proc, vmx.proc2,
 	        vmx.exit, vmx.entry);
+	if (!vmx.unrestricted)
+		pr_warn("VMX: no unrestricted guest: guests that start with paging off (ELF32) cannot run\n");
 	return 0;
 }
 
