@@ -10,6 +10,7 @@
 #include "arch/x86/vendor.h"
 #include "arch/x86/x86.h"
 #include "core/gmem.h"
+#include "core/string.h"
 #include "core/vm.h"
 
 #define PTE_P  1ull
@@ -71,4 +72,14 @@ int x86_read_linear(struct vcpu *v, const struct x86_paging *pg, uint64_t la, vo
 			return -EFAULT;
 	}
 	return 0;
+}
+
+bool x86_insn_at_rip_is(struct vcpu *v, const struct x86_paging *pg, uint64_t rip, bool mode64,
+                        const void *bytes, size_t len)
+{
+	uint8_t insn[16];
+	uint64_t la = pg->cs_base + rip;
+	if (!mode64)
+		la &= UINT32_MAX;
+	return len <= sizeof(insn) && !x86_read_linear(v, pg, la, insn, len) && !memcmp(insn, bytes, len);
 }

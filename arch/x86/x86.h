@@ -21,6 +21,13 @@ void x86_guest_cpuid(struct vcpu *v, uint32_t leaf, uint32_t subleaf, uint32_t o
  * 0, -EFAULT when a translation or the read fails.
  */
 int x86_read_linear(struct vcpu *v, const struct x86_paging *pg, uint64_t la, void *buf, size_t len);
+/*
+ * True when the `len` bytes at CS:RIP are `bytes` (RIP truncated outside
+ * 64-bit mode): how an instruction the hardware did not decode for us is
+ * recognised (VMCALL as #UD on AMD, VMMCALL as #UD on Intel).
+ */
+bool x86_insn_at_rip_is(struct vcpu *v, const struct x86_paging *pg, uint64_t rip, bool mode64,
+                        const void *bytes, size_t len);
 /* Translates one guest-linear address; 0 or -EFAULT. */
 int x86_linear_to_gpa(struct vcpu *v, const struct x86_paging *pg, uint64_t la, uint64_t *gpa);
 

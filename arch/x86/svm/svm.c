@@ -230,12 +230,8 @@ static uint8_t insn_len(const struct vmcb *vmcb, uint8_t known)
 static void decode_ud(struct vcpu *v, const struct vmcb *vmcb, struct vm_exit *e)
 {
 	struct x86_paging pg;
-	uint8_t insn[HC_INSN_LEN];
 	svm_get_paging(v, &pg);
-	uint64_t la = pg.cs_base + vmcb->save.rip;
-	if (e->mode != MODE_64)
-		la &= UINT32_MAX;
-	if (!x86_read_linear(v, &pg, la, insn, sizeof(insn)) && !memcmp(insn, VMCALL_BYTES, HC_INSN_LEN)) {
+	if (x86_insn_at_rip_is(v, &pg, vmcb->save.rip, e->mode == MODE_64, VMCALL_BYTES, HC_INSN_LEN)) {
 		e->reason = VMEXIT_HYPERCALL;
 		e->hc.insn = HC_INSN_VMCALL;
 		e->insn_len = HC_INSN_LEN;

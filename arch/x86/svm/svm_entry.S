@@ -8,18 +8,13 @@
  * come back before any C code runs. GIF stays clear throughout so no
  * interrupt or NMI can see the half-switched state.
  */
-#include "arch/x86/include/arch/regs_asm.h"
+#include "arch/x86/include/arch/gpr_macros.h"
 
 	.text
 	.code64
 	.globl svm_enter
 svm_enter:
-	push	%rbp
-	push	%rbx
-	push	%r12
-	push	%r13
-	push	%r14
-	push	%r15
+	push_callee_saved
 	push	%rdx			/* 16(%rsp): host VMCB */
 	push	%rsi			/*  8(%rsp): guest VMCB */
 	push	%rdi			/*  0(%rsp): gprs */
@@ -27,37 +22,13 @@ svm_enter:
 	clgi
 	mov	%rsi, %rax
 	vmload	%rax
-	mov	GPR_RCX(%rdi), %rcx
-	mov	GPR_RDX(%rdi), %rdx
-	mov	GPR_RBX(%rdi), %rbx
-	mov	GPR_RBP(%rdi), %rbp
-	mov	GPR_RSI(%rdi), %rsi
-	mov	GPR_R8(%rdi), %r8
-	mov	GPR_R9(%rdi), %r9
-	mov	GPR_R10(%rdi), %r10
-	mov	GPR_R11(%rdi), %r11
-	mov	GPR_R12(%rdi), %r12
-	mov	GPR_R13(%rdi), %r13
-	mov	GPR_R14(%rdi), %r14
-	mov	GPR_R15(%rdi), %r15
+	load_guest_gprs %rdi
 	mov	GPR_RDI(%rdi), %rdi
 	vmrun	%rax
 	/* #VMEXIT: host RSP is back; guest RAX/RSP are in the VMCB */
 	push	%rdi
 	mov	8(%rsp), %rdi
-	mov	%rcx, GPR_RCX(%rdi)
-	mov	%rdx, GPR_RDX(%rdi)
-	mov	%rbx, GPR_RBX(%rdi)
-	mov	%rbp, GPR_RBP(%rdi)
-	mov	%rsi, GPR_RSI(%rdi)
-	mov	%r8, GPR_R8(%rdi)
-	mov	%r9, GPR_R9(%rdi)
-	mov	%r10, GPR_R10(%rdi)
-	mov	%r11, GPR_R11(%rdi)
-	mov	%r12, GPR_R12(%rdi)
-	mov	%r13, GPR_R13(%rdi)
-	mov	%r14, GPR_R14(%rdi)
-	mov	%r15, GPR_R15(%rdi)
+	store_guest_gprs %rdi
 	pop	%rax
 	mov	%rax, GPR_RDI(%rdi)
 	mov	8(%rsp), %rax
@@ -66,10 +37,5 @@ svm_enter:
 	vmload	%rax
 	stgi
 	add	$24, %rsp
-	pop	%r15
-	pop	%r14
-	pop	%r13
-	pop	%r12
-	pop	%rbx
-	pop	%rbp
+	pop_callee_saved
 	ret

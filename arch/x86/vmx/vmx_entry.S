@@ -7,7 +7,7 @@
  * exit lands on this frame; HOST_RIP is vmx_exit_entry.
  * Returns 0 after a VM exit, 1 on VMfailInvalid, 2 on VMfailValid.
  */
-#include "arch/x86/include/arch/regs_asm.h"
+#include "arch/x86/include/arch/gpr_macros.h"
 
 #define HOST_RSP 0x6c14
 
@@ -15,30 +15,13 @@
 	.code64
 	.globl vmx_enter
 vmx_enter:
-	push	%rbp
-	push	%rbx
-	push	%r12
-	push	%r13
-	push	%r14
-	push	%r15
+	push_callee_saved
 	push	%rdi			/* 0(%rsp): gprs */
 	mov	$HOST_RSP, %eax
 	vmwrite	%rsp, %rax
 	test	%esi, %esi		/* MOVs below keep the flags */
 	mov	GPR_RAX(%rdi), %rax
-	mov	GPR_RCX(%rdi), %rcx
-	mov	GPR_RDX(%rdi), %rdx
-	mov	GPR_RBX(%rdi), %rbx
-	mov	GPR_RBP(%rdi), %rbp
-	mov	GPR_RSI(%rdi), %rsi
-	mov	GPR_R8(%rdi), %r8
-	mov	GPR_R9(%rdi), %r9
-	mov	GPR_R10(%rdi), %r10
-	mov	GPR_R11(%rdi), %r11
-	mov	GPR_R12(%rdi), %r12
-	mov	GPR_R13(%rdi), %r13
-	mov	GPR_R14(%rdi), %r14
-	mov	GPR_R15(%rdi), %r15
+	load_guest_gprs %rdi
 	mov	GPR_RDI(%rdi), %rdi
 	jnz	1f
 	vmlaunch
@@ -46,12 +29,7 @@ vmx_enter:
 1:	vmresume
 2:	/* VM entry failed: CF=1 VMfailInvalid, ZF=1 VMfailValid; POP/MOV keep them */
 	pop	%rdi
-	pop	%r15
-	pop	%r14
-	pop	%r13
-	pop	%r12
-	pop	%rbx
-	pop	%rbp
+	pop_callee_saved
 	mov	$2, %eax
 	jnc	3f
 	mov	$1, %eax
@@ -62,27 +40,10 @@ vmx_exit_entry:
 	push	%rdi
 	mov	8(%rsp), %rdi
 	mov	%rax, GPR_RAX(%rdi)
-	mov	%rcx, GPR_RCX(%rdi)
-	mov	%rdx, GPR_RDX(%rdi)
-	mov	%rbx, GPR_RBX(%rdi)
-	mov	%rbp, GPR_RBP(%rdi)
-	mov	%rsi, GPR_RSI(%rdi)
-	mov	%r8, GPR_R8(%rdi)
-	mov	%r9, GPR_R9(%rdi)
-	mov	%r10, GPR_R10(%rdi)
-	mov	%r11, GPR_R11(%rdi)
-	mov	%r12, GPR_R12(%rdi)
-	mov	%r13, GPR_R13(%rdi)
-	mov	%r14, GPR_R14(%rdi)
-	mov	%r15, GPR_R15(%rdi)
+	store_guest_gprs %rdi
 	pop	%rax
 	mov	%rax, GPR_RDI(%rdi)
 	pop	%rdi
-	pop	%r15
-	pop	%r14
-	pop	%r13
-	pop	%r12
-	pop	%rbx
-	pop	%rbp
+	pop_callee_saved
 	xor	%eax, %eax
 	ret

@@ -172,13 +172,9 @@ static void decode_exception(struct vcpu *v, struct vm_exit *e)
 		return;
 	}
 	struct x86_paging pg;
-	uint8_t insn[HC_INSN_LEN];
 	x86_vendor->get_paging(v, &pg);
-	uint64_t la = pg.cs_base + v->regs.rip;
-	if (e->mode != MODE_64)
-		la &= UINT32_MAX;
-	if (vector == X86_EXC_UD && !x86_read_linear(v, &pg, la, insn, sizeof(insn)) &&
-	    !memcmp(insn, VMMCALL_BYTES, HC_INSN_LEN)) {
+	if (vector == X86_EXC_UD &&
+	    x86_insn_at_rip_is(v, &pg, v->regs.rip, e->mode == MODE_64, VMMCALL_BYTES, HC_INSN_LEN)) {
 		e->reason = VMEXIT_HYPERCALL;
 		e->hc.insn = HC_INSN_VMMCALL;
 		e->insn_len = HC_INSN_LEN;
