@@ -19,6 +19,10 @@ static void parse_mem(struct hv_config *cfg, const char *tok, size_t len, const 
 {
 	uint64_t mem;
 	struct vm_config *vm = cfg->nr_vms ? &cfg->vms[cfg->nr_vms - 1] : NULL;
+	if (cfg->last_guest_refused) {
+		config_error(cfg, tok, len, "belongs to a guest= that was refused");
+		return;
+	}
 	if (parse_u64(val, vlen, true, &mem) || !IS_ALIGNED(mem, PAGE_SIZE) ||
 	    mem < ARCH_GUEST_MEM_MIN || mem > ARCH_GUEST_MEM_MAX) {
 		config_error(cfg, tok, len, "guest memory must be 4K-aligned, 1M..3G");
@@ -44,7 +48,8 @@ static void parse_token(struct hv_config *cfg, const char *tok, size_t len)
 	enum log_level level;
 
 	if (key_is(tok, klen, "guest")) {
-		if (cfg->nr_vms == CFG_MAX_VMS || !vlen || vlen >= BOOT_MOD_CMDLINE_MAX) {
+		cfg->last_guest_refused = cfg->nr_vms == CFG_MAX_VMS || !vlen || vlen >= BOOT_MOD_CMDLINE_MAX;
+		if (cfg->last_guest_refused) {
 			config_error(cfg, tok, len, cfg->nr_vms == CFG_MAX_VMS ? "too many guests" : "bad guest name");
 			return;
 		}

@@ -30,6 +30,7 @@ struct hv_config {
 	unsigned nr_vms;
 	uint64_t default_mem;
 	unsigned nr_errors;               /* bad tokens (each already reported) */
+	bool last_guest_refused;          /* the latest guest= was rejected */
 };
 
 /* Parses the command line; every bad token gets one error line naming it. */

@@ -115,13 +115,24 @@ static int elf_parse(const uint8_t *img, size_t len, struct guest_image *out,
 	return 0;
 }
 
+/* True when [gpa, gpa+len) is writable guest RAM; in gmem-sized chunks, any length. */
+static bool range_is_ram(struct vm *vm, uint64_t gpa, uint64_t len)
+{
+	for (uint64_t done = 0, c; done < len; done += c) {
+		c = MIN(len - done, GMEM_MAX_ACCESS);
+		if (!gmem_range_ok(vm, mk_gpa(gpa + done), c, true))
+			return false;
+	}
+	return true;
+}
+
 /* Every segment inside guest RAM, clear of the boot area and of the others. */
 static int elf_check_layout(struct vm *vm, const struct seg *segs, unsigned n,
                             char *why, size_t wl)
 {
 	for (unsigned i = 0; i < n; i++) {
 		uint64_t b = segs[i].gpa, e = b + segs[i].memsz;
-		if (e < b || e > vm->mem_size)
+		if (e < b || e > vm->mem_size || !range_is_ram(vm, b, segs[i].memsz))
 			return fail(why, wl, "segment %u [0x%llx, 0x%llx) lies outside guest memory (0x%llx bytes)",
 			            i, (unsigned long long)b, (unsigned long long)e,
 			            (unsigned long long)vm->mem_size);
@@ -155,15 +166,15 @@ int elf_load(struct vm *vm, const void *img, size_t len, struct guest_image *out
 	if (!entry_ok)
 		return fail(why, whylen, "entry point 0x%llx is not inside a loaded segment",
 		            (unsigned long long)out->entry);
-	/*
-	 * Guest RAM is zeroed when the VM is created, so only file contents are
-	 * copied; gmem bounds each access, hence the chunks.
-	 */
+	/* gmem bounds each access, hence the chunks; the bss is zeroed, not assumed zero */
 	for (unsigned i = 0; i < n; i++) {
 		const struct seg *s = &segs[i];
-		for (uint64_t done = 0, c; done < s->filesz; done += c) {
-			c = MIN(s->filesz - done, GMEM_MAX_ACCESS);
-			if (gmem_write(vm, mk_gpa(s->gpa + done), (const uint8_t *)img + s->offset + done, c))
+		for (uint64_t done = 0, c; done < s->memsz; done += c) {
+			c = MIN(s->memsz - done, GMEM_MAX_ACCESS);
+			gpa_t at = mk_gpa(s->gpa + done);
+			uint64_t file = done < s->filesz ? MIN(c, s->filesz - done) : 0;
+			if ((file && gmem_write(vm, at, (const uint8_t *)img + s->offset + done, file)) ||
+			    (c > file && gmem_zero(vm, mk_gpa(at.v + file), c - file)))
 				return fail(why, whylen, "segment %u could not be written", i);
 		}
 	}

@@ -15,7 +15,7 @@ static uint8_t *gmem_page(struct vm *vm, uint64_t gpa, bool write, size_t want, 
 			continue;
 		if (write && (s->flags & SLOT_READONLY))
 			return NULL;
-		*avail = MIN(want, PAGE_SIZE - (gpa & (PAGE_SIZE - 1)));
+		*avail = MIN(MIN(want, PAGE_SIZE - (gpa & (PAGE_SIZE - 1))), s->size - (gpa - s->gpa));
 		return s->hva + (gpa - s->gpa);
 	}
 	return NULL;

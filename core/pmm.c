@@ -31,16 +31,19 @@ static void mark(uint64_t first, uint64_t count, bool used)
 /* Marks every frame that [base, base+len) touches. */
 static void mark_range(uint64_t base, uint64_t len, bool used)
 {
-	if (!len || base + len < base)
+	if (!len)
 		return;
 	uint64_t first = base >> PAGE_SHIFT;
-	uint64_t last = (base + len - 1) >> PAGE_SHIFT;
+	/* a (bogus) region that wraps past 2^64 covers everything from its base up */
+	uint64_t last = base + len - 1 < base ? UINT64_MAX >> PAGE_SHIFT : (base + len - 1) >> PAGE_SHIFT;
 	mark(first, last - first + 1, used);
 }
 
 static bool overlaps(uint64_t a, uint64_t alen, uint64_t b, uint64_t blen)
 {
-	return a < b + blen && b < a + alen;
+	uint64_t a_end = a + alen < a ? UINT64_MAX : a + alen;
+	uint64_t b_end = b + blen < b ? UINT64_MAX : b + blen;
+	return a < b_end && b < a_end;
 }
 
 /* The end of the first forbidden range overlapping [base, base+len), or 0 if none. */

@@ -142,7 +142,8 @@ int fmt_vformat(fmt_put_fn put, void *ctx, const char *fmt, va_list ap_in)
 			if (!s)
 				s = "(null)";
 			int len = 0;
-			while (s[len] && (sp.precision < 0 || len < sp.precision))
+			/* check the precision first: the string need not be terminated */
+			while ((sp.precision < 0 || len < sp.precision) && s[len])
 				len++;
 			n += emit_padded(put, ctx, &sp, s, len, ' ');
 			break;

@@ -48,7 +48,15 @@ int x86_linear_to_gpa(struct vcpu *v, const struct x86_paging *pg, uint64_t la, 
 			idx = (la >> 30) & 3;   /* PDPTE: 4 entries, 8 bytes each */
 		if (read_entry(v->vm, table + idx * (pae ? 8 : 4), pae, &e) || !(e & PTE_P))
 			return -EFAULT;
-		bool large = level > 1 && (e & PTE_PS) && !(pae && !lm && level == 3);
+		/*
+		 * PS maps a page only in a PDE (2 MiB, or 4 MiB with CR4.PSE without
+		 * PAE) and in a long-mode PDPTE (1 GiB); in a PML4E it is reserved,
+		 * which faults (SDM vol. 3A §4.5.4, table 4-15).
+		 */
+		bool ps = e & PTE_PS;
+		if (lm && level == 4 && ps)
+			return -EFAULT;
+		bool large = ps && (level == 2 || (lm && level == 3));
 		if (!pae && level == 2 && large && !(pg->cr4 & X86_CR4_PSE))
 			large = false;
 		if (large || level == 1) {
