@@ -46,17 +46,23 @@ GUESTS := $(BUILD)/guests/test-guest64.elf $(BUILD)/guests/test-guest32.elf
 $(BUILD)/hv.iso: $(BUILD)/hv.elf $(GUESTS) tools/mkiso.sh tests/configs/default.cfg
 	tools/mkiso.sh $@ tests/configs/default.cfg $(BUILD)
 
-# ISOs for the emulator tests: one per tests/configs/*.cfg, and a Bochs twin
-# of each that stops the machine through Bochs' port instead of QEMU's.
-TEST_CFGS := $(wildcard tests/configs/*.cfg)
-TEST_ISOS := $(patsubst tests/configs/%.cfg,$(BUILD)/test-%.iso,$(TEST_CFGS)) \
-	$(patsubst tests/configs/%.cfg,$(BUILD)/test-%-bochs.iso,$(TEST_CFGS))
-$(BUILD)/test-%.iso: tests/configs/%.cfg $(BUILD)/hv.elf $(GUESTS) $(BAD_GUESTS) tools/mkiso.sh
-	tools/mkiso.sh $@ $< $(BUILD)
-$(BUILD)/configs/%-bochs.cfg: tests/configs/%.cfg
+# ISOs for the emulator tests, one per config: tests/configs/*.cfg as they
+# are, the default guests with each self-test of core/selftest.h, and a Bochs
+# twin of each (bochs-NAME) that stops through Bochs' port instead of QEMU's.
+SELFTESTS := ud write-text exec-data null bad-entry
+TEST_CONFIGS := $(patsubst tests/configs/%.cfg,%,$(wildcard tests/configs/*.cfg)) \
+	$(addprefix selftest-,$(SELFTESTS))
+TEST_ISOS := $(patsubst %,$(BUILD)/test-%.iso,$(TEST_CONFIGS) $(addprefix bochs-,$(TEST_CONFIGS)))
+
+$(BUILD)/configs/%.cfg: tests/configs/%.cfg
 	@mkdir -p $(dir $@)
+	cp $< $@
+$(BUILD)/configs/selftest-%.cfg: tests/configs/default.cfg
+	@mkdir -p $(dir $@)
+	sed 's/^cmdline /cmdline selftest=$* /' $< > $@
+$(BUILD)/configs/bochs-%.cfg: $(BUILD)/configs/%.cfg
 	sed 's/exit=qemu/exit=bochs/' $< > $@
-$(BUILD)/test-%-bochs.iso: $(BUILD)/configs/%-bochs.cfg $(BUILD)/hv.elf $(GUESTS) $(BAD_GUESTS) tools/mkiso.sh
+$(BUILD)/test-%.iso: $(BUILD)/configs/%.cfg $(BUILD)/hv.elf $(GUESTS) $(BAD_GUESTS) tools/mkiso.sh
 	tools/mkiso.sh $@ $< $(BUILD)
 
 iso: $(BUILD)/hv.iso
@@ -75,20 +81,20 @@ run-uefi: deps
 # Intel VMX + EPT under Bochs (Skylake-X, then Tiger Lake: VMCS revision 4);
 # AMD SVM with NRIPS under Bochs (Ryzen).
 run-vmx: deps
-	@$(MAKE) --no-print-directory $(BUILD)/test-default-bochs.iso
-	tests/run-bochs.sh corei7_skylake_x $(BUILD)/test-default-bochs.iso
-	tests/run-bochs.sh tigerlake $(BUILD)/test-default-bochs.iso
+	@$(MAKE) --no-print-directory $(BUILD)/test-bochs-default.iso
+	tests/run-bochs.sh corei7_skylake_x $(BUILD)/test-bochs-default.iso
+	tests/run-bochs.sh tigerlake $(BUILD)/test-bochs-default.iso
 
 run-bochs-svm: deps
-	@$(MAKE) --no-print-directory $(BUILD)/test-default-bochs.iso
-	tests/run-bochs.sh ryzen $(BUILD)/test-default-bochs.iso
+	@$(MAKE) --no-print-directory $(BUILD)/test-bochs-default.iso
+	tests/run-bochs.sh ryzen $(BUILD)/test-bochs-default.iso
 
 # ---- host unit tests: core/ + hypercalls/ against tests/fake_arch, ASan + UBSan ----
 UNIT_CFLAGS := -std=gnu11 -O1 -g -DHV_HOSTED -fsanitize=address,undefined \
 	-fno-sanitize-recover=all -fno-omit-frame-pointer -Wall -Wextra -Werror \
 	-Wno-unused-parameter -I. -Itests/fake_arch/include -Iarch/x86/include -MMD -MP
 UNIT_CODE := $(filter-out core/main.c,$(wildcard core/*.c)) $(wildcard hypercalls/*.c hypercalls/*/*.c) \
-	arch/x86/gwalk.c $(wildcard tests/fake_arch/*.c)
+	arch/x86/gwalk.c arch/x86/insn.c $(wildcard tests/fake_arch/*.c)
 UNIT_CODE_OBJS := $(patsubst %,$(BUILD)/unit/%.o,$(UNIT_CODE))
 UNIT_TESTS := $(patsubst tests/unit/%.c,$(BUILD)/unit/bin/%,$(wildcard tests/unit/test_*.c))
 
@@ -103,6 +109,9 @@ $(BUILD)/unit/bin/%: $(BUILD)/unit/tests/unit/%.c.o $(UNIT_CODE_OBJS)
 	@$(HOSTCC) -fsanitize=address,undefined -o $@ $^ -lcmocka
 
 unit: $(UNIT_TESTS)
+
+# keep objects between runs (pattern-rule intermediates would be deleted)
+.SECONDARY:
 
 test: deps
 	@$(MAKE) --no-print-directory all unit $(TEST_ISOS)

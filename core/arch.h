@@ -33,12 +33,20 @@ void arch_early_init(void);
 /* Boot CPU, once, after the page allocator: our page tables, virtualization. */
 int arch_init(const struct boot_info *bi);
 
-/* Run loop context (the pCPU that will run the VM). 0 or -errno. */
+/*
+ * Run loop context (the pCPU that will run the VM). 0 or -errno; an init
+ * that fails has freed whatever it allocated, and its destroy is only
+ * called after it succeeded.
+ */
 int arch_vm_init(struct vm *vm);
 void arch_vm_destroy(struct vm *vm);
 int arch_vcpu_init(struct vcpu *v);
 void arch_vcpu_destroy(struct vcpu *v);
-/* Put the vCPU in the entry state the image's format asks for (docs/guest-boot.md). */
+/*
+ * Put the vCPU in the entry state the image's format asks for
+ * (docs/guest-boot.md). -EOPNOTSUPP: this CPU cannot run a guest in that
+ * state (the arch said why at start-up); -EFAULT: the boot area could not be written.
+ */
 int arch_vcpu_boot(struct vcpu *v, const struct guest_image *img);
 
 /* Enter the guest; returns with the next exit decoded into *e. */

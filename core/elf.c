@@ -106,7 +106,9 @@ static int elf_parse(const uint8_t *img, size_t len, struct guest_image *out,
 			continue;
 		if (*nsegs == ELF_MAX_SEGMENTS)
 			return fail(why, wl, "more than %d loadable segments", ELF_MAX_SEGMENTS);
-		if (s.filesz > s.memsz || s.offset > len || s.filesz > len - s.offset)
+		if (s.filesz > s.memsz)
+			return fail(why, wl, "segment %u has more file data than memory", *nsegs);
+		if (s.offset > len || s.filesz > len - s.offset)
 			return fail(why, wl, "segment %u data outside the file", *nsegs);
 		segs[(*nsegs)++] = s;
 	}

@@ -28,22 +28,25 @@ static void mark(uint64_t first, uint64_t count, bool used)
 	}
 }
 
+/* End of [base, base+len); a (bogus) range wrapping past 2^64 ends at the top. */
+static uint64_t range_end(uint64_t base, uint64_t len)
+{
+	return base + len < base ? UINT64_MAX : base + len;
+}
+
 /* Marks every frame that [base, base+len) touches. */
 static void mark_range(uint64_t base, uint64_t len, bool used)
 {
 	if (!len)
 		return;
 	uint64_t first = base >> PAGE_SHIFT;
-	/* a (bogus) region that wraps past 2^64 covers everything from its base up */
-	uint64_t last = base + len - 1 < base ? UINT64_MAX >> PAGE_SHIFT : (base + len - 1) >> PAGE_SHIFT;
+	uint64_t last = (range_end(base, len) - 1) >> PAGE_SHIFT;
 	mark(first, last - first + 1, used);
 }
 
 static bool overlaps(uint64_t a, uint64_t alen, uint64_t b, uint64_t blen)
 {
-	uint64_t a_end = a + alen < a ? UINT64_MAX : a + alen;
-	uint64_t b_end = b + blen < b ? UINT64_MAX : b + blen;
-	return a < b_end && b < a_end;
+	return a < range_end(b, blen) && b < range_end(a, alen);
 }
 
 /* The end of the first forbidden range overlapping [base, base+len), or 0 if none. */
@@ -54,11 +57,11 @@ static uint64_t conflict_end(const struct boot_info *bi, const struct pmm_range 
 		return PMM_LOW_LIMIT;
 	for (size_t i = 0; i < nr_ex; i++)
 		if (overlaps(base, len, ex[i].base, ex[i].len))
-			return ex[i].base + ex[i].len;
+			return range_end(ex[i].base, ex[i].len);
 	for (uint32_t i = 0; i < bi->nr_mmap; i++) {
 		const struct boot_mem_region *r = &bi->mmap[i];
 		if (r->type != BOOT_MEM_USABLE && overlaps(base, len, r->base, r->len))
-			return r->base + r->len;
+			return range_end(r->base, r->len);
 	}
 	return 0;
 }
@@ -71,12 +74,15 @@ static uint64_t place_bitmap(const struct boot_info *bi, const struct pmm_range 
 		const struct boot_mem_region *r = &bi->mmap[i];
 		if (r->type != BOOT_MEM_USABLE)
 			continue;
-		uint64_t end = ALIGN_DOWN(r->base + r->len, PAGE_SIZE);
+		uint64_t end = ALIGN_DOWN(range_end(r->base, r->len), PAGE_SIZE);
 		uint64_t at = ALIGN_UP(r->base, PAGE_SIZE);
-		while (at + size <= end && at + size > at) {
+		/* `at` only moves up; a conflict ending at the top of memory ends the search */
+		while (at >= r->base && at < end && size <= end - at) {
 			uint64_t c = conflict_end(bi, ex, nr_ex, at, size);
 			if (!c)
 				return at;
+			if (c > UINT64_MAX - PAGE_SIZE)
+				break;
 			at = ALIGN_UP(c, PAGE_SIZE);
 		}
 	}
@@ -88,8 +94,8 @@ int pmm_init(const struct boot_info *bi, const struct pmm_range *exclude, size_t
 	uint64_t top = 0;
 	for (uint32_t i = 0; i < bi->nr_mmap; i++) {
 		const struct boot_mem_region *r = &bi->mmap[i];
-		if (r->type == BOOT_MEM_USABLE && r->base + r->len > top && r->base + r->len > r->base)
-			top = r->base + r->len;
+		if (r->type == BOOT_MEM_USABLE && range_end(r->base, r->len) > top)
+			top = range_end(r->base, r->len);
 	}
 	pmm.nr_frames = top >> PAGE_SHIFT;
 	uint64_t bytes = ALIGN_UP(ALIGN_UP(pmm.nr_frames, 64) / 8, PAGE_SIZE);
@@ -105,7 +111,7 @@ int pmm_init(const struct boot_info *bi, const struct pmm_range *exclude, size_t
 		if (r->type != BOOT_MEM_USABLE)
 			continue;
 		/* only whole pages inside a usable region are usable */
-		uint64_t b = ALIGN_UP(r->base, PAGE_SIZE), e = ALIGN_DOWN(r->base + r->len, PAGE_SIZE);
+		uint64_t b = ALIGN_UP(r->base, PAGE_SIZE), e = ALIGN_DOWN(range_end(r->base, r->len), PAGE_SIZE);
 		if (e > b)
 			mark(b >> PAGE_SHIFT, (e - b) >> PAGE_SHIFT, false);
 	}

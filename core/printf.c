@@ -56,6 +56,10 @@ static const char *parse_spec(const char *f, struct fmt_spec *sp, va_list *ap)
 	}
 	if (*f == '*') {
 		sp->width = va_arg(*ap, int);
+		if (sp->width < 0) {        /* C: a negative '*' width means '-' */
+			sp->left = true;
+			sp->width = -sp->width;
+		}
 		f++;
 	}
 	for (; *f >= '0' && *f <= '9'; f++)

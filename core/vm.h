@@ -49,12 +49,13 @@ struct vm {
 	uint64_t mem_size;
 	struct vm_slot slots[VM_MAX_SLOTS];
 	unsigned nr_slots;
+	bool arch_ready;           /* arch_vm_init succeeded: arch_vm_destroy is owed */
 	unsigned nr_vcpus;
 	struct vcpu *vcpus[VM_MAX_VCPUS];
 	enum vm_state state;
 	enum vm_end end;
 	uint32_t exit_status;
-	char end_reason[128];
+	char end_reason[256];      /* room for an image path and a loader reason */
 	struct vm_arch arch;
 	/* guest COM1 output is collected into lines so VMs never interleave mid-line */
 	char con_line[VM_CON_LINE_MAX];

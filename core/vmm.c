@@ -67,7 +67,8 @@ static bool vm_setup(struct vm *vm, const struct vm_config *cfg, const struct bo
 	}
 	img.cmdline = config_module_args(mod);
 	struct vcpu *v;
-	if (arch_vm_init(vm) || !(v = vcpu_create(vm, 0))) {
+	vm->arch_ready = !arch_vm_init(vm);
+	if (!vm->arch_ready || !(v = vcpu_create(vm, 0))) {
 		vm_end(vm, VM_END_LOAD_FAILED, 0, "%s: no host memory for the VM's tables", cfg->image);
 		return false;
 	}
@@ -103,7 +104,7 @@ void vm_destroy(struct vm *vm)
 		arch_vcpu_destroy(vm->vcpus[i]);
 		pmm_free(arch_virt_to_phys(vm->vcpus[i]), STRUCT_PAGES(struct vcpu));
 	}
-	if (vm->arch.vendor)
+	if (vm->arch_ready)
 		arch_vm_destroy(vm);
 	for (unsigned i = 0; i < vm->nr_slots; i++)
 		pmm_free(vm->slots[i].hpa, vm->slots[i].size >> PAGE_SHIFT);

@@ -62,6 +62,9 @@ int x86_linear_to_gpa(struct vcpu *v, const struct x86_paging *pg, uint64_t la, 
 		if (large || level == 1) {
 			uint64_t size = 1ull << shift;
 			uint64_t base = pae ? e & PAE_ADDR & ~(size - 1) : e & 0xfffff000u & ~(size - 1);
+			/* PSE-36: a 4 MiB PDE carries physical address bits 39:32 in bits 20:13 (SDM table 4-4) */
+			if (!pae && level == 2)
+				base |= ((e >> 13) & 0xff) << 32;
 			*gpa = base | (la & (size - 1));
 			return 0;
 		}
@@ -80,14 +83,4 @@ int x86_read_linear(struct vcpu *v, const struct x86_paging *pg, uint64_t la, vo
 			return -EFAULT;
 	}
 	return 0;
-}
-
-bool x86_insn_at_rip_is(struct vcpu *v, const struct x86_paging *pg, uint64_t rip, bool mode64,
-                        const void *bytes, size_t len)
-{
-	uint8_t insn[16];
-	uint64_t la = pg->cs_base + rip;
-	if (!mode64)
-		la &= UINT32_MAX;
-	return len <= sizeof(insn) && !x86_read_linear(v, pg, la, insn, len) && !memcmp(insn, bytes, len);
 }

@@ -126,13 +126,6 @@ int arch_vcpu_init(struct vcpu *v) { return x86_vendor->vcpu_init(v); }
 void arch_vcpu_destroy(struct vcpu *v) { x86_vendor->vcpu_destroy(v); }
 void arch_vcpu_run(struct vcpu *v, struct vm_exit *e) { x86_vendor->run(v, e); }
 
-void arch_skip_insn(struct vcpu *v, const struct vm_exit *e)
-{
-	v->regs.rip += e->insn_len;
-	if (e->mode != MODE_64)
-		v->regs.rip &= UINT32_MAX;
-}
-
 void x86_inject_exception(struct vcpu *v, uint8_t vector, bool has_error, uint32_t error)
 {
 	x86_vendor->inject_exception(v, vector, has_error, error);

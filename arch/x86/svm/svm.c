@@ -77,6 +77,8 @@ static int svm_init_cpu(void)
 	return 0;
 }
 
+static void svm_vm_destroy(struct vm *vm);
+
 static int svm_vm_init(struct vm *vm)
 {
 	hpa_t pa = pmm_alloc(1, PAGE_SIZE);
@@ -87,7 +89,7 @@ static int svm_vm_init(struct vm *vm)
 	s->iopm_pa = pmm_alloc(IOPM_PAGES, PAGE_SIZE);
 	s->msrpm_pa = pmm_alloc(MSRPM_PAGES, PAGE_SIZE);
 	if (!s->iopm_pa || !s->msrpm_pa || pt_init(&s->npt, &pt_x86_npt))
-		return -ENOMEM;
+		goto nomem;
 	/* every port and every MSR exits: what a guest may touch is decided in arch/x86 */
 	memset(arch_phys_to_virt(s->iopm_pa), 0xff, IOPM_PAGES * PAGE_SIZE);
 	memset(arch_phys_to_virt(s->msrpm_pa), 0xff, MSRPM_PAGES * PAGE_SIZE);
@@ -95,12 +97,15 @@ static int svm_vm_init(struct vm *vm)
 		const struct vm_slot *sl = &vm->slots[i];
 		unsigned perm = PT_R | PT_X | (sl->flags & SLOT_READONLY ? 0 : PT_W);
 		if (pt_map(&s->npt, sl->gpa, sl->hpa, sl->size, perm))
-			return -ENOMEM;
+			goto nomem;
 	}
 	s->asid = svm.next_asid++;
 	if (svm.next_asid >= svm.nr_asids)
 		svm.next_asid = 1;  /* reuse is safe: every vCPU flushes the TLB on its first run */
 	return 0;
+nomem:
+	svm_vm_destroy(vm);     /* frees what was allocated; the rest is 0 */
+	return -ENOMEM;
 }
 
 static void svm_vm_destroy(struct vm *vm)
@@ -335,6 +340,7 @@ static void svm_decode(struct vcpu *v, struct vmcb *vmcb, struct vm_exit *e)
 		e->reason = VMEXIT_ARCH;
 		break;
 	case SVM_EXIT_INVALID:
+	case SVM_EXIT_INVALID32:
 		e->reason = VMEXIT_FAIL;
 		hv_snprintf(e->fail.what, sizeof(e->fail.what),
 		            "VMRUN refused the guest state (VMEXIT_INVALID): cr0 0x%llx cr4 0x%llx efer 0x%llx",

@@ -148,6 +148,7 @@ _Static_assert(sizeof(struct vmcb) == 0x1000, "VMCB is one page");
 #define SVM_EXIT_XSETBV    0x08d
 #define SVM_EXIT_NPF       0x400
 #define SVM_EXIT_INVALID   ((uint64_t)-1)
+#define SVM_EXIT_INVALID32 0xffffffffull  /* what QEMU 7.2 TCG stores instead */
 
 /* IOIO exit information (EXITINFO1), APM vol. 2 §15.10.2. */
 #define SVM_IOIO_IN   (1u << 0)

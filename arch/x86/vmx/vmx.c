@@ -176,6 +176,8 @@ static struct pt_format ept_format = {
 	ept_table, ept_leaf, ept_present, ept_is_large, 0x000ffffffffff000ull, false,
 };
 
+static void vmx_vm_destroy(struct vm *vm);
+
 static int vmx_vm_init(struct vm *vm)
 {
 	hpa_t pa = pmm_alloc(1, PAGE_SIZE);
@@ -187,7 +189,7 @@ static int vmx_vm_init(struct vm *vm)
 	x->msr_bitmap_pa = pmm_alloc(1, PAGE_SIZE);
 	ept_format.has_1g = vmx.ept_cap & EPT_CAP_1G;
 	if (!x->io_bitmap_pa || !x->msr_bitmap_pa || pt_init(&x->ept, &ept_format))
-		return -ENOMEM;
+		goto nomem;
 	/* every port and every MSR exits (MSRs outside the bitmap's ranges always do) */
 	memset(arch_phys_to_virt(x->io_bitmap_pa), 0xff, 2 * PAGE_SIZE);
 	memset(arch_phys_to_virt(x->msr_bitmap_pa), 0xff, PAGE_SIZE);
@@ -195,11 +197,14 @@ static int vmx_vm_init(struct vm *vm)
 		const struct vm_slot *sl = &vm->slots[i];
 		unsigned perm = PT_R | PT_X | (sl->flags & SLOT_READONLY ? 0 : PT_W);
 		if (pt_map(&x->ept, sl->gpa, sl->hpa, sl->size, perm))
-			return -ENOMEM;
+			goto nomem;
 	}
 	/* the tables may reuse pages of an earlier VM's: drop any cached translation */
 	invept_all();
 	return 0;
+nomem:
+	vmx_vm_destroy(vm);     /* frees what was allocated; the rest is 0 */
+	return -ENOMEM;
 }
 
 static void vmx_vm_destroy(struct vm *vm)
@@ -255,8 +260,11 @@ static int vmx_vcpu_init(struct vcpu *v)
 	x->vmcs_pa = pa;
 	v->arch.vendor = x;
 	*(uint32_t *)arch_phys_to_virt(pa) = vmx.revision;
-	if (!vmx_op("VMCLEAR", pa, 1) || !vmx_op("VMPTRLD", pa, 2))
+	if (!vmx_op("VMCLEAR", pa, 1) || !vmx_op("VMPTRLD", pa, 2)) {
+		pmm_free(pa, 2);
+		v->arch.vendor = NULL;
 		return -EIO;
+	}
 	vmx_write(PIN_BASED_CONTROLS, vmx.pin);
 	vmx_write(PROC_BASED_CONTROLS, vmx.proc);
 	vmx_write(PROC_BASED_CONTROLS2, vmx.proc2);

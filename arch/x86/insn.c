@@ -1,0 +1,28 @@
+/*
+ * Instruction-level helpers shared by both vendors. Pure logic over the
+ * register file and core/gmem.h, so the host unit tests build this file.
+ */
+#include "arch/x86/vendor.h"
+#include "arch/x86/x86.h"
+#include "core/arch.h"
+#include "core/exit.h"
+#include "core/string.h"
+#include "core/vm.h"
+
+/* RIP moves past the instruction; outside 64-bit mode EIP wraps at 4 GiB. */
+void arch_skip_insn(struct vcpu *v, const struct vm_exit *e)
+{
+	v->regs.rip += e->insn_len;
+	if (e->mode != MODE_64)
+		v->regs.rip &= UINT32_MAX;
+}
+
+bool x86_insn_at_rip_is(struct vcpu *v, const struct x86_paging *pg, uint64_t rip, bool mode64,
+                        const void *bytes, size_t len)
+{
+	uint8_t insn[16];
+	uint64_t la = pg->cs_base + rip;
+	if (!mode64)
+		la &= UINT32_MAX;
+	return len <= sizeof(insn) && !x86_read_linear(v, pg, la, insn, len) && !memcmp(insn, bytes, len);
+}

@@ -1,0 +1,121 @@
+/*
+ * The host stand-in for arch/x86 (core/arch.h), plus the helpers the unit
+ * tests use to build machines, VMs and exit scripts around it.
+ *
+ * Host-physical memory is one arena presented at [FAKE_PHYS_BASE,
+ * FAKE_PHYS_BASE + FAKE_PHYS_SIZE); touching anything else through
+ * arch_phys_to_virt() fails the running test.
+ */
+#ifndef TESTS_FAKE_ARCH_H
+#define TESTS_FAKE_ARCH_H
+
+#include "core/boot_info.h"
+#include "core/elf.h"
+#include "core/exit.h"
+#include "core/pmm.h"
+#include "core/types.h"
+#include "core/vm.h"
+
+#define FAKE_PHYS_BASE 0x1000000ull
+#define FAKE_PHYS_SIZE MiB(64)
+#define FAKE_PHYS_END  (FAKE_PHYS_BASE + FAKE_PHYS_SIZE)
+
+/*
+ * The fake machine's memory map (fake_boot_info). Usable RAM is [0, 0x9f000)
+ * (which pmm must refuse: it is below 1 MiB) and the whole arena; inside the
+ * arena, firmware also reports a reserved block, an ACPI table that does not
+ * start on a page boundary and an NVS block straddling the arena's end.
+ */
+#define FAKE_LOW_USABLE_END 0x9f000ull
+#define FAKE_RSVD_BASE (FAKE_PHYS_BASE + MiB(8))
+#define FAKE_RSVD_LEN  KiB(64)
+#define FAKE_ACPI_BASE (FAKE_PHYS_BASE + MiB(16) + 0x800)
+#define FAKE_ACPI_LEN  0x1000ull          /* touches two frames */
+#define FAKE_NVS_BASE  (FAKE_PHYS_END - KiB(8))
+#define FAKE_NVS_LEN   KiB(16)
+
+/* What fake_pmm_setup() excludes: the "hypervisor image" and the module window. */
+#define FAKE_IMAGE_BASE (FAKE_PHYS_BASE + MiB(2))
+#define FAKE_IMAGE_LEN  (MiB(1) + 0x123)  /* ends mid-page */
+#define FAKE_MOD_BASE   (FAKE_PHYS_BASE + MiB(48))
+#define FAKE_MOD_LEN    MiB(8)
+
+/* ---- console ---- */
+void fake_console_reset(void);
+/*
+ * Everything printed since the last reset, with the serial CRs removed.
+ * FAKE_CONSOLE_ECHO=1 in the environment also copies the console to stderr.
+ */
+const char *fake_console_text(void);
+bool fake_console_has(const char *needle);
+/* Occurrences of `needle` in the captured text. */
+unsigned fake_console_count(const char *needle);
+/* The CRs removed from the text since the last reset (one per line on a serial console). */
+unsigned fake_console_crs(void);
+
+/* ---- host-physical memory ---- */
+/* Host pointer for hpa without the range check (for assertions only). */
+uint8_t *fake_phys_ptr(hpa_t pa);
+void fake_phys_fill(uint8_t byte);
+
+/* ---- boot info and the page allocator ---- */
+void fake_boot_info(struct boot_info *bi);
+/*
+ * Copies `data` into the module window and adds a module with `cmdline`.
+ * Returns the module (inside *bi).
+ */
+const struct boot_module *fake_boot_add_module(struct boot_info *bi, const void *data,
+                                               size_t len, const char *cmdline);
+/* pmm_init over fake_boot_info's map, excluding the image and module window. */
+void fake_pmm_setup(struct boot_info *bi);
+
+/* ---- recorded arch calls and switches ---- */
+#define FAKE_MAX_EVENTS 32
+
+struct fake_arch_state {
+	unsigned vm_init, vm_destroy, vcpu_init, vcpu_destroy, vcpu_boot;
+	unsigned handle_exit, dump, inject_undef;
+	int fail_vm_init, fail_vcpu_init, fail_vcpu_boot;  /* -errno to return, 0: succeed */
+	struct guest_image boot_img;
+	char boot_cmdline[BOOT_MOD_CMDLINE_MAX];
+	const struct vcpu *boot_vcpu;
+	enum vm_exit_reason handled[FAKE_MAX_EVENTS];      /* reasons given to arch_handle_exit */
+	const struct vcpu *undef_vcpu[FAKE_MAX_EVENTS];    /* who got a #UD, in order */
+	/* called by arch_handle_exit after recording, e.g. to end the VM like a port write would */
+	void (*exit_hook)(struct vcpu *v, struct vm_exit *e);
+	char exit_method[16];
+	unsigned script_len, script_pos;
+	unsigned script_overrun;                           /* arch_vcpu_run calls past the end */
+};
+
+extern struct fake_arch_state fake;
+
+/* Forgets every recorded call, switch and scripted exit. */
+void fake_arch_reset(void);
+
+/* ---- scripted exits for vcpu_run_loop ---- */
+/* Queues the next exit arch_vcpu_run returns; `regs` (may be NULL) is loaded first. */
+void fake_script_exit(const struct vm_exit *e, const struct guest_regs *regs);
+
+/* ---- a VM with slots built from heap buffers (no pmm) ---- */
+struct vm *fake_vm_new(void);
+/* Adds a slot filled with `fill`; returns its host buffer. */
+uint8_t *fake_vm_add_slot(struct vm *vm, uint64_t gpa, uint64_t size, uint32_t flags, uint8_t fill);
+/* Like fake_vm_add_slot but the host buffer is `backing` bytes (>= size) long. */
+uint8_t *fake_vm_add_slot_backed(struct vm *vm, uint64_t gpa, uint64_t size, uint64_t backing,
+                                 uint32_t flags, uint8_t fill);
+/* Host pointer for gpa, found by walking the slots directly (not through gmem). */
+uint8_t *fake_vm_hva(struct vm *vm, uint64_t gpa);
+struct vcpu *fake_vcpu_new(struct vm *vm);
+/* Frees the VM, its slot buffers and the vCPUs made by fake_vcpu_new. */
+void fake_vm_free(struct vm *vm);
+
+/*
+ * Heap memory that fake_cleanup() frees: a failing assertion leaves the test
+ * early, and LeakSanitizer would otherwise turn that into a second failure.
+ */
+void *fake_scratch(size_t n);
+/* Frees every fake VM not yet freed and all scratch memory. */
+void fake_cleanup(void);
+
+#endif

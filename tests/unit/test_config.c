@@ -1,0 +1,488 @@
+/* core/config.c: the hypervisor command line and the boot modules it names. */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <string.h>
+#include <cmocka.h>
+
+#include "core/config.h"
+#include "core/log.h"
+#include "tests/fake_arch/fake_arch.h"
+#include "tests/fake_arch/fake_test.h"
+
+static struct hv_config cfg;
+
+static int setup(void **state)
+{
+	fake_arch_reset();
+	fake_console_reset();
+	/* loglevel= changes a global; errors must print whatever the last test set */
+	log_set_level(LOG_INFO);
+	memset(&cfg, 0x5a, sizeof(cfg));
+	return 0;
+}
+
+static int teardown(void **state)
+{
+	log_set_level(LOG_INFO);
+	return 0;
+}
+
+/* The one error line config_parse prints for a rejected token. */
+static void assert_error_line(const char *tok, const char *why)
+{
+	char line[512];
+	snprintf(line, sizeof(line), "hv: command line: '%s': %s\n", tok, why);
+	if (!fake_console_has(line))
+		fail_fmt("console lacks \"%s\"; it has:\n%s", line, fake_console_text());
+}
+
+static void test_empty_command_line(void **state)
+{
+	config_parse("", &cfg);
+	assert_int_equal(cfg.nr_vms, 0);
+	assert_int_equal(cfg.nr_errors, 0);
+	assert_int_equal(cfg.default_mem, CFG_DEFAULT_MEM);
+	assert_string_equal(fake_console_text(), "");
+}
+
+static void test_only_spaces(void **state)
+{
+	config_parse("  \t  ", &cfg);
+	assert_int_equal(cfg.nr_vms, 0);
+	assert_int_equal(cfg.nr_errors, 0);
+}
+
+static void test_guest_gets_default_mem(void **state)
+{
+	config_parse("guest=/boot/a.elf", &cfg);
+	assert_int_equal(cfg.nr_vms, 1);
+	assert_string_equal(cfg.vms[0].image, "/boot/a.elf");
+	assert_int_equal(cfg.vms[0].mem, CFG_DEFAULT_MEM);
+	assert_false(cfg.vms[0].bad);
+	assert_int_equal(cfg.nr_errors, 0);
+}
+
+static void test_mem_applies_to_last_guest(void **state)
+{
+	config_parse("guest=a mem=32M guest=b", &cfg);
+	assert_int_equal(cfg.nr_vms, 2);
+	assert_string_equal(cfg.vms[0].image, "a");
+	assert_int_equal(cfg.vms[0].mem, MiB(32));
+	assert_string_equal(cfg.vms[1].image, "b");
+	assert_int_equal(cfg.vms[1].mem, CFG_DEFAULT_MEM);
+}
+
+static void test_mem_before_guest_sets_default(void **state)
+{
+	config_parse("mem=8M guest=a guest=b mem=2M guest=c", &cfg);
+	assert_int_equal(cfg.default_mem, MiB(8));
+	assert_int_equal(cfg.nr_vms, 3);
+	assert_int_equal(cfg.vms[0].mem, MiB(8));
+	assert_int_equal(cfg.vms[1].mem, MiB(2));
+	assert_int_equal(cfg.vms[2].mem, MiB(8));
+	assert_int_equal(cfg.nr_errors, 0);
+}
+
+static void test_later_mem_overrides(void **state)
+{
+	config_parse("guest=a mem=2M mem=4M", &cfg);
+	assert_int_equal(cfg.vms[0].mem, MiB(4));
+}
+
+static void test_mem_units(void **state)
+{
+	config_parse("guest=a mem=4096K guest=b mem=2G guest=c mem=1048576 guest=d mem=0x200000 "
+	             "guest=e mem=3g guest=f mem=1m", &cfg);
+	assert_int_equal(cfg.nr_errors, 0);
+	assert_int_equal(cfg.vms[0].mem, MiB(4));
+	assert_int_equal(cfg.vms[1].mem, GiB(2));
+	assert_int_equal(cfg.vms[2].mem, MiB(1));
+	assert_int_equal(cfg.vms[3].mem, MiB(2));
+	assert_int_equal(cfg.vms[4].mem, GiB(3));
+	assert_int_equal(cfg.vms[5].mem, MiB(1));
+}
+
+static void assert_bad_mem(const char *line, const char *tok)
+{
+	setup(NULL);
+	config_parse(line, &cfg);
+	assert_int_equal(cfg.nr_vms, 1);
+	assert_true(cfg.vms[0].bad);
+	assert_int_equal(cfg.vms[0].mem, CFG_DEFAULT_MEM);
+	assert_int_equal(cfg.nr_errors, 1);
+	assert_error_line(tok, "guest memory must be 4K-aligned, 1M..3G");
+	assert_int_equal(fake_console_count("hv: "), 1);
+}
+
+static void test_mem_not_page_aligned(void **state)
+{
+	assert_bad_mem("guest=a mem=1048577", "mem=1048577");
+	assert_bad_mem("guest=a mem=0x100800", "mem=0x100800");
+}
+
+static void test_mem_below_1m(void **state)
+{
+	assert_bad_mem("guest=a mem=1020K", "mem=1020K");
+	assert_bad_mem("guest=a mem=0", "mem=0");
+}
+
+static void test_mem_above_3g(void **state)
+{
+	assert_bad_mem("guest=a mem=4G", "mem=4G");
+	assert_bad_mem("guest=a mem=3145732K", "mem=3145732K");
+	assert_bad_mem("guest=a mem=18446744073709551615", "mem=18446744073709551615");
+}
+
+static void test_mem_junk(void **state)
+{
+	assert_bad_mem("guest=a mem=12Q", "mem=12Q");
+	assert_bad_mem("guest=a mem=", "mem=");
+	assert_bad_mem("guest=a mem=-1M", "mem=-1M");
+	assert_bad_mem("guest=a mem=99999999999G", "mem=99999999999G");
+}
+
+static void test_mem_limits_inclusive(void **state)
+{
+	config_parse("guest=a mem=1M guest=b mem=3G guest=c mem=1028K", &cfg);
+	assert_int_equal(cfg.nr_errors, 0);
+	assert_int_equal(cfg.vms[0].mem, MiB(1));
+	assert_int_equal(cfg.vms[1].mem, GiB(3));
+	assert_int_equal(cfg.vms[2].mem, KiB(1028));
+}
+
+static void test_bad_mem_before_guests_keeps_default(void **state)
+{
+	config_parse("mem=12Q guest=a", &cfg);
+	assert_int_equal(cfg.nr_errors, 1);
+	assert_error_line("mem=12Q", "guest memory must be 4K-aligned, 1M..3G");
+	assert_int_equal(cfg.default_mem, CFG_DEFAULT_MEM);
+	assert_int_equal(cfg.nr_vms, 1);
+	assert_int_equal(cfg.vms[0].mem, CFG_DEFAULT_MEM);
+	/* the bad token belonged to no VM */
+	assert_false(cfg.vms[0].bad);
+}
+
+static void test_bad_mem_marks_only_its_guest(void **state)
+{
+	config_parse("guest=a guest=b mem=5 guest=c", &cfg);
+	assert_int_equal(cfg.nr_vms, 3);
+	assert_false(cfg.vms[0].bad);
+	assert_true(cfg.vms[1].bad);
+	assert_false(cfg.vms[2].bad);
+}
+
+static void test_unknown_option(void **state)
+{
+	config_parse("foo=bar guest=a", &cfg);
+	assert_int_equal(cfg.nr_errors, 1);
+	assert_error_line("foo=bar", "unknown option");
+	assert_int_equal(cfg.nr_vms, 1);
+}
+
+static void test_key_is_matched_exactly(void **state)
+{
+	config_parse("guests=a Guest=b memory=2M =x", &cfg);
+	assert_int_equal(cfg.nr_vms, 0);
+	assert_int_equal(cfg.nr_errors, 4);
+	assert_error_line("guests=a", "unknown option");
+	assert_error_line("Guest=b", "unknown option");
+	assert_error_line("memory=2M", "unknown option");
+	assert_error_line("=x", "unknown option");
+}
+
+static void test_token_without_equals(void **state)
+{
+	config_parse("guest quiet", &cfg);
+	assert_int_equal(cfg.nr_errors, 2);
+	assert_int_equal(cfg.nr_vms, 0);
+	assert_error_line("guest", "expected key=value");
+	assert_error_line("quiet", "expected key=value");
+}
+
+static void test_empty_guest_name(void **state)
+{
+	config_parse("guest=", &cfg);
+	assert_int_equal(cfg.nr_vms, 0);
+	assert_int_equal(cfg.nr_errors, 1);
+	assert_error_line("guest=", "bad guest name");
+}
+
+static void test_guest_name_too_long(void **state)
+{
+	char line[BOOT_MOD_CMDLINE_MAX + 16] = "guest=";
+	memset(line + 6, 'n', BOOT_MOD_CMDLINE_MAX);
+	line[6 + BOOT_MOD_CMDLINE_MAX] = 0;
+	config_parse(line, &cfg);
+	assert_int_equal(cfg.nr_vms, 0);
+	assert_int_equal(cfg.nr_errors, 1);
+	assert_true(fake_console_has("': bad guest name\n"));
+}
+
+static void test_guest_name_longest_allowed(void **state)
+{
+	char line[BOOT_MOD_CMDLINE_MAX + 16] = "guest=";
+	memset(line + 6, 'n', BOOT_MOD_CMDLINE_MAX - 1);
+	line[6 + BOOT_MOD_CMDLINE_MAX - 1] = 0;
+	config_parse(line, &cfg);
+	assert_int_equal(cfg.nr_vms, 1);
+	assert_int_equal(strlen(cfg.vms[0].image), BOOT_MOD_CMDLINE_MAX - 1);
+}
+
+static void build_many_guests(char *line, size_t size, unsigned n, const char *tail)
+{
+	size_t at = 0;
+	for (unsigned i = 0; i < n; i++)
+		at += (size_t)snprintf(line + at, size - at, "guest=g%u ", i);
+	snprintf(line + at, size - at, "%s", tail);
+}
+
+static void test_too_many_guests(void **state)
+{
+	char line[1024];
+	build_many_guests(line, sizeof(line), CFG_MAX_VMS + 1, "");
+	config_parse(line, &cfg);
+	assert_int_equal(cfg.nr_vms, CFG_MAX_VMS);
+	assert_int_equal(cfg.nr_errors, 1);
+	char tok[32];
+	snprintf(tok, sizeof(tok), "guest=g%u", CFG_MAX_VMS);
+	assert_error_line(tok, "too many guests");
+	snprintf(tok, sizeof(tok), "g%u", CFG_MAX_VMS - 1);
+	assert_string_equal(cfg.vms[CFG_MAX_VMS - 1].image, tok);
+}
+
+/*
+ * mem= belongs to the last guest=; when that guest= was refused, the size must
+ * not silently move to the guest before it.
+ */
+static void test_mem_after_refused_guest_not_given_to_previous(void **state)
+{
+	char line[1024];
+	build_many_guests(line, sizeof(line), CFG_MAX_VMS + 1, "mem=2M");
+	config_parse(line, &cfg);
+	assert_int_equal(cfg.nr_vms, CFG_MAX_VMS);
+	assert_int_equal(cfg.vms[CFG_MAX_VMS - 1].mem, CFG_DEFAULT_MEM);
+	assert_int_equal(cfg.nr_errors, 2);
+	assert_error_line("mem=2M", "belongs to a guest= that was refused");
+}
+
+static void test_mem_after_refused_guest_not_made_default(void **state)
+{
+	config_parse("guest= mem=2M guest=b", &cfg);
+	assert_int_equal(cfg.default_mem, CFG_DEFAULT_MEM);
+	assert_int_equal(cfg.nr_vms, 1);
+	assert_int_equal(cfg.vms[0].mem, CFG_DEFAULT_MEM);
+	assert_int_equal(cfg.nr_errors, 2);
+	assert_error_line("mem=2M", "belongs to a guest= that was refused");
+}
+
+static void test_guest_after_refused_guest_takes_mem_again(void **state)
+{
+	config_parse("guest= guest=b mem=2M", &cfg);
+	assert_int_equal(cfg.nr_vms, 1);
+	assert_int_equal(cfg.vms[0].mem, MiB(2));
+	assert_int_equal(cfg.nr_errors, 1);
+}
+
+static void test_loglevel(void **state)
+{
+	config_parse("loglevel=debug", &cfg);
+	assert_int_equal(log_get_level(), LOG_DEBUG);
+	config_parse("loglevel=warn", &cfg);
+	assert_int_equal(log_get_level(), LOG_WARN);
+	config_parse("loglevel=0", &cfg);
+	assert_int_equal(log_get_level(), LOG_ERR);
+	config_parse("loglevel=3", &cfg);
+	assert_int_equal(log_get_level(), LOG_DEBUG);
+	assert_int_equal(cfg.nr_errors, 0);
+}
+
+static void test_bad_loglevel(void **state)
+{
+	config_parse("loglevel=verbose loglevel=4 loglevel=", &cfg);
+	assert_int_equal(cfg.nr_errors, 3);
+	assert_int_equal(log_get_level(), LOG_INFO);
+	assert_error_line("loglevel=verbose", "log level is err, warn, info or debug");
+	assert_error_line("loglevel=4", "log level is err, warn, info or debug");
+	assert_error_line("loglevel=", "log level is err, warn, info or debug");
+}
+
+static void test_exit_method(void **state)
+{
+	config_parse("exit=bochs", &cfg);
+	assert_int_equal(cfg.nr_errors, 0);
+	assert_string_equal(fake.exit_method, "bochs");
+	config_parse("exit=halt", &cfg);
+	assert_string_equal(fake.exit_method, "halt");
+}
+
+static void test_bad_exit_method(void **state)
+{
+	config_parse("exit=reboot exit=", &cfg);
+	assert_int_equal(cfg.nr_errors, 2);
+	assert_string_equal(fake.exit_method, "");
+	assert_error_line("exit=reboot", "exit method is qemu, bochs or halt");
+	assert_error_line("exit=", "exit method is qemu, bochs or halt");
+}
+
+static void test_whitespace_separation(void **state)
+{
+	config_parse("  guest=a\t\tmem=2M   guest=b  ", &cfg);
+	assert_int_equal(cfg.nr_errors, 0);
+	assert_int_equal(cfg.nr_vms, 2);
+	assert_string_equal(cfg.vms[0].image, "a");
+	assert_int_equal(cfg.vms[0].mem, MiB(2));
+	assert_string_equal(cfg.vms[1].image, "b");
+}
+
+static void test_one_line_per_error(void **state)
+{
+	config_parse("bogus guest=a mem=7 foo=1 exit=x guest=b", &cfg);
+	assert_int_equal(cfg.nr_errors, 4);
+	assert_int_equal(fake_console_count("hv: command line: "), 4);
+	assert_int_equal(fake_console_count("\n"), 4);
+	assert_int_equal(cfg.nr_vms, 2);
+}
+
+static void test_parse_resets_previous_state(void **state)
+{
+	config_parse("guest=a guest=b mem=2M bogus", &cfg);
+	config_parse("guest=c", &cfg);
+	assert_int_equal(cfg.nr_vms, 1);
+	assert_int_equal(cfg.nr_errors, 0);
+	assert_string_equal(cfg.vms[0].image, "c");
+	assert_int_equal(cfg.default_mem, CFG_DEFAULT_MEM);
+}
+
+static void test_args_after_guest_accepted(void **state)
+{
+	config_parse("guest=a args=x,y", &cfg);
+	assert_int_equal(cfg.nr_errors, 0);
+	assert_int_equal(cfg.nr_vms, 1);
+}
+
+static void test_args_before_guest_rejected(void **state)
+{
+	config_parse("args=x guest=a", &cfg);
+	assert_int_equal(cfg.nr_errors, 1);
+	assert_error_line("args=x", "args= must follow a guest=");
+}
+
+/* ---- modules ---- */
+
+static struct boot_info bi;
+
+static void add_module(const char *cmdline)
+{
+	struct boot_module *m = &bi.modules[bi.nr_modules++];
+	m->base = FAKE_MOD_BASE + bi.nr_modules * PAGE_SIZE;
+	m->len = 100;
+	snprintf(m->cmdline, sizeof(m->cmdline), "%s", cmdline);
+}
+
+static int setup_modules(void **state)
+{
+	setup(state);
+	memset(&bi, 0, sizeof(bi));
+	add_module("/boot/a.elf arg1 arg2");
+	add_module("/boot/b.elf");
+	add_module("/boot/c.elf    spaced  out ");
+	return 0;
+}
+
+static void test_default_vms_one_per_module(void **state)
+{
+	config_parse("mem=8M", &cfg);
+	config_default_vms(&cfg, &bi);
+	assert_int_equal(cfg.nr_vms, 3);
+	assert_string_equal(cfg.vms[0].image, "/boot/a.elf");
+	assert_string_equal(cfg.vms[1].image, "/boot/b.elf");
+	assert_string_equal(cfg.vms[2].image, "/boot/c.elf");
+	for (int i = 0; i < 3; i++) {
+		assert_int_equal(cfg.vms[i].mem, MiB(8));
+		assert_false(cfg.vms[i].bad);
+	}
+}
+
+static void test_default_vms_none_without_modules(void **state)
+{
+	bi.nr_modules = 0;
+	config_parse("", &cfg);
+	config_default_vms(&cfg, &bi);
+	assert_int_equal(cfg.nr_vms, 0);
+}
+
+static void test_find_module_by_first_word(void **state)
+{
+	assert_ptr_equal(config_find_module(&bi, "/boot/a.elf"), &bi.modules[0]);
+	assert_ptr_equal(config_find_module(&bi, "/boot/b.elf"), &bi.modules[1]);
+	assert_ptr_equal(config_find_module(&bi, "/boot/c.elf"), &bi.modules[2]);
+}
+
+static void test_find_module_needs_whole_word(void **state)
+{
+	assert_null(config_find_module(&bi, "/boot/a"));
+	assert_null(config_find_module(&bi, "/boot/a.elfx"));
+	assert_null(config_find_module(&bi, "/boot/a.elf arg1"));
+	assert_null(config_find_module(&bi, "arg1"));
+	assert_null(config_find_module(&bi, "/boot/missing.elf"));
+	assert_null(config_find_module(&bi, ""));
+}
+
+static void test_module_args(void **state)
+{
+	assert_string_equal(config_module_args(&bi.modules[0]), "arg1 arg2");
+	assert_string_equal(config_module_args(&bi.modules[1]), "");
+	assert_string_equal(config_module_args(&bi.modules[2]), "spaced  out ");
+}
+
+int main(void)
+{
+#define T(f) cmocka_unit_test_setup_teardown(f, setup, teardown)
+#define M(f) cmocka_unit_test_setup_teardown(f, setup_modules, teardown)
+	const struct CMUnitTest tests[] = {
+		T(test_empty_command_line),
+		T(test_only_spaces),
+		T(test_guest_gets_default_mem),
+		T(test_mem_applies_to_last_guest),
+		T(test_mem_before_guest_sets_default),
+		T(test_later_mem_overrides),
+		T(test_mem_units),
+		T(test_mem_not_page_aligned),
+		T(test_mem_below_1m),
+		T(test_mem_above_3g),
+		T(test_mem_junk),
+		T(test_mem_limits_inclusive),
+		T(test_bad_mem_before_guests_keeps_default),
+		T(test_bad_mem_marks_only_its_guest),
+		T(test_unknown_option),
+		T(test_key_is_matched_exactly),
+		T(test_token_without_equals),
+		T(test_empty_guest_name),
+		T(test_guest_name_too_long),
+		T(test_guest_name_longest_allowed),
+		T(test_too_many_guests),
+		T(test_mem_after_refused_guest_not_given_to_previous),
+		T(test_mem_after_refused_guest_not_made_default),
+		T(test_guest_after_refused_guest_takes_mem_again),
+		T(test_loglevel),
+		T(test_bad_loglevel),
+		T(test_exit_method),
+		T(test_bad_exit_method),
+		T(test_whitespace_separation),
+		T(test_one_line_per_error),
+		T(test_parse_resets_previous_state),
+		T(test_args_after_guest_accepted),
+		T(test_args_before_guest_rejected),
+		M(test_default_vms_one_per_module),
+		M(test_default_vms_none_without_modules),
+		M(test_find_module_by_first_word),
+		M(test_find_module_needs_whole_word),
+		M(test_module_args),
+	};
+#undef T
+#undef M
+	return cmocka_run_group_tests_name("config", tests, NULL, NULL);
+}
