@@ -1,6 +1,7 @@
 #include "core/arch.h"
 #include "core/config.h"
 #include "core/log.h"
+#include "core/selftest.h"
 #include "core/string.h"
 #include <arch/vcpu_arch.h>
 
@@ -67,6 +68,9 @@ static void parse_token(struct hv_config *cfg, const char *tok, size_t len)
 			config_error(cfg, tok, len, "log level is err, warn, info or debug");
 		else
 			log_set_level(level);
+	} else if (key_is(tok, klen, "selftest")) {
+		if (selftest_parse(val, vlen))
+			config_error(cfg, tok, len, "self-test is ud, write-text, exec-data, null or bad-entry");
 	} else if (key_is(tok, klen, "exit")) {
 		if (arch_set_exit_method(val, vlen))
 			config_error(cfg, tok, len, "exit method is qemu, bochs or halt");

@@ -8,6 +8,7 @@
  *   loglevel=L     err|warn|info|debug
  *   exit=M         how the machine stops when every VM has ended:
  *                  qemu (isa-debug-exit 0xf4), bochs (port 0x8900), halt
+ *   selftest=T     make the hypervisor fault on purpose (core/selftest.h)
  * With no guest= at all, every boot module becomes a VM.
  */
 #ifndef CORE_CONFIG_H

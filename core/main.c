@@ -6,6 +6,7 @@
 #include "core/hv.h"
 #include "core/log.h"
 #include "core/pmm.h"
+#include "core/selftest.h"
 #include "core/string.h"
 #include "core/vm.h"
 #include "core/vmm.h"
@@ -114,6 +115,7 @@ void hv_main(const struct boot_info *bi)
 		pr_err("no VM can run on this machine; stopping\n");
 		arch_halt_system(1);
 	}
+	selftest_run_host();
 	if (!config.nr_vms) {
 		pr_err("no guest configured and no boot module found; nothing to run\n");
 		arch_halt_system(1);

@@ -6,7 +6,7 @@
 # and no guest printed a failing TEST line. Never runs longer than RUN_TIMEOUT.
 set -u
 model=$1 image=$2 log=${3:-}
-timeout=${RUN_TIMEOUT:-180}
+timeout=${RUN_TIMEOUT:-90}
 tmp=$(mktemp -d)
 trap 'rm -rf "$tmp"' EXIT
 [ -n "$log" ] || log=$tmp/serial.log

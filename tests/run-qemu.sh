@@ -9,7 +9,7 @@
 # guest printed a failing TEST line. Never runs longer than RUN_TIMEOUT.
 set -u
 mode=$1 image=$2 log=${3:-} cpu=${4:-max}
-timeout=${RUN_TIMEOUT:-120}
+timeout=${RUN_TIMEOUT:-60}
 tmp=$(mktemp -d)
 trap 'rm -rf "$tmp"' EXIT
 [ -n "$log" ] || log=$tmp/serial.log

@@ -8,6 +8,7 @@
 #include "core/arch.h"
 #include "core/elf.h"
 #include "core/gmem.h"
+#include "core/selftest.h"
 #include "core/string.h"
 #include "core/vm.h"
 
@@ -105,6 +106,8 @@ int arch_vcpu_boot(struct vcpu *v, const struct guest_image *img)
 		.cr4 = is64 ? X86_CR4_PAE : 0,
 		.efer = is64 ? X86_EFER_LME | X86_EFER_LMA : 0,
 	};
+	if (hv_selftest == SELFTEST_BAD_ENTRY && is64)
+		s.cr4 &= ~X86_CR4_PAE;  /* long mode without PAE: both vendors must refuse the entry */
 	memset(&v->regs, 0, sizeof(v->regs));
 	v->regs.gpr[X86_RBX] = BOOT_START_INFO;
 	if (is64)
