@@ -17,6 +17,7 @@ struct trap_frame {
 void x86_desc_init(void);
 /* Masks the legacy PICs: no device of ours interrupts; guests get virtual interrupts only. */
 void x86_pic_mask_all(void);
+void x86_lapic_quiesce(void);
 void x86_ack_interrupt(uint64_t vector);
 /* The hypervisor's page tables: identity map of the memory map, W^X on our image. */
 int x86_mmu_init(const struct boot_info *bi);

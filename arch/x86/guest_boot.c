@@ -5,6 +5,7 @@
  */
 #include "arch/x86/cpu.h"
 #include "arch/x86/vendor.h"
+#include "arch/x86/x86.h"
 #include "core/arch.h"
 #include "core/elf.h"
 #include "core/gmem.h"
@@ -108,6 +109,8 @@ int arch_vcpu_boot(struct vcpu *v, const struct guest_image *img)
 	};
 	if (hv_selftest == SELFTEST_BAD_ENTRY && is64)
 		s.cr4 &= ~X86_CR4_PAE;  /* long mode without PAE: both vendors must refuse the entry */
+	/* VMs run one after another on this CPU: none inherits the last one's FPU/SSE registers */
+	x86_fpu_reset();
 	memset(&v->regs, 0, sizeof(v->regs));
 	v->regs.gpr[X86_RBX] = BOOT_START_INFO;
 	if (is64)

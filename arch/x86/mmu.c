@@ -58,6 +58,12 @@ int x86_mmu_init(const struct boot_info *bi)
 	 * from some memory maps: the first MiB is always mapped.
 	 */
 	err = err ?: map_range_except_image(0, MiB(1), PT_R | PT_W);
+	/* the local APIC's registers, usually in no memory-map region */
+	cpuid(1, 0, id);
+	if (!err && (id[3] & (1u << 9))) {
+		uint64_t apic = rdmsr(MSR_IA32_APIC_BASE) & 0x000ffffffffff000ull;
+		err = pt_map(&host_pt, apic, apic, PAGE_SIZE, PT_R | PT_W | PT_UC);
+	}
 	if (err)
 		return err;
 

@@ -108,6 +108,8 @@ int arch_init(const struct boot_info *bi)
 		pr_err("cannot build the hypervisor page tables\n");
 		return -ENOMEM;
 	}
+	x86_fpu_init();
+	x86_lapic_quiesce();
 	x86_vendor = pick_vendor();
 	if (!x86_vendor) {
 		pr_err("this CPU has neither Intel VMX nor AMD SVM: cannot run guests\n");
@@ -165,6 +167,59 @@ void arch_handle_exit(struct vcpu *v, struct vm_exit *e)
 	}
 }
 
+/* Local APIC (SDM vol. 3A ch. 10): IA32_APIC_BASE, LVT registers, EOI. */
+#define APIC_BASE_X2APIC (1ull << 10)
+#define APIC_BASE_ENABLE (1ull << 11)
+#define APIC_BASE_ADDR 0x000ffffffffff000ull
+#define APIC_EOI 0x0b0
+#define APIC_LVT_TIMER 0x320
+#define APIC_LVT_ERROR 0x370
+#define APIC_LVT_MASKED (1u << 16)
+#define APIC_LVT_LINT1 0x360            /* left alone: usually the NMI line */
+#define X2APIC_MSR(reg) (0x800u + ((reg) >> 4))
+
+static uint64_t host_apic_base;         /* IA32_APIC_BASE when enabled, else 0 */
+
+static void lapic_write(uint32_t reg, uint32_t val)
+{
+	if (host_apic_base & APIC_BASE_X2APIC)
+		wrmsr(X2APIC_MSR(reg), val);
+	else
+		*(volatile uint32_t *)(uintptr_t)((host_apic_base & APIC_BASE_ADDR) + reg) = val;
+}
+
+static uint32_t lapic_read(uint32_t reg)
+{
+	if (host_apic_base & APIC_BASE_X2APIC)
+		return (uint32_t)rdmsr(X2APIC_MSR(reg));
+	return *(volatile uint32_t *)(uintptr_t)((host_apic_base & APIC_BASE_ADDR) + reg);
+}
+
+/*
+ * Nothing of ours raises interrupts yet: mask every local interrupt source the
+ * firmware may have left armed (a running LAPIC timer would make every VMX
+ * guest exit again and again), except LINT1, the NMI line.
+ */
+void x86_lapic_quiesce(void)
+{
+	uint32_t r[4];
+	cpuid(1, 0, r);
+	if (!(r[3] & (1u << 9)))              /* CPUID.1:EDX.APIC */
+		return;
+	uint64_t base = rdmsr(MSR_IA32_APIC_BASE);
+	if (!(base & APIC_BASE_ENABLE))
+		return;
+	host_apic_base = base;
+	for (uint32_t reg = APIC_LVT_TIMER; reg <= APIC_LVT_ERROR; reg += 0x10)
+		if (reg != APIC_LVT_LINT1)
+			lapic_write(reg, lapic_read(reg) | APIC_LVT_MASKED);
+}
+
+void x86_take_host_interrupt(void)
+{
+	__asm__ volatile("sti; nop; cli" ::: "memory");
+}
+
 void x86_pic_mask_all(void)
 {
 	outb(0x21, 0xff);   /* master 8259 IMR */
@@ -173,8 +228,10 @@ void x86_pic_mask_all(void)
 
 void x86_ack_interrupt(uint64_t vector)
 {
-	/* A spurious 8259 interrupt needs no EOI; anything else gets one to both PICs. */
+	/* The source is unknown: EOI to the local APIC and both PICs (an EOI with nothing in service is ignored). */
 	(void)vector;
+	if (host_apic_base)
+		lapic_write(APIC_EOI, 0);
 	outb(0xa0, 0x20);
 	outb(0x20, 0x20);
 }

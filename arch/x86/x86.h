@@ -8,6 +8,12 @@ struct vcpu;
 struct vm_exit;
 struct x86_paging;
 
+/* Host FPU set-up (boot CPU, once) and the reset state every new VM starts from. */
+void x86_fpu_init(void);
+void x86_fpu_reset(void);
+/* Lets a host interrupt that caused an exit be taken and acknowledged (IF briefly on). */
+void x86_take_host_interrupt(void);
+
 void x86_inject_exception(struct vcpu *v, uint8_t vector, bool has_error, uint32_t error);
 void x86_emulate_cpuid(struct vcpu *v, const struct vm_exit *e);
 void x86_emulate_msr(struct vcpu *v, const struct vm_exit *e);

@@ -306,12 +306,60 @@ static void __attribute__((noreturn)) triple_fault(void)
 	exit_vm(1);
 }
 
+/*
+ * A VM must start with the x87/SSE state of a CPU after reset (FCW 0x37f,
+ * MXCSR 0x1f80, XMM registers zero), never with what the VM before it left:
+ * every run dirties the state on its way out so the next VM would notice.
+ */
+static uint8_t fx_area[512] __attribute__((aligned(16)));
+
+static void enable_sse(void)
+{
+	ulong cr4;
+	__asm__ volatile("mov %%cr4, %0" : "=r"(cr4));
+	cr4 |= (1u << 9) | (1u << 10);          /* OSFXSR, OSXMMEXCPT */
+	__asm__ volatile("mov %0, %%cr4" :: "r"(cr4));
+}
+
+static void check_fpu_clean_at_start(void)
+{
+	enable_sse();
+	__asm__ volatile("fxsave %0" : "=m"(fx_area));
+	uint16_t fcw = (uint16_t)(fx_area[0] | fx_area[1] << 8);
+	uint32_t mxcsr = (uint32_t)fx_area[24] | (uint32_t)fx_area[25] << 8 |
+	                 (uint32_t)fx_area[26] << 16 | (uint32_t)fx_area[27] << 24;
+	if (fcw != 0x37f)
+		check_fail("FCW 0x%x want 0x37f", fcw);
+	if (mxcsr != 0x1f80)
+		check_fail("MXCSR 0x%x want 0x1f80", mxcsr);
+	for (unsigned i = 160; i < 160 + 8 * 16; i++)
+		if (fx_area[i]) {
+			check_fail("XMM%u byte %u is 0x%x, not 0", (i - 160) / 16, (i - 160) % 16, fx_area[i]);
+			break;
+		}
+	check_done(X86_SUITE, "fpu_clean_at_start");
+}
+
+static void dirty_fpu(void)
+{
+	static const uint8_t pattern[16] __attribute__((aligned(16))) = {
+		0xa5, 0xa5, 0xa5, 0xa5, 0xa5, 0xa5, 0xa5, 0xa5, 0xa5, 0xa5, 0xa5, 0xa5, 0xa5, 0xa5, 0xa5, 0xa5,
+	};
+	static const uint16_t fcw = 0x27f;
+	static const uint32_t mxcsr = 0x7f80;   /* round toward zero */
+	__asm__ volatile("movdqa %0, %%xmm0\n\tmovdqa %0, %%xmm1\n\tmovdqa %0, %%xmm2\n\t"
+	                 "movdqa %0, %%xmm3\n\tmovdqa %0, %%xmm4\n\tmovdqa %0, %%xmm5\n\t"
+	                 "movdqa %0, %%xmm6\n\tmovdqa %0, %%xmm7\n\tfldcw %1\n\tldmxcsr %2"
+	                 :: "m"(pattern), "m"(fcw), "m"(mxcsr));
+}
+
 void guest_main(ulong start_info, ulong start_info_rdi)
 {
 	cpu_init();
 
 	struct options opt = parse_cmdline(check_start_info(start_info, start_info_rdi));
 
+	check_fpu_clean_at_start();
 	check_hypervisor_bit();
 	check_cpuid_signature();
 	check_cpuid_features();
@@ -328,5 +376,6 @@ void guest_main(ulong start_info, ulong start_info_rdi)
 		oob_access();
 	if (opt.triple)
 		triple_fault();
+	dirty_fpu();
 	exit_vm(failed_checks);
 }

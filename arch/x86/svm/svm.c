@@ -326,6 +326,9 @@ static void svm_decode(struct vcpu *v, struct vmcb *vmcb, struct vm_exit *e)
 		decode_npf(v, vmcb, e);
 		break;
 	case SVM_EXIT_INTR:
+		x86_take_host_interrupt();
+		e->reason = VMEXIT_INTR;
+		break;
 	case SVM_EXIT_NMI:
 	case SVM_EXIT_SMI:
 	case SVM_EXIT_INIT:

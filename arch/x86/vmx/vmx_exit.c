@@ -230,6 +230,10 @@ static void vmx_decode(struct vcpu *v, struct vm_exit *e)
 	switch (reason & 0xffff) {
 	case EXIT_REASON_EXCEPTION_NMI: decode_exception(v, e); break;
 	case EXIT_REASON_EXT_INTR:
+		/* not acknowledged on exit: it is still pending and is taken here */
+		x86_take_host_interrupt();
+		e->reason = VMEXIT_INTR;
+		break;
 	case EXIT_REASON_INIT:
 	case EXIT_REASON_SIPI: e->reason = VMEXIT_INTR; break;
 	case EXIT_REASON_TRIPLE_FAULT: e->reason = VMEXIT_SHUTDOWN; break;

@@ -1,0 +1,44 @@
+/*
+ * The x87/SSE state guests use directly. The hypervisor itself never touches
+ * it (-mgeneral-regs-only), so it stays the guest's across exits; what we
+ * must do is hand every new VM the state of a CPU after reset, never the
+ * previous VM's (SDM vol. 1 §8.1.1 x87 init values; MXCSR 0x1f80 §10.2.3).
+ * XCR0 is not switched by SVM or VMX and guests cannot change it (XSETBV
+ * raises #UD): it is fixed to x87|SSE, the state fxrstor resets, matching
+ * the guest CPUID that offers no AVX or XSAVE.
+ */
+#include "arch/x86/cpu.h"
+#include "arch/x86/x86.h"
+
+#define CR0_EM (1ull << 2)
+#define CR4_OSXSAVE (1ull << 18)
+#define CPUID1_ECX_XSAVE (1u << 26)
+#define XCR0_X87_SSE 3ull
+
+/* FXSAVE image of a reset FPU: FCW 0x37f, everything empty or zero, MXCSR 0x1f80. */
+static const struct {
+	uint16_t fcw, fsw;
+	uint8_t ftw, reserved;
+	uint16_t fop;
+	uint64_t fip, fdp;
+	uint32_t mxcsr, mxcsr_mask;
+	uint8_t rest[480];
+} __attribute__((aligned(16))) reset_image = { .fcw = 0x37f, .mxcsr = 0x1f80 };
+_Static_assert(sizeof(reset_image) == 512, "FXSAVE area (SDM vol. 1 table 10-2)");
+
+void x86_fpu_init(void)
+{
+	uint32_t r[4];
+	write_cr0((read_cr0() & ~CR0_EM) | X86_CR0_MP | X86_CR0_NE);
+	write_cr4(read_cr4() | X86_CR4_OSFXSR | X86_CR4_OSXMMEXCPT);
+	cpuid(1, 0, r);
+	if (r[2] & CPUID1_ECX_XSAVE) {
+		write_cr4(read_cr4() | CR4_OSXSAVE);
+		__asm__ volatile("xsetbv" :: "c"(0), "a"((uint32_t)XCR0_X87_SSE), "d"(0));
+	}
+}
+
+void x86_fpu_reset(void)
+{
+	__asm__ volatile("fninit\n\tfxrstor %0" :: "m"(reset_image));
+}
