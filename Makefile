@@ -49,7 +49,7 @@ $(BUILD)/hv.iso: $(BUILD)/hv.elf $(GUESTS) tools/mkiso.sh tests/configs/default.
 # ISOs for the emulator tests, one per config: tests/configs/*.cfg as they
 # are, the default guests with each self-test of core/selftest.h, and a Bochs
 # twin of each (bochs-NAME) that stops through Bochs' port instead of QEMU's.
-SELFTESTS := ud write-text exec-data null bad-entry
+SELFTESTS := ud write-text exec-data null bad-entry bad-control
 TEST_CONFIGS := $(patsubst tests/configs/%.cfg,%,$(wildcard tests/configs/*.cfg)) \
 	$(addprefix selftest-,$(SELFTESTS))
 TEST_ISOS := $(patsubst %,$(BUILD)/test-%.iso,$(TEST_CONFIGS) $(addprefix bochs-,$(TEST_CONFIGS)))

@@ -70,7 +70,7 @@ static void parse_token(struct hv_config *cfg, const char *tok, size_t len)
 			log_set_level(level);
 	} else if (key_is(tok, klen, "selftest")) {
 		if (selftest_parse(val, vlen))
-			config_error(cfg, tok, len, "self-test is ud, write-text, exec-data, null or bad-entry");
+			config_error(cfg, tok, len, "self-test is ud, write-text, exec-data, null, bad-entry or bad-control");
 	} else if (key_is(tok, klen, "exit")) {
 		if (arch_set_exit_method(val, vlen))
 			config_error(cfg, tok, len, "exit method is qemu, bochs or halt");

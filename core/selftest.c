@@ -7,7 +7,7 @@ enum selftest hv_selftest = SELFTEST_NONE;
 static const char *const names[] = {
 	[SELFTEST_UD] = "ud", [SELFTEST_WRITE_TEXT] = "write-text",
 	[SELFTEST_EXEC_DATA] = "exec-data", [SELFTEST_NULL] = "null",
-	[SELFTEST_BAD_ENTRY] = "bad-entry",
+	[SELFTEST_BAD_ENTRY] = "bad-entry", [SELFTEST_BAD_CONTROL] = "bad-control",
 };
 
 int selftest_parse(const char *s, size_t len)

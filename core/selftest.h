@@ -15,6 +15,7 @@ enum selftest {
 	SELFTEST_EXEC_DATA,   /* jump into our own data: NX page fault */
 	SELFTEST_NULL,        /* read address 0: the unmapped first page */
 	SELFTEST_BAD_ENTRY,   /* start every 64-bit guest with CR4.PAE clear: VM-entry failure */
+	SELFTEST_BAD_CONTROL, /* run VM 0 with controls the CPU refuses (VMX pin-based 0, SVM ASID 0) */
 };
 
 extern enum selftest hv_selftest;

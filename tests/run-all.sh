@@ -117,6 +117,11 @@ scenario selftest-bad-entry bios "$build/test-selftest-bad-entry.iso" max
 check selftest-bad-entry.svm_report in_log selftest-bad-entry "hv: vm0: hypervisor error: vcpu0: VMRUN refused the guest state (VMEXIT_INVALID)"
 check selftest-bad-entry.other_vm_ran in_log selftest-bad-entry "hv: vm1: exited: vcpu0 wrote status 0"
 
+# Controls the CPU refuses: SVM (ASID 0) exits with VMEXIT_INVALID.
+scenario selftest-bad-control bios "$build/test-selftest-bad-control.iso" max
+check selftest-bad-control.svm_report in_log selftest-bad-control "hv: vm0: hypervisor error: vcpu0: VMRUN refused the guest state (VMEXIT_INVALID)"
+check selftest-bad-control.other_vm_ran in_log selftest-bad-control "hv: vm1: exited: vcpu0 wrote status 0"
+
 # CPUs that cannot run guests: one clear line and a clean stop.
 scenario qemu-no-svm bios "$build/hv.iso" max,-svm
 check qemu-no-svm.message in_log qemu-no-svm "this CPU has neither Intel VMX nor AMD SVM"
@@ -148,6 +153,10 @@ check bochs-vmx-no-ug.guest_test_count test "$(guest_tests bochs-vmx-no-ug)" -ge
 scenario bochs-vmx-bad-entry bochs "$build/test-bochs-selftest-bad-entry.iso" corei7_skylake_x
 check bochs-vmx-bad-entry.names_check in_log bochs-vmx-bad-entry "hv: vm0: hypervisor error: vcpu0: VM entry failed: invalid guest state: IA-32e mode guest without CR4.PAE"
 check bochs-vmx-bad-entry.other_vm_ran in_log bochs-vmx-bad-entry "hv: vm1: exited: vcpu0 wrote status 0"
+# VMX: VMLAUNCH fails with VMfailValid; the VM-instruction error is named.
+scenario bochs-vmx-bad-control bochs "$build/test-bochs-selftest-bad-control.iso" corei7_skylake_x
+check bochs-vmx-bad-control.names_error in_log bochs-vmx-bad-control "hv: vm0: hypervisor error: vcpu0: VM entry failed: VM-instruction error 7 (VM entry with invalid control field(s))"
+check bochs-vmx-bad-control.other_vm_ran in_log bochs-vmx-bad-control "hv: vm1: exited: vcpu0 wrote status 0"
 scenario bochs-vmx-bad-input bochs "$build/test-bochs-bad-input.iso" corei7_skylake_x
 bad_input_checks bochs-vmx-bad-input
 

@@ -13,6 +13,7 @@
 #include "core/exit.h"
 #include "core/log.h"
 #include "core/pmm.h"
+#include "core/selftest.h"
 #include "core/string.h"
 #include "core/vm.h"
 
@@ -140,7 +141,7 @@ static int svm_vcpu_init(struct vcpu *v)
 	c->exceptions = (1u << X86_EXC_UD) | (1u << 17);
 	c->iopm_base_pa = svm_vm->iopm_pa;
 	c->msrpm_base_pa = svm_vm->msrpm_pa;
-	c->asid = svm_vm->asid;
+	c->asid = hv_selftest == SELFTEST_BAD_CONTROL && !v->vm->id ? 0 : svm_vm->asid;
 	c->np_enable = SVM_NP_ENABLE;
 	c->ncr3 = svm_vm->npt.root;
 	/* V_INTR_MASKING: the guest's IF masks only virtual interrupts, ours stay ours */

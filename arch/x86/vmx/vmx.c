@@ -13,6 +13,7 @@
 #include "core/hv.h"
 #include "core/log.h"
 #include "core/pmm.h"
+#include "core/selftest.h"
 #include "core/string.h"
 
 #define CPUID1_ECX_VMX (1u << 5)
@@ -265,7 +266,8 @@ static int vmx_vcpu_init(struct vcpu *v)
 		v->arch.vendor = NULL;
 		return -EIO;
 	}
-	vmx_write(PIN_BASED_CONTROLS, vmx.pin);
+	/* selftest: the allowed-0 bits of the pin-based controls are clear for VM 0 */
+	vmx_write(PIN_BASED_CONTROLS, hv_selftest == SELFTEST_BAD_CONTROL && !v->vm->id ? 0 : vmx.pin);
 	vmx_write(PROC_BASED_CONTROLS, vmx.proc);
 	vmx_write(PROC_BASED_CONTROLS2, vmx.proc2);
 	vmx_write(EXIT_CONTROLS, vmx.exit);
