@@ -109,8 +109,8 @@ int arch_vcpu_boot(struct vcpu *v, const struct guest_image *img)
 	};
 	if (hv_selftest == SELFTEST_BAD_ENTRY && is64)
 		s.cr4 &= ~X86_CR4_PAE;  /* long mode without PAE: both vendors must refuse the entry */
-	/* VMs run one after another on this CPU: none inherits the last one's FPU/SSE registers */
-	x86_fpu_reset();
+	/* VMs run one after another on this CPU: none inherits the last one's registers */
+	x86_reset_unswitched_state();
 	memset(&v->regs, 0, sizeof(v->regs));
 	v->regs.gpr[X86_RBX] = BOOT_START_INFO;
 	if (is64)

@@ -11,6 +11,13 @@ struct x86_paging;
 /* Host FPU set-up (boot CPU, once) and the reset state every new VM starts from. */
 void x86_fpu_init(void);
 void x86_fpu_reset(void);
+/*
+ * Resets what neither SVM nor VMX switches and a guest can read directly
+ * (x87/SSE, DR0-DR3, and CR2 which VMX leaves in the CPU), so a new VM
+ * never sees the previous one's values. VMs run one after another on this
+ * CPU; vCPUs sharing a CPU will need these saved and restored instead.
+ */
+void x86_reset_unswitched_state(void);
 /* Lets a host interrupt that caused an exit be taken and acknowledged (IF briefly on). */
 void x86_take_host_interrupt(void);
 

@@ -340,6 +340,31 @@ static void check_fpu_clean_at_start(void)
 	check_done(X86_SUITE, "fpu_clean_at_start");
 }
 
+/* Debug address registers and CR2: the CPU does not switch them between guests on its own. */
+static void check_dr_cr2_clean_at_start(void)
+{
+	ulong dr[4], cr2;
+	__asm__ volatile("mov %%db0, %0" : "=r"(dr[0]));
+	__asm__ volatile("mov %%db1, %0" : "=r"(dr[1]));
+	__asm__ volatile("mov %%db2, %0" : "=r"(dr[2]));
+	__asm__ volatile("mov %%db3, %0" : "=r"(dr[3]));
+	__asm__ volatile("mov %%cr2, %0" : "=r"(cr2));
+	for (unsigned i = 0; i < 4; i++)
+		if (dr[i])
+			check_fail("DR%u 0x%lx want 0", i, dr[i]);
+	if (cr2)
+		check_fail("CR2 0x%lx want 0", cr2);
+	check_done(X86_SUITE, "dr_cr2_clean_at_start");
+}
+
+static void dirty_dr_cr2(void)
+{
+	ulong v = 0xbad0f00;
+	/* DR7 stays 0: the addresses are loaded, no breakpoint is armed */
+	__asm__ volatile("mov %0, %%db0\n\tmov %0, %%db1\n\tmov %0, %%db2\n\tmov %0, %%db3\n\t"
+	                 "mov %0, %%cr2" :: "r"(v));
+}
+
 static void dirty_fpu(void)
 {
 	static const uint8_t pattern[16] __attribute__((aligned(16))) = {
@@ -360,6 +385,7 @@ void guest_main(ulong start_info, ulong start_info_rdi)
 	struct options opt = parse_cmdline(check_start_info(start_info, start_info_rdi));
 
 	check_fpu_clean_at_start();
+	check_dr_cr2_clean_at_start();
 	check_hypervisor_bit();
 	check_cpuid_signature();
 	check_cpuid_features();
@@ -377,5 +403,6 @@ void guest_main(ulong start_info, ulong start_info_rdi)
 	if (opt.triple)
 		triple_fault();
 	dirty_fpu();
+	dirty_dr_cr2();
 	exit_vm(failed_checks);
 }

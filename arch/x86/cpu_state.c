@@ -1,4 +1,6 @@
 /*
+ * CPU state a guest uses directly that no VMRUN/VM entry switches.
+ *
  * The x87/SSE state guests use directly. The hypervisor itself never touches
  * it (-mgeneral-regs-only), so it stays the guest's across exits; what we
  * must do is hand every new VM the state of a CPU after reset, never the
@@ -41,4 +43,12 @@ void x86_fpu_init(void)
 void x86_fpu_reset(void)
 {
 	__asm__ volatile("fninit\n\tfxrstor %0" :: "m"(reset_image));
+}
+
+void x86_reset_unswitched_state(void)
+{
+	x86_fpu_reset();
+	__asm__ volatile("mov %0, %%db0\n\tmov %0, %%db1\n\tmov %0, %%db2\n\tmov %0, %%db3"
+	                 :: "r"(0ul));
+	write_cr2(0);
 }
