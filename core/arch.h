@@ -28,6 +28,12 @@ NORETURN void arch_halt_system(int status);
 /* Command line: `exit=qemu|bochs|halt`; returns -EINVAL for an unknown value. */
 int arch_set_exit_method(const char *s, size_t len);
 
+/* Any context: the host time counter (rate: core/time.h) and whether its rate is invariant. */
+uint64_t arch_read_counter(void);
+bool arch_counter_is_stable(void);
+/* The counter as vCPU `v` reads it (its TSC) when the host counter reads `host`. */
+uint64_t arch_guest_counter(struct vcpu *v, uint64_t host);
+
 /* Boot CPU, once, before the page allocator: descriptor tables, console. */
 void arch_early_init(void);
 /* Boot CPU, once, after the page allocator: our page tables, virtualization. */

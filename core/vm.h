@@ -5,6 +5,7 @@
 #include "core/types.h"
 #include <arch/regs.h>
 #include <arch/vcpu_arch.h>
+#include "hypercalls/abi_state.h"
 
 #define VM_MAX_VCPUS 8
 #define VM_MAX_SLOTS 4
@@ -40,6 +41,7 @@ struct vcpu {
 	unsigned id;
 	struct guest_regs regs;
 	struct vcpu_arch arch;
+	struct hc_vcpu_state hc;
 	uint64_t nr_exits;
 };
 
@@ -57,6 +59,8 @@ struct vm {
 	uint32_t exit_status;
 	char end_reason[256];      /* room for an image path and a loader reason */
 	struct vm_arch arch;
+	struct hc_vm_state hc;
+	uint64_t clock_base;       /* host counter when the VM's clock read 0 (its creation) */
 	/* guest COM1 output is collected into lines so VMs never interleave mid-line */
 	char con_line[VM_CON_LINE_MAX];
 	unsigned con_len;

@@ -94,6 +94,7 @@ struct vm *vm_create(unsigned id, const struct vm_config *cfg, const struct boot
 	vm->id = id;
 	hv_snprintf(vm->name, sizeof(vm->name), "vm%u", id);
 	vm->state = VM_CREATED;
+	vm->clock_base = arch_read_counter();
 	vm_setup(vm, cfg, mod);
 	return vm;
 }
@@ -106,6 +107,7 @@ void vm_destroy(struct vm *vm)
 	}
 	if (vm->arch_ready)
 		arch_vm_destroy(vm);
+	hc_vm_destroy(vm);
 	for (unsigned i = 0; i < vm->nr_slots; i++)
 		pmm_free(vm->slots[i].hpa, vm->slots[i].size >> PAGE_SHIFT);
 	pmm_free(arch_virt_to_phys(vm), STRUCT_PAGES(struct vm));

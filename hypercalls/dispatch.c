@@ -44,6 +44,22 @@ void hc_dispatch(struct vcpu *v, const struct vm_exit *e)
 	arch_skip_insn(v, e);
 }
 
+int hc_msr_read(struct vcpu *v, uint32_t msr, uint64_t *val)
+{
+	return kvm_abi.msr_read ? kvm_abi.msr_read(v, msr, val) : -ENOENT;
+}
+
+int hc_msr_write(struct vcpu *v, uint32_t msr, uint64_t val)
+{
+	return kvm_abi.msr_write ? kvm_abi.msr_write(v, msr, val) : -ENOENT;
+}
+
+void hc_vm_destroy(struct vm *vm)
+{
+	if (kvm_abi.vm_destroy)
+		kvm_abi.vm_destroy(vm);
+}
+
 bool hc_cpuid(struct vm *vm, uint32_t leaf, uint32_t subleaf, struct cpuid_regs *out)
 {
 	if (leaf < HC_CPUID_BASE || leaf > HC_CPUID_LIMIT)

@@ -44,6 +44,11 @@ struct hc_abi {
 	uint32_t nr_calls;
 	int64_t err_unknown;            /* result for a number with no handler */
 	int64_t err_cpl;                /* result for a caller at CPL > 0 */
+	/* MSRs of this ABI: -ENOENT if `msr` is not one; -EINVAL makes the caller raise #GP. */
+	int (*msr_read)(struct vcpu *v, uint32_t msr, uint64_t *val);
+	int (*msr_write)(struct vcpu *v, uint32_t msr, uint64_t val);
+	/* Frees per-VM state when the VM is destroyed. */
+	void (*vm_destroy)(struct vm *vm);
 	/* Fills leaf base+off of this ABI's CPUID block; false if the leaf is not defined. */
 	bool (*cpuid)(struct vm *vm, uint32_t off, uint32_t subleaf, struct cpuid_regs *out);
 };
@@ -56,6 +61,11 @@ void hc_dispatch(struct vcpu *v, const struct vm_exit *e);
 #define HC_CPUID_LIMIT 0x4000ffffu
 #define HC_CPUID_STRIDE 0x100u      /* Linux scans for signatures in steps of 0x100 */
 bool hc_cpuid(struct vm *vm, uint32_t leaf, uint32_t subleaf, struct cpuid_regs *out);
+
+/* The MSRs of the ABIs a VM speaks: -ENOENT when no ABI owns `msr`. */
+int hc_msr_read(struct vcpu *v, uint32_t msr, uint64_t *val);
+int hc_msr_write(struct vcpu *v, uint32_t msr, uint64_t val);
+void hc_vm_destroy(struct vm *vm);
 
 extern const struct hc_abi kvm_abi;
 

@@ -11,6 +11,7 @@
 #include "core/exit.h"
 #include "core/log.h"
 #include "core/vm.h"
+#include "hypercalls/hypercall.h"
 
 #define EFER_FFXSR (1ull << 14)
 #define CPUIDX1_EDX_NX (1u << 20)       /* 0x80000001 EDX */
@@ -84,7 +85,9 @@ void x86_emulate_msr(struct vcpu *v, const struct vm_exit *e)
 	int r;
 	if (e->reason == VMEXIT_MSR_READ) {
 		uint64_t val = 0;
-		r = x86_vendor->msr_read(v, msr, &val);
+		r = hc_msr_read(v, msr, &val);
+		if (r == -ENOENT)
+			r = x86_vendor->msr_read(v, msr, &val);
 		if (r == -ENOENT)
 			r = common_msr_read(v, msr, &val);
 		if (!r) {
@@ -93,9 +96,12 @@ void x86_emulate_msr(struct vcpu *v, const struct vm_exit *e)
 		}
 	} else {
 		uint64_t val = e->msr.value;
-		r = msr_write_check(v, msr, &val);
-		if (!r)
-			r = x86_vendor->msr_write(v, msr, val);
+		r = hc_msr_write(v, msr, val);
+		if (r == -ENOENT) {
+			r = msr_write_check(v, msr, &val);
+			if (!r)
+				r = x86_vendor->msr_write(v, msr, val);
+		}
 	}
 	if (r) {
 		log_msg(LOG_DEBUG, "%s: vcpu%u: %s of MSR 0x%x: #GP\n", v->vm->name, v->id,

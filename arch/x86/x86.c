@@ -50,6 +50,20 @@ void arch_console_putc(char c)
 	outb(COM1 + UART_THR, (uint8_t)c);
 }
 
+uint64_t arch_read_counter(void) { return rdtsc(); }
+uint64_t arch_guest_counter(struct vcpu *v, uint64_t host) { return host + v->arch.tsc_offset; }
+
+/* CPUID 0x80000007 EDX bit 8: the TSC runs at a constant rate in every state. */
+bool arch_counter_is_stable(void)
+{
+	uint32_t r[4];
+	cpuid(0x80000000, 0, r);
+	if (r[0] < 0x80000007)
+		return false;
+	cpuid(0x80000007, 0, r);
+	return r[3] & (1u << 8);
+}
+
 void *arch_phys_to_virt(hpa_t pa) { return (void *)(uintptr_t)pa; }
 hpa_t arch_virt_to_phys(const void *p) { return (uintptr_t)p; }
 
@@ -110,6 +124,7 @@ int arch_init(const struct boot_info *bi)
 	}
 	x86_fpu_init();
 	x86_lapic_quiesce();
+	x86_time_init();
 	x86_vendor = pick_vendor();
 	if (!x86_vendor) {
 		pr_err("this CPU has neither Intel VMX nor AMD SVM: cannot run guests\n");

@@ -8,6 +8,9 @@ struct vcpu;
 struct vm_exit;
 struct x86_paging;
 
+/* Boot CPU, once: TSC rate and wall clock into core/time.h. */
+void x86_time_init(void);
+
 /* Host FPU set-up (boot CPU, once) and the reset state every new VM starts from. */
 void x86_fpu_init(void);
 void x86_fpu_reset(void);

@@ -6,7 +6,8 @@
  * an unknown number gets -KVM_ENOSYS.
  */
 #include "core/vm.h"
-#include "hypercalls/hypercall.h"
+#include "core/arch.h"
+#include "hypercalls/kvm/kvm.h"
 #include "hypercalls/kvm/kvm_abi.h"
 
 /* KVM_HC_VAPIC_POLL_IRQ: "Trigger guest exit so that the host can check for pending interrupts on reentry." */
@@ -22,7 +23,19 @@ static int64_t kvm_vapic_poll_irq(struct vcpu *v UNUSED, const struct hc_args *a
  */
 static const struct hc_call kvm_calls[] = {
 	[KVM_HC_VAPIC_POLL_IRQ] = { kvm_vapic_poll_irq, "vapic_poll_irq" },
+	[KVM_HC_CLOCK_PAIRING] = { kvm_hc_clock_pairing, "clock_pairing" },
+	[KVM_HC_MAP_GPA_RANGE] = { kvm_hc_map_gpa_range, "map_gpa_range" },
 };
+
+/* Each bit only for a feature that works (Documentation/virt/kvm/x86/cpuid.rst). */
+static uint32_t kvm_features(void)
+{
+	uint32_t f = (1u << KVM_FEATURE_CLOCKSOURCE) | (1u << KVM_FEATURE_CLOCKSOURCE2) |
+	             (1u << KVM_FEATURE_HC_MAP_GPA_RANGE);
+	if (arch_counter_is_stable())
+		f |= 1u << KVM_FEATURE_CLOCKSOURCE_STABLE_BIT;
+	return f;
+}
 
 static bool kvm_cpuid(struct vm *vm UNUSED, uint32_t off, uint32_t subleaf UNUSED,
                       struct cpuid_regs *out)
@@ -33,8 +46,7 @@ static bool kvm_cpuid(struct vm *vm UNUSED, uint32_t off, uint32_t subleaf UNUSE
 		                            KVM_SIGNATURE_ECX, KVM_SIGNATURE_EDX };
 		return true;
 	case KVM_CPUID_FEATURES - HC_CPUID_BASE:
-		/* No optional KVM feature is implemented yet: advertise none. */
-		*out = (struct cpuid_regs){ 0 };
+		*out = (struct cpuid_regs){ .eax = kvm_features() };
 		return true;
 	}
 	return false;
@@ -52,4 +64,7 @@ const struct hc_abi kvm_abi = {
 	.err_unknown = -KVM_ENOSYS,
 	.err_cpl = -KVM_EPERM,
 	.cpuid = kvm_cpuid,
+	.msr_read = kvm_clock_msr_read,
+	.msr_write = kvm_clock_msr_write,
+	.vm_destroy = kvm_mem_vm_destroy,
 };

@@ -7,6 +7,8 @@
 #ifndef HYPERCALLS_KVM_KVM_ABI_H
 #define HYPERCALLS_KVM_KVM_ABI_H
 
+#include <stdint.h>
+
 /* include/uapi/linux/kvm_para.h */
 #define KVM_ENOSYS     1000
 #define KVM_EFAULT     14      /* EFAULT */
@@ -14,6 +16,7 @@
 #define KVM_E2BIG      7       /* E2BIG */
 #define KVM_EPERM      1       /* EPERM */
 #define KVM_EOPNOTSUPP 95
+#define KVM_ENOMEM     12      /* ENOMEM */
 
 #define KVM_HC_VAPIC_POLL_IRQ     1
 #define KVM_HC_MMU_OP             2
@@ -35,5 +38,56 @@
 #define KVM_SIGNATURE_EBX 0x4b4d564bu
 #define KVM_SIGNATURE_ECX 0x564b4d56u
 #define KVM_SIGNATURE_EDX 0x0000004du
+
+/* 0x40000001 EAX feature bits (arch/x86/include/uapi/asm/kvm_para.h) */
+#define KVM_FEATURE_CLOCKSOURCE          0
+#define KVM_FEATURE_CLOCKSOURCE2         3
+#define KVM_FEATURE_HC_MAP_GPA_RANGE     16
+#define KVM_FEATURE_CLOCKSOURCE_STABLE_BIT 24
+
+/* MSRs (arch/x86/include/uapi/asm/kvm_para.h; Documentation/virt/kvm/x86/msr.rst) */
+#define MSR_KVM_WALL_CLOCK      0x11
+#define MSR_KVM_SYSTEM_TIME     0x12
+#define MSR_KVM_WALL_CLOCK_NEW  0x4b564d00u
+#define MSR_KVM_SYSTEM_TIME_NEW 0x4b564d01u
+#define KVM_SYSTEM_TIME_ENABLE  1ull   /* bit 0 of the SYSTEM_TIME MSRs */
+
+/* arch/x86/include/asm/pvclock-abi.h */
+struct pvclock_vcpu_time_info {
+	uint32_t version;
+	uint32_t pad0;
+	uint64_t tsc_timestamp;
+	uint64_t system_time;
+	uint32_t tsc_to_system_mul;
+	int8_t tsc_shift;
+	uint8_t flags;
+	uint8_t pad[2];
+} __attribute__((packed));
+#define PVCLOCK_TSC_STABLE_BIT (1u << 0)
+
+struct pvclock_wall_clock {
+	uint32_t version;
+	uint32_t sec;
+	uint32_t nsec;
+} __attribute__((packed));
+
+/* KVM_HC_CLOCK_PAIRING (arch/x86/include/uapi/asm/kvm_para.h) */
+#define KVM_CLOCK_PAIRING_WALLCLOCK 0
+struct kvm_clock_pairing {
+	int64_t sec;
+	int64_t nsec;
+	uint64_t tsc;
+	uint32_t flags;
+	uint32_t pad[9];
+} __attribute__((packed));
+
+/* KVM_HC_MAP_GPA_RANGE attributes (arch/x86/include/uapi/asm/kvm_para.h) */
+#define KVM_MAP_GPA_RANGE_PAGE_SZ_MASK 0xfull   /* 0 4K, 1 2M, 2 1G */
+#define KVM_MAP_GPA_RANGE_PAGE_SZ_1G   2ull
+#define KVM_MAP_GPA_RANGE_ENCRYPTED    (1ull << 4)
+
+_Static_assert(sizeof(struct pvclock_vcpu_time_info) == 32, "pvclock-abi.h");
+_Static_assert(sizeof(struct pvclock_wall_clock) == 12, "pvclock-abi.h");
+_Static_assert(sizeof(struct kvm_clock_pairing) == 64, "kvm_para.h");
 
 #endif

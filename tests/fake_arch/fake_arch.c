@@ -385,3 +385,8 @@ void fake_cleanup(void)
 		scratch[i] = NULL;
 	}
 }
+
+/* ---- time: a counter the tests set; a vCPU's counter adds its tsc_offset ---- */
+uint64_t arch_read_counter(void) { return fake.counter; }
+bool arch_counter_is_stable(void) { return fake.counter_stable; }
+uint64_t arch_guest_counter(struct vcpu *v, uint64_t host) { return host + v->arch.tsc_offset; }

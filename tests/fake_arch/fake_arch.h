@@ -86,6 +86,8 @@ struct fake_arch_state {
 	char exit_method[16];
 	unsigned script_len, script_pos;
 	unsigned script_overrun;                           /* arch_vcpu_run calls past the end */
+	uint64_t counter;                                  /* what arch_read_counter returns */
+	bool counter_stable;                               /* arch_counter_is_stable */
 };
 
 extern struct fake_arch_state fake;

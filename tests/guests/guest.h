@@ -198,5 +198,13 @@ extern ulong probe_sp;
 /* Returns 1 if RDMSR faulted (fault_vector/fault_err say how), else 0. */
 int rdmsr_probe(uint32_t msr, uint64_t *val);
 
+/* kvm_time.c */
+void check_kvm_cpuid_features(void);
+void check_kvm_msr_undefined_gp(void);
+void check_kvmclock(void);
+void check_wall_clock(void);
+void check_clock_pairing(void);
+void check_map_gpa_range(void);
+
 #endif /* __ASSEMBLER__ */
 #endif

@@ -231,15 +231,21 @@ static void test_cpuid_signature_ignores_subleaf(void **state)
 	assert_memory_equal(&a, &b, sizeof(a));
 }
 
-static void test_cpuid_features_none(void **state)
+/* Exactly the implemented features: kvmclock (both MSR sets), MAP_GPA_RANGE, stable bit per host. */
+static void test_cpuid_features_exact(void **state)
 {
 	struct cpuid_regs r;
 	memset(&r, 0xff, sizeof(r));
+	fake.counter_stable = false;
 	assert_true(hc_cpuid(vm, 0x40000001, 0, &r));
-	assert_int_equal(r.eax, 0);
+	assert_int_equal(r.eax, (1u << 0) | (1u << 3) | (1u << 16));
 	assert_int_equal(r.ebx, 0);
 	assert_int_equal(r.ecx, 0);
 	assert_int_equal(r.edx, 0);
+	fake.counter_stable = true;
+	assert_true(hc_cpuid(vm, 0x40000001, 0, &r));
+	assert_int_equal(r.eax, (1u << 0) | (1u << 3) | (1u << 16) | (1u << 24));
+	fake.counter_stable = false;
 }
 
 static void assert_handled_zero(uint32_t leaf)
@@ -295,7 +301,7 @@ int main(void)
 		T(test_hypercalls_counted),
 		T(test_cpuid_signature),
 		T(test_cpuid_signature_ignores_subleaf),
-		T(test_cpuid_features_none),
+		T(test_cpuid_features_exact),
 		T(test_cpuid_undefined_leaves_in_range_zero),
 		T(test_cpuid_outside_range_not_handled),
 	};

@@ -1,0 +1,24 @@
+/*
+ * What the hypercall ABIs remember per VM and per vCPU. Embedded in struct vm
+ * and struct vcpu (core/vm.h); only hypercalls/ reads or writes it.
+ */
+#ifndef HYPERCALLS_ABI_STATE_H
+#define HYPERCALLS_ABI_STATE_H
+
+#include <stdint.h>
+
+struct kvm_vm_state {
+	uint64_t wall_clock_msr;       /* last MSR_KVM_WALL_CLOCK(_NEW) value */
+	uint64_t *encrypted;           /* MAP_GPA_RANGE: one bit per guest page, 1 = encrypted */
+	uint64_t encrypted_pa;         /* its pages, for freeing */
+	uint64_t nr_encrypted;         /* pages currently marked encrypted */
+};
+
+struct kvm_vcpu_state {
+	uint64_t system_time_msr;      /* last MSR_KVM_SYSTEM_TIME(_NEW) value */
+};
+
+struct hc_vm_state { struct kvm_vm_state kvm; };
+struct hc_vcpu_state { struct kvm_vcpu_state kvm; };
+
+#endif

@@ -1,0 +1,15 @@
+/* Shared by the files of the KVM ABI. */
+#ifndef HYPERCALLS_KVM_KVM_H
+#define HYPERCALLS_KVM_KVM_H
+
+#include "hypercalls/hypercall.h"
+
+int64_t kvm_hc_clock_pairing(struct vcpu *v, const struct hc_args *a);
+int64_t kvm_hc_map_gpa_range(struct vcpu *v, const struct hc_args *a);
+int kvm_clock_msr_read(struct vcpu *v, uint32_t msr, uint64_t *val);
+int kvm_clock_msr_write(struct vcpu *v, uint32_t msr, uint64_t val);
+void kvm_mem_vm_destroy(struct vm *vm);
+/* Nanoseconds on the VM's kvmclock when the host counter reads `host`. */
+uint64_t kvm_clock_ns(const struct vm *vm, uint64_t host);
+
+#endif
