@@ -9,6 +9,7 @@
 
 struct kvm_vm_state {
 	uint64_t wall_clock_msr;       /* last MSR_KVM_WALL_CLOCK(_NEW) value */
+	uint64_t migration_control;    /* MSR_KVM_MIGRATION_CONTROL */
 	uint64_t *encrypted;           /* MAP_GPA_RANGE: one bit per guest page, 1 = encrypted */
 	uint64_t encrypted_pa;         /* its pages, for freeing */
 	uint64_t nr_encrypted;         /* pages currently marked encrypted */
@@ -16,6 +17,7 @@ struct kvm_vm_state {
 
 struct kvm_vcpu_state {
 	uint64_t system_time_msr;      /* last MSR_KVM_SYSTEM_TIME(_NEW) value */
+	uint64_t poll_control;         /* MSR_KVM_POLL_CONTROL, inverted: 0 means the reset value 1 */
 };
 
 struct hc_vm_state { struct kvm_vm_state kvm; };

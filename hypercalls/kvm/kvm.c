@@ -31,7 +31,8 @@ static const struct hc_call kvm_calls[] = {
 static uint32_t kvm_features(void)
 {
 	uint32_t f = (1u << KVM_FEATURE_CLOCKSOURCE) | (1u << KVM_FEATURE_CLOCKSOURCE2) |
-	             (1u << KVM_FEATURE_HC_MAP_GPA_RANGE);
+	             (1u << KVM_FEATURE_POLL_CONTROL) | (1u << KVM_FEATURE_HC_MAP_GPA_RANGE) |
+	             (1u << KVM_FEATURE_MIGRATION_CONTROL);
 	if (arch_counter_is_stable())
 		f |= 1u << KVM_FEATURE_CLOCKSOURCE_STABLE_BIT;
 	return f;
@@ -64,7 +65,7 @@ const struct hc_abi kvm_abi = {
 	.err_unknown = -KVM_ENOSYS,
 	.err_cpl = -KVM_EPERM,
 	.cpuid = kvm_cpuid,
-	.msr_read = kvm_clock_msr_read,
-	.msr_write = kvm_clock_msr_write,
+	.msr_read = kvm_msr_read,
+	.msr_write = kvm_msr_write,
 	.vm_destroy = kvm_mem_vm_destroy,
 };

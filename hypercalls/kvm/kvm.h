@@ -6,6 +6,8 @@
 
 int64_t kvm_hc_clock_pairing(struct vcpu *v, const struct hc_args *a);
 int64_t kvm_hc_map_gpa_range(struct vcpu *v, const struct hc_args *a);
+int kvm_msr_read(struct vcpu *v, uint32_t msr, uint64_t *val);
+int kvm_msr_write(struct vcpu *v, uint32_t msr, uint64_t val);
 int kvm_clock_msr_read(struct vcpu *v, uint32_t msr, uint64_t *val);
 int kvm_clock_msr_write(struct vcpu *v, uint32_t msr, uint64_t val);
 void kvm_mem_vm_destroy(struct vm *vm);

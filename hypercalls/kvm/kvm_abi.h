@@ -42,7 +42,9 @@
 /* 0x40000001 EAX feature bits (arch/x86/include/uapi/asm/kvm_para.h) */
 #define KVM_FEATURE_CLOCKSOURCE          0
 #define KVM_FEATURE_CLOCKSOURCE2         3
+#define KVM_FEATURE_POLL_CONTROL         12
 #define KVM_FEATURE_HC_MAP_GPA_RANGE     16
+#define KVM_FEATURE_MIGRATION_CONTROL    17
 #define KVM_FEATURE_CLOCKSOURCE_STABLE_BIT 24
 
 /* MSRs (arch/x86/include/uapi/asm/kvm_para.h; Documentation/virt/kvm/x86/msr.rst) */
@@ -50,7 +52,11 @@
 #define MSR_KVM_SYSTEM_TIME     0x12
 #define MSR_KVM_WALL_CLOCK_NEW  0x4b564d00u
 #define MSR_KVM_SYSTEM_TIME_NEW 0x4b564d01u
+#define MSR_KVM_POLL_CONTROL    0x4b564d05u
+#define MSR_KVM_MIGRATION_CONTROL 0x4b564d08u
 #define KVM_SYSTEM_TIME_ENABLE  1ull   /* bit 0 of the SYSTEM_TIME MSRs */
+#define KVM_POLL_CONTROL_HOST_POLL 1ull /* bit 0: the host may poll on HLT (reset value) */
+#define KVM_MIGRATION_READY     1ull   /* bit 0 of MSR_KVM_MIGRATION_CONTROL */
 
 /* arch/x86/include/asm/pvclock-abi.h */
 struct pvclock_vcpu_time_info {

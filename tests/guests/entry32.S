@@ -207,6 +207,21 @@ rdmsr_probe:
 1:	mov	$1, %eax
 	ret
 
+/* int wrmsr_probe(uint32_t msr, uint64_t val): 0, or 1 if it faulted */
+	.globl wrmsr_probe
+wrmsr_probe:
+	mov	4(%esp), %ecx
+	mov	8(%esp), %eax
+	mov	12(%esp), %edx
+	movl	$1f, fault_recover_ip
+	movl	$1, fault_armed
+	wrmsr
+	movl	$0, fault_armed
+	xor	%eax, %eax
+	ret
+1:	mov	$1, %eax
+	ret
+
 	.section .rodata
 	.balign 4
 	.globl isr_table

@@ -247,6 +247,23 @@ rdmsr_probe:
 1:	mov	$1, %eax
 	ret
 
+/* int wrmsr_probe(uint32_t msr, uint64_t val): 0, or 1 if it faulted */
+	.globl wrmsr_probe
+wrmsr_probe:
+	mov	%edi, %ecx
+	mov	%rsi, %rax
+	mov	%rsi, %rdx
+	shr	$32, %rdx
+	lea	1f(%rip), %r8
+	mov	%r8, fault_recover_ip(%rip)
+	movl	$1, fault_armed(%rip)
+	wrmsr
+	movl	$0, fault_armed(%rip)
+	xor	%eax, %eax
+	ret
+1:	mov	$1, %eax
+	ret
+
 	.section .rodata
 	.balign 8
 	.globl isr_table

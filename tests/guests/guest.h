@@ -197,6 +197,7 @@ extern ulong probe_sp;
 
 /* Returns 1 if RDMSR faulted (fault_vector/fault_err say how), else 0. */
 int rdmsr_probe(uint32_t msr, uint64_t *val);
+int wrmsr_probe(uint32_t msr, uint64_t val);
 
 /* kvm_time.c */
 void check_kvm_cpuid_features(void);
@@ -205,6 +206,7 @@ void check_kvmclock(void);
 void check_wall_clock(void);
 void check_clock_pairing(void);
 void check_map_gpa_range(void);
+void check_kvm_control_msrs(void);
 
 #endif /* __ASSEMBLER__ */
 #endif

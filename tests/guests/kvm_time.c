@@ -14,7 +14,9 @@
 #define KVM_EINVAL		22
 #define KVM_EFAULT		14
 #define KVM_EOPNOTSUPP		95
-#define KVM_FEATURES_IMPLEMENTED ((1u << 0) | (1u << 3) | (1u << 16))
+#define KVM_FEATURES_IMPLEMENTED ((1u << 0) | (1u << 3) | (1u << 12) | (1u << 16) | (1u << 17))
+#define MSR_KVM_POLL_CONTROL	0x4b564d05u
+#define MSR_KVM_MIGRATION_CONTROL 0x4b564d08u
 #define KVM_FEATURE_STABLE	(1u << 24)
 #define SEC_2020		1577836800u
 
@@ -70,7 +72,10 @@ static uint64_t pvclock_now(const volatile struct pvclock_vcpu_time_info *t)
 
 static ulong gpa_of(const void *p) { return (ulong)(uintptr_t)p; }
 
-/* Exactly the features that work: kvmclock (both MSR sets) and MAP_GPA_RANGE; bit 24 with a stable TSC. */
+/*
+ * Exactly the features that work: kvmclock (both MSR sets), POLL_CONTROL,
+ * MAP_GPA_RANGE and MIGRATION_CONTROL; bit 24 with a stable TSC.
+ */
 void check_kvm_cpuid_features(void)
 {
 	uint32_t r[4];
@@ -160,4 +165,21 @@ void check_kvm_msr_undefined_gp(void)
 	if (!rdmsr_probe(MSR_KVM_UNDEFINED, &val))
 		check_fail("rdmsr 0x%x returned 0x%llx, no #GP", MSR_KVM_UNDEFINED, (unsigned long long)val);
 	check_done(KVM_SUITE, "kvm_msr_undefined_gp");
+}
+
+/* POLL_CONTROL and MIGRATION_CONTROL: one defined bit each, reset values 1 and 0. */
+void check_kvm_control_msrs(void)
+{
+	uint64_t val = 0;
+	if (rdmsr_probe(MSR_KVM_POLL_CONTROL, &val) || val != 1)
+		check_fail("POLL_CONTROL reads 0x%llx, want the reset value 1", (unsigned long long)val);
+	wrmsr(MSR_KVM_POLL_CONTROL, 0);
+	if (rdmsr_probe(MSR_KVM_POLL_CONTROL, &val) || val != 0)
+		check_fail("POLL_CONTROL reads 0x%llx after writing 0", (unsigned long long)val);
+	wrmsr(MSR_KVM_MIGRATION_CONTROL, 1);
+	if (rdmsr_probe(MSR_KVM_MIGRATION_CONTROL, &val) || val != 1)
+		check_fail("MIGRATION_CONTROL reads 0x%llx after writing 1", (unsigned long long)val);
+	if (!wrmsr_probe(MSR_KVM_POLL_CONTROL, 2))
+		check_fail("POLL_CONTROL took reserved bit 1 without #GP");
+	check_done(KVM_SUITE, "control_msrs");
 }

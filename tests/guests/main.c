@@ -391,6 +391,7 @@ void guest_main(ulong start_info, ulong start_info_rdi)
 	check_wall_clock();
 	check_clock_pairing();
 	check_map_gpa_range();
+	check_kvm_control_msrs();
 
 	if (opt.oob)
 		oob_access();

@@ -176,6 +176,38 @@ static void test_map_gpa_range_records_pages(void **state)
 	assert_int_equal(pmm_free_pages(), free0);
 }
 
+static void test_poll_control(void **state)
+{
+	uint64_t val = 0;
+	assert_int_equal(hc_msr_read(v, MSR_KVM_POLL_CONTROL, &val), 0);
+	assert_int_equal(val, 1);                              /* KVM's reset value */
+	assert_int_equal(hc_msr_write(v, MSR_KVM_POLL_CONTROL, 0), 0);
+	assert_int_equal(hc_msr_read(v, MSR_KVM_POLL_CONTROL, &val), 0);
+	assert_int_equal(val, 0);
+	assert_int_equal(hc_msr_write(v, MSR_KVM_POLL_CONTROL, 2), -EINVAL);  /* #GP */
+	assert_int_equal(hc_msr_read(v, MSR_KVM_POLL_CONTROL, &val), 0);
+	assert_int_equal(val, 0);
+}
+
+static void test_migration_control(void **state)
+{
+	uint64_t val = 5;
+	assert_int_equal(hc_msr_read(v, MSR_KVM_MIGRATION_CONTROL, &val), 0);
+	assert_int_equal(val, 0);
+	assert_int_equal(hc_msr_write(v, MSR_KVM_MIGRATION_CONTROL, 1), 0);
+	assert_int_equal(hc_msr_read(v, MSR_KVM_MIGRATION_CONTROL, &val), 0);
+	assert_int_equal(val, 1);
+	assert_int_equal(hc_msr_write(v, MSR_KVM_MIGRATION_CONTROL, 1ull << 63), -EINVAL);
+}
+
+/* MSRs of KVM's range KVM does not define are nobody's: the caller raises #GP. */
+static void test_undefined_kvm_msrs(void **state)
+{
+	uint64_t val;
+	assert_int_equal(hc_msr_read(v, 0x4b564dffu, &val), -ENOENT);
+	assert_int_equal(hc_msr_write(v, 0x4b564d09u, 0), -ENOENT);
+}
+
 /* 32-bit callers: the GPA is truncated by the dispatcher before the handler sees it. */
 static void test_clock_pairing_32bit(void **state)
 {
@@ -202,6 +234,9 @@ int main(void)
 		T(test_map_gpa_range_bad_input),
 		T(test_map_gpa_range_records_pages),
 		T(test_clock_pairing_32bit),
+		T(test_poll_control),
+		T(test_migration_control),
+		T(test_undefined_kvm_msrs),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

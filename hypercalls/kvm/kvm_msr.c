@@ -1,0 +1,46 @@
+/*
+ * The KVM paravirtual MSRs (Documentation/virt/kvm/x86/msr.rst), routed from
+ * hc_msr_read/write. Clock MSRs are in kvm_clock.c; the control MSRs are
+ * here. A write with bits the MSR does not define raises #GP (-EINVAL), and
+ * an MSR of KVM's range that KVM does not define is not ours (-ENOENT), so
+ * it raises #GP too.
+ */
+#include "core/vm.h"
+#include "hypercalls/kvm/kvm.h"
+#include "hypercalls/kvm/kvm_abi.h"
+
+int kvm_msr_read(struct vcpu *v, uint32_t msr, uint64_t *val)
+{
+	switch (msr) {
+	case MSR_KVM_POLL_CONTROL:
+		/* stored inverted so a zeroed vCPU reads KVM's reset value, 1 */
+		*val = v->hc.kvm.poll_control ^ KVM_POLL_CONTROL_HOST_POLL;
+		return 0;
+	case MSR_KVM_MIGRATION_CONTROL:
+		*val = v->vm->hc.kvm.migration_control;
+		return 0;
+	}
+	return kvm_clock_msr_read(v, msr, val);
+}
+
+int kvm_msr_write(struct vcpu *v, uint32_t msr, uint64_t val)
+{
+	switch (msr) {
+	case MSR_KVM_POLL_CONTROL:
+		/*
+		 * Only bit 0 exists (KVM: x86.c). It lets the host poll before
+		 * sleeping a halted vCPU; we never poll, so either value is honoured.
+		 */
+		if (val & ~KVM_POLL_CONTROL_HOST_POLL)
+			return -EINVAL;
+		v->hc.kvm.poll_control = val ^ KVM_POLL_CONTROL_HOST_POLL;
+		return 0;
+	case MSR_KVM_MIGRATION_CONTROL:
+		/* the guest says it can be migrated; there is no migration to gate yet */
+		if (val & ~KVM_MIGRATION_READY)
+			return -EINVAL;
+		v->vm->hc.kvm.migration_control = val;
+		return 0;
+	}
+	return kvm_clock_msr_write(v, msr, val);
+}
