@@ -64,15 +64,23 @@ static void mb2_add_mmap(struct boot_info *bi, const struct mb2_tag_mmap *t)
 	}
 }
 
+/* Copies a tag's string: never past the tag, always terminated. */
+static void copy_tag_string(char *dst, size_t dstlen, const char *src, size_t room)
+{
+	size_t n = strnlen(src, room);
+	n = MIN(n, dstlen - 1);
+	memcpy(dst, src, n);
+	dst[n] = 0;
+}
+
 static void mb2_add_module(struct boot_info *bi, const struct mb2_tag_module *t)
 {
-	if (bi->nr_modules >= BOOT_MAX_MODULES || t->mod_end < t->mod_start)
+	if (bi->nr_modules >= BOOT_MAX_MODULES || t->tag.size < sizeof(*t) || t->mod_end < t->mod_start)
 		return;
 	struct boot_module *m = &bi->modules[bi->nr_modules++];
 	m->base = t->mod_start;
 	m->len = t->mod_end - t->mod_start;
-	size_t room = t->tag.size - sizeof(*t);
-	strlcpy(m->cmdline, t->cmdline, MIN(room + 1, sizeof(m->cmdline)));
+	copy_tag_string(m->cmdline, sizeof(m->cmdline), t->cmdline, t->tag.size - sizeof(*t));
 }
 
 void mb2_main(uint32_t magic, uint32_t info);
@@ -86,20 +94,22 @@ void mb2_main(uint32_t magic, uint32_t info)
 
 	const uint8_t *base = (const uint8_t *)(uintptr_t)info;
 	uint32_t total = *(const uint32_t *)base;
-	for (uint32_t off = 8; off + sizeof(struct mb2_tag) <= total;) {
+	for (uint64_t off = 8; off <= total && total - off >= sizeof(struct mb2_tag);) {
 		const struct mb2_tag *t = (const void *)(base + off);
-		if (t->type == MB2_TAG_END || t->size < sizeof(*t))
+		/* a tag must fit in what is left of the block: anything else ends the walk */
+		if (t->type == MB2_TAG_END || t->size < sizeof(*t) || t->size > total - off)
 			break;
 		switch (t->type) {
 		case MB2_TAG_CMDLINE:
-			strlcpy(bi->cmdline, (const char *)(t + 1),
-			        MIN(t->size - sizeof(*t) + 1, sizeof(bi->cmdline)));
+			copy_tag_string(bi->cmdline, sizeof(bi->cmdline), (const char *)(t + 1),
+			                t->size - sizeof(*t));
 			break;
 		case MB2_TAG_MODULE:
 			mb2_add_module(bi, (const void *)t);
 			break;
 		case MB2_TAG_MMAP:
-			mb2_add_mmap(bi, (const void *)t);
+			if (t->size >= sizeof(struct mb2_tag_mmap))
+				mb2_add_mmap(bi, (const void *)t);
 			break;
 		case MB2_TAG_ACPI_OLD:
 			if (!bi->rsdp)
@@ -109,7 +119,7 @@ void mb2_main(uint32_t magic, uint32_t info)
 			mb2_keep_rsdp(bi, t); /* prefer the ACPI 2.0 RSDP */
 			break;
 		}
-		off = ALIGN_UP(off + t->size, 8);
+		off = ALIGN_UP(off + t->size, 8);   /* cannot wrap: size <= total - off */
 	}
 	hv_main(bi);
 }

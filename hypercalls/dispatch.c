@@ -54,6 +54,12 @@ int hc_msr_write(struct vcpu *v, uint32_t msr, uint64_t val)
 	return kvm_abi.msr_write ? kvm_abi.msr_write(v, msr, val) : -ENOENT;
 }
 
+void hc_clock_changed(struct vcpu *v)
+{
+	if (kvm_abi.clock_changed)
+		kvm_abi.clock_changed(v);
+}
+
 void hc_vm_destroy(struct vm *vm)
 {
 	if (kvm_abi.vm_destroy)

@@ -47,6 +47,8 @@ struct hc_abi {
 	/* MSRs of this ABI: -ENOENT if `msr` is not one; -EINVAL makes the caller raise #GP. */
 	int (*msr_read)(struct vcpu *v, uint32_t msr, uint64_t *val);
 	int (*msr_write)(struct vcpu *v, uint32_t msr, uint64_t val);
+	/* The vCPU's TSC was changed: republish any clock derived from it. */
+	void (*clock_changed)(struct vcpu *v);
 	/* Frees per-VM state when the VM is destroyed. */
 	void (*vm_destroy)(struct vm *vm);
 	/* Fills leaf base+off of this ABI's CPUID block; false if the leaf is not defined. */
@@ -66,6 +68,7 @@ bool hc_cpuid(struct vm *vm, uint32_t leaf, uint32_t subleaf, struct cpuid_regs 
 int hc_msr_read(struct vcpu *v, uint32_t msr, uint64_t *val);
 int hc_msr_write(struct vcpu *v, uint32_t msr, uint64_t val);
 void hc_vm_destroy(struct vm *vm);
+void hc_clock_changed(struct vcpu *v);
 
 extern const struct hc_abi kvm_abi;
 

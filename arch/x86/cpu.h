@@ -18,6 +18,12 @@
 #define X86_CR4_OSFXSR (1ull << 9)
 #define X86_CR4_OSXMMEXCPT (1ull << 10)
 #define X86_CR4_LA57 (1ull << 12)
+/*
+ * CR4 features arch/x86/cpuid.c hides from guests (PCE, UMIP, LA57, VMXE,
+ * SMXE, Key Locker, OSXSAVE, PKE, CET): a guest may not turn them on.
+ */
+#define X86_CR4_GUEST_HIDDEN ((1ull << 8) | (1ull << 11) | (1ull << 12) | (1ull << 13) | \
+	(1ull << 14) | (1ull << 19) | (1ull << 18) | (1ull << 22) | (1ull << 23))
 #define X86_EFER_SCE (1ull << 0)
 #define X86_EFER_LME (1ull << 8)
 #define X86_EFER_LMA (1ull << 10)
@@ -43,10 +49,14 @@
 #define MSR_KERNEL_GS_BASE 0xc0000102
 
 /* Exception vectors (SDM vol. 3A §6.3.1). */
+#define X86_EXC_DB 1
 #define X86_EXC_UD 6
 #define X86_EXC_DF 8
 #define X86_EXC_GP 13
 #define X86_EXC_PF 14
+#define X86_EXC_AC 17
+#define X86_EXC_MC 18
+#define X86_EXC_BIT(v) (1u << (v))
 
 static inline void outb(uint16_t port, uint8_t v) { __asm__ volatile("outb %0, %1" :: "a"(v), "Nd"(port)); }
 static inline void outl(uint16_t port, uint32_t v) { __asm__ volatile("outl %0, %1" :: "a"(v), "Nd"(port)); }

@@ -1,5 +1,6 @@
 /*
- * CPU state a guest uses directly that no VMRUN/VM entry switches.
+ * CPU state a guest uses directly that no VMRUN/VM entry switches, and the
+ * speculation barriers between one VM and the next.
  *
  * The x87/SSE state guests use directly. The hypervisor itself never touches
  * it (-mgeneral-regs-only), so it stays the guest's across exits; what we
@@ -13,6 +14,17 @@
 #include "arch/x86/x86.h"
 
 #define CR0_EM (1ull << 2)
+#define CR4_PKE (1ull << 22)
+#define DR6_RESET 0xffff0ff0ul
+#define CPUID7_ECX_PKU (1u << 3)
+#define CPUID7_EDX_MD_CLEAR (1u << 10)
+#define CPUID7_EDX_IBRS_IBPB (1u << 26)
+#define CPUID7_EDX_L1D_FLUSH (1u << 28)
+#define CPUIDX8_EBX_IBPB (1u << 12)
+#define MSR_IA32_PRED_CMD 0x49
+#define PRED_CMD_IBPB 1ull
+#define MSR_IA32_FLUSH_CMD 0x10b
+#define FLUSH_CMD_L1D 1ull
 #define CR4_OSXSAVE (1ull << 18)
 #define CPUID1_ECX_XSAVE (1u << 26)
 #define XCR0_X87_SSE 3ull
@@ -45,10 +57,58 @@ void x86_fpu_reset(void)
 	__asm__ volatile("fninit\n\tfxrstor %0" :: "m"(reset_image));
 }
 
+/* PKRU is only writable with CR4.PKE on, which we never keep on ourselves. */
+static void pkru_reset(void)
+{
+	uint32_t r[4];
+	cpuid(0, 0, r);
+	if (r[0] < 7)
+		return;
+	cpuid(7, 0, r);
+	if (!(r[2] & CPUID7_ECX_PKU))
+		return;
+	uint64_t cr4 = read_cr4();
+	write_cr4(cr4 | CR4_PKE);
+	__asm__ volatile("wrpkru" :: "a"(0), "c"(0), "d"(0));
+	write_cr4(cr4);
+}
+
+/*
+ * Between two VMs, leave nothing in the branch predictors, L1D or CPU
+ * buffers for the next one to sample (IBPB; L1D flush or VERW where the CPU
+ * has them: SDM vol. 4 IA32_PRED_CMD / IA32_FLUSH_CMD, Intel's MDS guidance).
+ */
+static void speculation_barrier(void)
+{
+	uint32_t r[4], x[4] = { 0 };
+	cpuid(0, 0, r);
+	uint32_t max = r[0];
+	cpuid(0x80000000, 0, x);
+	bool ext = x[0] >= 0x80000008;
+	if (ext)
+		cpuid(0x80000008, 0, x);
+	if (max < 7) {
+		r[3] = 0;
+	} else {
+		cpuid(7, 0, r);
+	}
+	if ((r[3] & CPUID7_EDX_IBRS_IBPB) || (ext && (x[1] & CPUIDX8_EBX_IBPB)))
+		wrmsr(MSR_IA32_PRED_CMD, PRED_CMD_IBPB);
+	if (r[3] & CPUID7_EDX_L1D_FLUSH)
+		wrmsr(MSR_IA32_FLUSH_CMD, FLUSH_CMD_L1D);
+	if (r[3] & CPUID7_EDX_MD_CLEAR) {
+		uint16_t ds;
+		__asm__ volatile("mov %%ds, %0; verw %0" : "=r"(ds) :: "cc");
+	}
+}
+
 void x86_reset_unswitched_state(void)
 {
 	x86_fpu_reset();
 	__asm__ volatile("mov %0, %%db0\n\tmov %0, %%db1\n\tmov %0, %%db2\n\tmov %0, %%db3"
 	                 :: "r"(0ul));
+	__asm__ volatile("mov %0, %%db6" :: "r"(DR6_RESET));   /* VMX does not switch DR6 either */
 	write_cr2(0);
+	pkru_reset();
+	speculation_barrier();
 }

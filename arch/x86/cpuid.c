@@ -82,7 +82,10 @@ void x86_guest_cpuid(struct vcpu *v, uint32_t leaf, uint32_t sub, uint32_t r[4])
 	case 0x80000000:
 	case 0x80000002: case 0x80000003: case 0x80000004:   /* brand string */
 	case 0x80000005: case 0x80000006:                    /* caches */
-	case 0x80000008:                                     /* address sizes */
+		break;
+	case 0x80000008:
+		/* address sizes only: EBX advertises IBPB/IBRS/STIBP/SSBD/RDPRU we do not offer, ECX the core count */
+		r[1] = r[2] = r[3] = 0;
 		break;
 	default:
 		/* power, PMU, topology, XSAVE, SVM, SEV...: nothing we virtualize */

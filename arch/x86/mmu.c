@@ -37,6 +37,7 @@ int x86_mmu_init(const struct boot_info *bi)
 	uint32_t id[4];
 	cpuid(0x80000001, 0, id);
 	pt_use_nx = id[3] & (1u << 20);   /* CPUID 0x80000001 EDX bit 20: NX */
+	pt_x86_host.has_1g = pt_x86_npt.has_1g = id[3] & (1u << 26);  /* EDX bit 26: Page1GB */
 	if (pt_use_nx)
 		wrmsr(MSR_EFER, rdmsr(MSR_EFER) | X86_EFER_NXE);
 	if (pt_init(&host_pt, &pt_x86_host))

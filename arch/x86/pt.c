@@ -39,11 +39,12 @@ static uint64_t npt_leaf(hpa_t pa, unsigned perm, bool large) { return x86_leaf(
 static bool x86_present(uint64_t e) { return e & X86_PTE_P; }
 static bool x86_is_large(uint64_t e) { return e & X86_PTE_PS; }
 
-const struct pt_format pt_x86_host = {
-	host_table, host_leaf, x86_present, x86_is_large, X86_PTE_ADDR, true,
+/* 2 MiB pages exist wherever long mode does; 1 GiB pages only with CPUID Page1GB (mmu.c). */
+struct pt_format pt_x86_host = {
+	host_table, host_leaf, x86_present, x86_is_large, X86_PTE_ADDR, true, false,
 };
-const struct pt_format pt_x86_npt = {
-	npt_table, npt_leaf, x86_present, x86_is_large, X86_PTE_ADDR, true,
+struct pt_format pt_x86_npt = {
+	npt_table, npt_leaf, x86_present, x86_is_large, X86_PTE_ADDR, true, false,
 };
 
 static uint64_t *table_ptr(hpa_t pa) { return arch_phys_to_virt(pa); }
@@ -68,7 +69,8 @@ static int map_level(struct pt *pt, hpa_t table, unsigned level, uint64_t va, hp
 		unsigned idx = (va / span) % PT_ENTRIES;
 		uint64_t chunk = MIN(size, span - (va & (span - 1)));
 		uint64_t e = t[idx];
-		bool may_leaf = level == 1 || (level == 2) || (level == 3 && pt->fmt->has_1g);
+		bool may_leaf = level == 1 || (level == 2 && pt->fmt->has_2m) ||
+		                (level == 3 && pt->fmt->has_1g);
 		if (!pt->fmt->present(e) && may_leaf && chunk == span && IS_ALIGNED(pa, span)) {
 			t[idx] = pt->fmt->leaf(pa, perm, level > 1);
 		} else if (level > 1 && !(pt->fmt->present(e) && pt->fmt->is_large(e))) {

@@ -19,6 +19,7 @@ struct pt_format {
 	bool (*present)(uint64_t e);
 	bool (*is_large)(uint64_t e);
 	uint64_t addr_mask;
+	bool has_2m;                                          /* may map 2 MiB leaves */
 	bool has_1g;                                          /* may map 1 GiB leaves */
 };
 
@@ -38,10 +39,14 @@ int pt_map(struct pt *pt, uint64_t va, hpa_t pa, uint64_t size, unsigned perm);
 /* Frees every table page (not the memory mapped). */
 void pt_destroy(struct pt *pt);
 
+/*
+ * The large-page sizes a format may use are set at start-up from what the CPU
+ * offers (CPUID 0x80000001 EDX.Page1GB for ours and NPT; EPT's capability MSR).
+ */
 /* False on CPUs without NX (CPUID 0x80000001 EDX bit 20): the bit is then reserved. */
 extern bool pt_use_nx;
 
 /* The standard x86-64 4-level format: `user` sets U/S on every level (NPT needs it). */
-extern const struct pt_format pt_x86_host, pt_x86_npt;
+extern struct pt_format pt_x86_host, pt_x86_npt;
 
 #endif

@@ -145,6 +145,11 @@ void arch_vcpu_run(struct vcpu *v, struct vm_exit *e) { x86_vendor->run(v, e); }
 
 void x86_inject_exception(struct vcpu *v, uint8_t vector, bool has_error, uint32_t error)
 {
+	/* real mode pushes no error code; VM entry refuses one there (SDM vol. 3C §26.2.1.3) */
+	struct x86_paging pg;
+	x86_vendor->get_paging(v, &pg);
+	if (!(pg.cr0 & X86_CR0_PE))
+		has_error = false;
 	x86_vendor->inject_exception(v, vector, has_error, error);
 }
 

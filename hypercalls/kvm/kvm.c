@@ -68,4 +68,5 @@ const struct hc_abi kvm_abi = {
 	.msr_read = kvm_msr_read,
 	.msr_write = kvm_msr_write,
 	.vm_destroy = kvm_mem_vm_destroy,
+	.clock_changed = kvm_clock_changed,
 };

@@ -26,6 +26,9 @@ uint64_t kvm_clock_ns(const struct vm *vm, uint64_t host)
  */
 static bool begin_update(struct vm *vm, gpa_t gpa, size_t size, uint32_t *version)
 {
+	/* KVM maps the structure as one page and publishes nothing if it crosses one */
+	if ((gpa.v & (PAGE_SIZE - 1)) + size > PAGE_SIZE)
+		return false;
 	if (!gmem_range_ok(vm, gpa, size, true) || gmem_read(vm, gpa, version, sizeof(*version)))
 		return false;
 	*version = (*version + 1) | 1;
@@ -60,6 +63,8 @@ static void kvm_write_wall_clock(struct vcpu *v)
 {
 	gpa_t gpa = mk_gpa(v->vm->hc.kvm.wall_clock_msr);
 	uint32_t version;
+	if (!gpa.v)
+		return;                 /* KVM: a zero address means "no wall clock" */
 	if (!begin_update(v->vm, gpa, sizeof(struct pvclock_wall_clock), &version))
 		return;
 	uint64_t host = arch_read_counter();
@@ -72,6 +77,12 @@ static void kvm_write_wall_clock(struct vcpu *v)
 	gmem_write(v->vm, gpa, &wc, sizeof(wc));
 	wc.version++;
 	gmem_write(v->vm, gpa, &wc.version, sizeof(wc.version));
+}
+
+/* The guest's TSC moved (a TSC write): what kvmclock published must follow it. */
+void kvm_clock_changed(struct vcpu *v)
+{
+	kvm_write_system_time(v);
 }
 
 int kvm_clock_msr_read(struct vcpu *v, uint32_t msr, uint64_t *val)

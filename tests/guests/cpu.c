@@ -189,6 +189,7 @@ void exception_handler(struct frame *f)
 		fault_err = f->err;
 		fault_ip = f->ip;
 		f->ip = fault_recover_ip;
+		f->flags &= ~0x100ul;   /* a single-step probe's TF must not follow us to the recovery code */
 		if (f->cs & 3) {
 			/*
 			 * Faulted at CPL 3: the recovery code is kernel code. The

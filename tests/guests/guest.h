@@ -208,5 +208,11 @@ void check_clock_pairing(void);
 void check_map_gpa_range(void);
 void check_kvm_control_msrs(void);
 
+/* x86_checks.c */
+void check_single_step(void);
+void check_int1(void);
+void check_rdpmc_gp(void);
+void check_cr8(bool reserved_bits_fault);
+
 #endif /* __ASSEMBLER__ */
 #endif

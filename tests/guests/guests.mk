@@ -20,7 +20,7 @@ GUEST_CFLAGS := -ffreestanding -fno-pic -fno-pie -fno-stack-protector \
 GUEST_LDFLAGS := -nostdlib -static -z noexecstack --build-id=none \
 	-z max-page-size=0x1000 -T $(GUEST_SRC)/guest.ld
 
-GUEST_C_SRCS := main.c cpu.c lib.c kvm_time.c
+GUEST_C_SRCS := main.c cpu.c lib.c kvm_time.c x86_checks.c
 
 GUEST_OBJS64 := $(addprefix $(GUEST_OUT)/64/,$(GUEST_C_SRCS:.c=.o) entry64.o)
 GUEST_OBJS32 := $(addprefix $(GUEST_OUT)/32/,$(GUEST_C_SRCS:.c=.o) entry32.o)

@@ -176,6 +176,33 @@ static void test_map_gpa_range_records_pages(void **state)
 	assert_int_equal(pmm_free_pages(), free0);
 }
 
+/* As in KVM: a wall clock at address 0 is "none", and a structure crossing a page is not published. */
+static void test_wall_clock_at_zero_and_page_crossing(void **state)
+{
+	memset(fake_vm_hva(vm, 0), 0x5a, 16);
+	assert_int_equal(hc_msr_write(v, MSR_KVM_WALL_CLOCK_NEW, 0), 0);
+	for (int i = 0; i < 16; i++)
+		assert_int_equal(fake_vm_hva(vm, 0)[i], 0x5a);
+	memset(fake_vm_hva(vm, 0x6ff0), 0x5a, 32);
+	assert_int_equal(hc_msr_write(v, MSR_KVM_SYSTEM_TIME_NEW, 0x6ff0 | 1), 0);
+	for (int i = 0; i < 32; i++)
+		assert_int_equal(fake_vm_hva(vm, 0x6ff0)[i], 0x5a);
+}
+
+/* A TSC write moves tsc_offset: kvmclock is published again so the guest's clock does not jump. */
+static void test_tsc_change_republishes(void **state)
+{
+	assert_int_equal(hc_msr_write(v, MSR_KVM_SYSTEM_TIME_NEW, 0x3000 | 1), 0);
+	const struct pvclock_vcpu_time_info *t = pvti_at(0x3000);
+	uint32_t version = t->version;
+	fake.counter += HZ;
+	v->arch.tsc_offset = 1000000;
+	hc_clock_changed(v);
+	assert_int_equal(t->version, version + 2);
+	assert_int_equal(t->tsc_timestamp, fake.counter + 1000000);
+	assert_true(t->system_time >= NSEC_PER_SEC - 2 && t->system_time <= NSEC_PER_SEC + 2);
+}
+
 static void test_poll_control(void **state)
 {
 	uint64_t val = 0;
@@ -234,6 +261,8 @@ int main(void)
 		T(test_map_gpa_range_bad_input),
 		T(test_map_gpa_range_records_pages),
 		T(test_clock_pairing_32bit),
+		T(test_wall_clock_at_zero_and_page_crossing),
+		T(test_tsc_change_republishes),
 		T(test_poll_control),
 		T(test_migration_control),
 		T(test_undefined_kvm_msrs),

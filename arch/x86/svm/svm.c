@@ -132,13 +132,19 @@ static int svm_vcpu_init(struct vcpu *v)
 
 	struct vmcb_control *c = &s->vmcb->ctl;
 	c->misc1 = SVM_MISC1_INTR | SVM_MISC1_NMI | SVM_MISC1_SMI | SVM_MISC1_INIT |
-	           SVM_MISC1_CPUID | SVM_MISC1_INVD | SVM_MISC1_HLT | SVM_MISC1_INVLPGA |
+	           SVM_MISC1_CPUID | SVM_MISC1_INVD | SVM_MISC1_HLT | SVM_MISC1_INVLPGA | SVM_MISC1_RDPMC |
 	           SVM_MISC1_IOIO | SVM_MISC1_MSR | SVM_MISC1_SHUTDOWN;
 	c->misc2 = SVM_MISC2_VMRUN | SVM_MISC2_VMMCALL | SVM_MISC2_VMLOAD | SVM_MISC2_VMSAVE |
 	           SVM_MISC2_STGI | SVM_MISC2_CLGI | SVM_MISC2_SKINIT | SVM_MISC2_RDTSCP |
-	           SVM_MISC2_MONITOR | SVM_MISC2_MWAIT | SVM_MISC2_MWAIT_C | SVM_MISC2_XSETBV;
-	/* #UD: VMCALL on AMD; #AC: a guest must not be able to loop the CPU in #AC delivery */
-	c->exceptions = (1u << X86_EXC_UD) | (1u << 17);
+	           SVM_MISC2_MONITOR | SVM_MISC2_MWAIT | SVM_MISC2_MWAIT_C | SVM_MISC2_XSETBV |
+	           SVM_MISC2_ICEBP | SVM_MISC2_RDPRU;
+	/*
+	 * #UD: VMCALL on AMD. #DB and #AC: a guest must not be able to keep the
+	 * CPU inside exception delivery forever (CVE-2015-5307, CVE-2015-8104):
+	 * each one exits and is reflected. #MC: the host's, never the guest's.
+	 */
+	c->exceptions = X86_EXC_BIT(X86_EXC_UD) | X86_EXC_BIT(X86_EXC_DB) | X86_EXC_BIT(X86_EXC_AC) |
+	                X86_EXC_BIT(X86_EXC_MC);
 	c->iopm_base_pa = svm_vm->iopm_pa;
 	c->msrpm_base_pa = svm_vm->msrpm_pa;
 	c->asid = hv_selftest == SELFTEST_BAD_CONTROL && !v->vm->id ? 0 : svm_vm->asid;
@@ -291,9 +297,25 @@ static void svm_decode(struct vcpu *v, struct vmcb *vmcb, struct vm_exit *e)
 	case SVM_EXIT_EXCP_BASE + X86_EXC_UD:
 		decode_ud(v, vmcb, e);
 		break;
-	case SVM_EXIT_EXCP_BASE + 17:
-		svm_inject_exception(v, 17, true, 0);
+	case SVM_EXIT_EXCP_BASE + X86_EXC_AC:
+		svm_inject_exception(v, X86_EXC_AC, true, (uint32_t)vmcb->ctl.exitinfo1);
 		e->reason = VMEXIT_ARCH;
+		break;
+	case SVM_EXIT_EXCP_BASE + X86_EXC_DB:
+		/* DR6 already holds the cause in the VMCB; deliver it as the CPU would have */
+		svm_inject_exception(v, X86_EXC_DB, false, 0);
+		e->reason = VMEXIT_ARCH;
+		break;
+	case SVM_EXIT_ICEBP:
+		/* INT1: a trap after a one-byte instruction, delivered as #DB */
+		e->insn_len = insn_len(vmcb, 1);
+		arch_skip_insn(v, e);
+		svm_inject_exception(v, X86_EXC_DB, false, 0);
+		e->reason = VMEXIT_ARCH;
+		break;
+	case SVM_EXIT_EXCP_BASE + X86_EXC_MC:
+		e->reason = VMEXIT_FAIL;
+		hv_snprintf(e->fail.what, sizeof(e->fail.what), "machine check while the guest ran");
 		break;
 	case SVM_EXIT_CPUID:
 		e->reason = VMEXIT_CPUID;
@@ -320,6 +342,11 @@ static void svm_decode(struct vcpu *v, struct vmcb *vmcb, struct vm_exit *e)
 		arch_skip_insn(v, e);
 		e->reason = VMEXIT_ARCH;
 		break;
+	case SVM_EXIT_RDPMC:
+		/* no PMU is offered (CPUID 0xA reads 0): every counter index is invalid */
+		svm_inject_exception(v, X86_EXC_GP, true, 0);
+		e->reason = VMEXIT_ARCH;
+		break;
 	case SVM_EXIT_SHUTDOWN:
 		e->reason = VMEXIT_SHUTDOWN;
 		break;
@@ -338,7 +365,7 @@ static void svm_decode(struct vcpu *v, struct vmcb *vmcb, struct vm_exit *e)
 	case SVM_EXIT_VMRUN: case SVM_EXIT_VMLOAD: case SVM_EXIT_VMSAVE:
 	case SVM_EXIT_STGI: case SVM_EXIT_CLGI: case SVM_EXIT_SKINIT: case SVM_EXIT_INVLPGA:
 	case SVM_EXIT_RDTSCP: case SVM_EXIT_MONITOR: case SVM_EXIT_MWAIT: case SVM_EXIT_MWAIT_C:
-	case SVM_EXIT_XSETBV:
+	case SVM_EXIT_XSETBV: case SVM_EXIT_RDPRU:
 		/* instructions of features the guest's CPUID does not have */
 		arch_inject_undef(v);
 		e->reason = VMEXIT_ARCH;

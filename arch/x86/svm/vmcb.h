@@ -101,6 +101,7 @@ _Static_assert(sizeof(struct vmcb) == 0x1000, "VMCB is one page");
 #define SVM_MISC1_NMI      (1u << 1)
 #define SVM_MISC1_SMI      (1u << 2)
 #define SVM_MISC1_INIT     (1u << 3)
+#define SVM_MISC1_RDPMC    (1u << 15)
 #define SVM_MISC1_CPUID    (1u << 18)
 #define SVM_MISC1_INVD     (1u << 22)
 #define SVM_MISC1_HLT      (1u << 24)
@@ -120,6 +121,8 @@ _Static_assert(sizeof(struct vmcb) == 0x1000, "VMCB is one page");
 #define SVM_MISC2_MWAIT    (1u << 11)
 #define SVM_MISC2_MWAIT_C  (1u << 12)
 #define SVM_MISC2_XSETBV   (1u << 13)
+#define SVM_MISC2_ICEBP    (1u << 8)
+#define SVM_MISC2_RDPRU    (1u << 14)
 
 /* Exit codes, APM vol. 2 appendix C. */
 #define SVM_EXIT_EXCP_BASE 0x040
@@ -127,6 +130,7 @@ _Static_assert(sizeof(struct vmcb) == 0x1000, "VMCB is one page");
 #define SVM_EXIT_NMI       0x061
 #define SVM_EXIT_SMI       0x062
 #define SVM_EXIT_INIT      0x063
+#define SVM_EXIT_RDPMC     0x06f
 #define SVM_EXIT_CPUID     0x072
 #define SVM_EXIT_INVD      0x076
 #define SVM_EXIT_HLT       0x078
@@ -146,6 +150,8 @@ _Static_assert(sizeof(struct vmcb) == 0x1000, "VMCB is one page");
 #define SVM_EXIT_MWAIT     0x08b
 #define SVM_EXIT_MWAIT_C   0x08c
 #define SVM_EXIT_XSETBV    0x08d
+#define SVM_EXIT_ICEBP     0x088
+#define SVM_EXIT_RDPRU     0x08e
 #define SVM_EXIT_NPF       0x400
 #define SVM_EXIT_INVALID   ((uint64_t)-1)
 #define SVM_EXIT_INVALID32 0xffffffffull  /* what QEMU 7.2 TCG stores instead */

@@ -30,8 +30,11 @@ void vmx_exit_entry(void);
 
 uint64_t vmx_read(enum vmcs_field f)
 {
-	uint64_t v;
-	__asm__ volatile("vmread %1, %0" : "=r"(v) : "r"((uint64_t)f) : "cc");
+	uint64_t v = 0;
+	bool fail;
+	__asm__ volatile("vmread %2, %0" : "=r"(v), "=@ccbe"(fail) : "r"((uint64_t)f));
+	if (fail)
+		hv_panic("VMREAD of field 0x%x failed", f);
 	return v;
 }
 
@@ -58,12 +61,23 @@ static bool vmx_op(const char *insn_fail, hpa_t pa, int which)
 	return !fail;
 }
 
-static void invept_all(void)
+/* INVEPT types (SDM vol. 3C §30.3 "INVEPT") */
+#define INVEPT_SINGLE 1ull
+#define INVEPT_ALL 2ull
+
+/*
+ * Drops cached translations made through `eptp`: all contexts when the CPU
+ * can, else that one context. Needed whenever a VM's EPT is built or torn
+ * down, because the next VM's EPT may reuse the same root page.
+ */
+static void invept(uint64_t eptp)
 {
-	struct { uint64_t eptp, zero; } desc = { 0, 0 };
-	if (vmx.ept_cap & EPT_CAP_INVEPT_ALL)
-		__asm__ volatile("invept %0, %1" :: "m"(desc), "r"(2ull) : "memory", "cc");
+	struct { uint64_t eptp, zero; } desc = { eptp, 0 };
+	uint64_t type = (vmx.ept_cap & EPT_CAP_INVEPT_ALL) ? INVEPT_ALL : INVEPT_SINGLE;
+	__asm__ volatile("invept %0, %1" :: "m"(desc), "r"(type) : "memory", "cc");
 }
+
+static uint64_t eptp_of(const struct vmx_vm *x) { return x->ept.root | EPTP_WB | EPTP_WALK_4; }
 
 /* ---- capability MSRs ---- */
 
@@ -94,7 +108,9 @@ static int vmx_read_caps(void)
 	               PIN_EXT_INTR_EXITING | PIN_NMI_EXITING, 0, &vmx.pin);
 	r = r ?: adjust("processor-based", true_ctls ? MSR_IA32_VMX_TRUE_PROCBASED_CTLS : MSR_IA32_VMX_PROCBASED_CTLS,
 	                PROC_HLT_EXITING | PROC_USE_IO_BITMAPS | PROC_USE_MSR_BITMAPS |
-	                PROC_SECONDARY | PROC_MWAIT_EXITING | PROC_MONITOR_EXITING,
+	                PROC_SECONDARY | PROC_MWAIT_EXITING | PROC_MONITOR_EXITING |
+	                /* without them MOV CR8 would write the host's own local-APIC TPR */
+	                PROC_CR8_LOAD_EXITING | PROC_CR8_STORE_EXITING | PROC_RDPMC_EXITING,
 	                PROC_TSC_OFFSETTING, &vmx.proc);
 	r = r ?: adjust("secondary", MSR_IA32_VMX_PROCBASED_CTLS2, PROC2_EPT, PROC2_UNRESTRICTED, &vmx.proc2);
 	r = r ?: adjust("VM-exit", true_ctls ? MSR_IA32_VMX_TRUE_EXIT_CTLS : MSR_IA32_VMX_EXIT_CTLS,
@@ -109,8 +125,10 @@ static int vmx_read_caps(void)
 	/* with EPT, CR3 accesses need no exit; only clear them if the CPU lets us */
 	vmx.unrestricted = vmx.proc2 & PROC2_UNRESTRICTED;
 	vmx.ept_cap = rdmsr(MSR_IA32_VMX_EPT_VPID_CAP);
-	if (!(vmx.ept_cap & EPT_CAP_WALK_4) || !(vmx.ept_cap & EPT_CAP_WB)) {
-		pr_err("VMX: EPT without 4-level walks or write-back tables (EPT_VPID_CAP 0x%llx)\n",
+	if (!(vmx.ept_cap & EPT_CAP_WALK_4) || !(vmx.ept_cap & EPT_CAP_WB) ||
+	    !(vmx.ept_cap & EPT_CAP_INVEPT) ||
+	    !(vmx.ept_cap & (EPT_CAP_INVEPT_SINGLE | EPT_CAP_INVEPT_ALL))) {
+		pr_err("VMX: EPT without 4-level walks, write-back tables or INVEPT (EPT_VPID_CAP 0x%llx)\n",
 		       (unsigned long long)vmx.ept_cap);
 		return -EOPNOTSUPP;
 	}
@@ -174,7 +192,7 @@ static uint64_t ept_leaf(hpa_t pa, unsigned perm, bool large)
 static bool ept_present(uint64_t e) { return e & (EPT_R | EPT_W | EPT_X); }
 static bool ept_is_large(uint64_t e) { return e & EPT_LARGE; }
 static struct pt_format ept_format = {
-	ept_table, ept_leaf, ept_present, ept_is_large, 0x000ffffffffff000ull, false,
+	ept_table, ept_leaf, ept_present, ept_is_large, 0x000ffffffffff000ull, false, false,
 };
 
 static void vmx_vm_destroy(struct vm *vm);
@@ -188,6 +206,7 @@ static int vmx_vm_init(struct vm *vm)
 	vm->arch.vendor = x;
 	x->io_bitmap_pa = pmm_alloc(2, PAGE_SIZE);
 	x->msr_bitmap_pa = pmm_alloc(1, PAGE_SIZE);
+	ept_format.has_2m = vmx.ept_cap & EPT_CAP_2M;
 	ept_format.has_1g = vmx.ept_cap & EPT_CAP_1G;
 	if (!x->io_bitmap_pa || !x->msr_bitmap_pa || pt_init(&x->ept, &ept_format))
 		goto nomem;
@@ -201,7 +220,7 @@ static int vmx_vm_init(struct vm *vm)
 			goto nomem;
 	}
 	/* the tables may reuse pages of an earlier VM's: drop any cached translation */
-	invept_all();
+	invept(eptp_of(x));
 	return 0;
 nomem:
 	vmx_vm_destroy(vm);     /* frees what was allocated; the rest is 0 */
@@ -211,12 +230,13 @@ nomem:
 static void vmx_vm_destroy(struct vm *vm)
 {
 	struct vmx_vm *x = vm->arch.vendor;
+	if (x->ept.root)
+		invept(eptp_of(x));
 	pt_destroy(&x->ept);
 	pmm_free(x->io_bitmap_pa, 2);
 	pmm_free(x->msr_bitmap_pa, 1);
 	pmm_free(arch_virt_to_phys(x), 1);
 	vm->arch.vendor = NULL;
-	invept_all();
 }
 
 static void write_host_state(void)
@@ -272,12 +292,17 @@ static int vmx_vcpu_init(struct vcpu *v)
 	vmx_write(PROC_BASED_CONTROLS2, vmx.proc2);
 	vmx_write(EXIT_CONTROLS, vmx.exit);
 	vmx_write(ENTRY_CONTROLS, vmx.entry);
-	/* #UD: VMMCALL on Intel; #AC: a guest must not be able to loop the CPU in #AC delivery */
-	vmx_write(EXCEPTION_BITMAP, (1u << X86_EXC_UD) | (1u << 17));
+	/*
+	 * #UD: VMMCALL on Intel. #DB and #AC: a guest must not be able to keep
+	 * the CPU inside exception delivery forever (CVE-2015-5307, -8104);
+	 * each one exits and is reflected. #MC: the host's, never the guest's.
+	 */
+	vmx_write(EXCEPTION_BITMAP, X86_EXC_BIT(X86_EXC_UD) | X86_EXC_BIT(X86_EXC_DB) |
+	                            X86_EXC_BIT(X86_EXC_AC) | X86_EXC_BIT(X86_EXC_MC));
 	vmx_write(IO_BITMAP_A, xvm->io_bitmap_pa);
 	vmx_write(IO_BITMAP_B, xvm->io_bitmap_pa + PAGE_SIZE);
 	vmx_write(MSR_BITMAP, xvm->msr_bitmap_pa);
-	vmx_write(EPT_POINTER, xvm->ept.root | EPTP_WB | EPTP_WALK_4);
+	vmx_write(EPT_POINTER, eptp_of(xvm));
 	vmx_write(CR3_TARGET_COUNT, 0);
 	vmx_write(EXIT_MSR_STORE_COUNT, 0);
 	vmx_write(EXIT_MSR_LOAD_COUNT, 0);
@@ -292,8 +317,10 @@ static int vmx_vcpu_init(struct vcpu *v)
 	 */
 	uint64_t cr0_own = vmx.cr0_fixed0 & ~(vmx.unrestricted ? X86_CR0_PE | X86_CR0_PG : 0);
 	vmx_write(CR0_GUEST_HOST_MASK, cr0_own | ~vmx.cr0_fixed1);
-	vmx_write(CR4_GUEST_HOST_MASK, vmx.cr4_fixed0 | ~vmx.cr4_fixed1);
-	vmx_write(GUEST_IA32_PAT, DEFAULT_PAT);
+	/* and the CR4 features the guest's CPUID does not offer: setting one exits and #GPs */
+	vmx_write(CR4_GUEST_HOST_MASK, vmx.cr4_fixed0 | ~vmx.cr4_fixed1 | X86_CR4_GUEST_HIDDEN);
+	if (vmx.entry & ENTRY_LOAD_PAT)
+		vmx_write(GUEST_IA32_PAT, DEFAULT_PAT);
 	vmx_write(GUEST_DR7, 0x400);
 	vmx_write(GUEST_ACTIVITY_STATE, 0);
 	vmx_write(GUEST_INTERRUPTIBILITY, 0);

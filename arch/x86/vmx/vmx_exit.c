@@ -9,12 +9,12 @@
 #include "arch/x86/x86.h"
 #include "core/arch.h"
 #include "core/exit.h"
+#include "core/gmem.h"
 #include "core/log.h"
 #include "core/string.h"
 
 #define HC_INSN_LEN 3
 #define VMMCALL_BYTES "\x0f\x01\xd9"    /* AMD VMMCALL: #UD on Intel */
-#define X86_CR4_VMXE (1ull << 13)
 #define AR_L (1u << 13)
 #define AR_DB (1u << 14)
 
@@ -104,7 +104,19 @@ static enum cpu_mode guest_mode(void)
 	return cs_ar & AR_DB ? MODE_PROT32 : MODE_PROT16;
 }
 
-/* MOV to CR0/CR4, CLTS and LMSW when they touch bits we own (the guest/host masks). */
+/* Reads the PAE PDPTEs at guest CR3 into the VMCS; -EFAULT if they are not guest RAM. */
+static int load_pdptes(struct vcpu *v)
+{
+	static const enum vmcs_field fields[4] = { GUEST_PDPTE0, GUEST_PDPTE1, GUEST_PDPTE2, GUEST_PDPTE3 };
+	uint64_t pdpte[4];
+	if (gmem_read(v->vm, mk_gpa(vmx_read(GUEST_CR3) & 0xffffffe0u), pdpte, sizeof(pdpte)))
+		return -EFAULT;
+	for (int i = 0; i < 4; i++)
+		vmx_write(fields[i], pdpte[i]);
+	return 0;
+}
+
+/* MOV to/from CR8, MOV to CR0/CR4, CLTS and LMSW when they touch bits we own. */
 static void emulate_cr_access(struct vcpu *v, struct vm_exit *e)
 {
 	uint64_t q = vmx_read(EXIT_QUALIFICATION);
@@ -114,6 +126,19 @@ static void emulate_cr_access(struct vcpu *v, struct vm_exit *e)
 	if (e->mode != MODE_64)
 		val &= UINT32_MAX;
 	e->reason = VMEXIT_ARCH;
+	if (cr == 8) {
+		/* the guest's task priority, kept per vCPU: never the host's TPR */
+		if (type == 1) {
+			v->regs.gpr[reg] = v->arch.tpr;
+		} else if (val & ~0xfull) {
+			x86_inject_exception(v, X86_EXC_GP, true, 0);
+			return;
+		} else {
+			v->arch.tpr = (uint8_t)val;
+		}
+		arch_skip_insn(v, e);
+		return;
+	}
 	if (type == 2)                          /* CLTS */
 		val = old & ~(1ull << 3), cr = 0;
 	else if (type == 3)                     /* LMSW: PE can be set, not cleared */
@@ -122,7 +147,7 @@ static void emulate_cr_access(struct vcpu *v, struct vm_exit *e)
 		goto unexpected;
 
 	if (cr == 4) {
-		if (val & ~(vmx.cr4_fixed1 & ~X86_CR4_VMXE)) {
+		if (val & ~(vmx.cr4_fixed1 & ~X86_CR4_GUEST_HIDDEN)) {
 			x86_inject_exception(v, X86_EXC_GP, true, 0);
 			return;
 		}
@@ -132,7 +157,9 @@ static void emulate_cr_access(struct vcpu *v, struct vm_exit *e)
 		return;
 	}
 	uint64_t efer = vmx_read(GUEST_IA32_EFER);
-	if ((val >> 32) || ((val & X86_CR0_PG) && !(val & X86_CR0_PE)) ||
+	/* SDM vol. 3A §2.5 / MOV CR: clearing PG while in 64-bit mode is #GP too */
+	bool pg_off_in_64 = (old & X86_CR0_PG) && !(val & X86_CR0_PG) && e->mode == MODE_64;
+	if ((val >> 32) || pg_off_in_64 || ((val & X86_CR0_PG) && !(val & X86_CR0_PE)) ||
 	    ((val & X86_CR0_NW) && !(val & X86_CR0_CD)) ||
 	    ((val & X86_CR0_PG) && (efer & X86_EFER_LME) && !(vmx_read(CR4_READ_SHADOW) & X86_CR4_PAE))) {
 		x86_inject_exception(v, X86_EXC_GP, true, 0);
@@ -150,12 +177,44 @@ static void emulate_cr_access(struct vcpu *v, struct vm_exit *e)
 	}
 	vmx_write(CR0_READ_SHADOW, val);
 	vmx_write(GUEST_CR0, vmx_real_cr0(val));
+	/*
+	 * PAE paging switched on by an instruction we emulated: with EPT the CPU
+	 * takes the four PDPTEs from the VMCS, so load them as MOV CR0 would
+	 * (SDM vol. 3C §26.3.2.4; a bad PDPTE is the guest's #GP).
+	 */
+	if ((val & X86_CR0_PG) && !(old & X86_CR0_PG) && !(efer & X86_EFER_LME) &&
+	    (vmx_read(CR4_READ_SHADOW) & X86_CR4_PAE) && load_pdptes(v)) {
+		x86_inject_exception(v, X86_EXC_GP, true, 0);
+		return;
+	}
 	arch_skip_insn(v, e);
 	return;
 unexpected:
 	e->reason = VMEXIT_FAIL;
 	hv_snprintf(e->fail.what, sizeof(e->fail.what), "unexpected CR access exit (qualification 0x%llx)",
 	            (unsigned long long)q);
+}
+
+/*
+ * Gives an intercepted exception back to the guest exactly as it arrived:
+ * same vector, type (INT1 is a privileged software exception that needs its
+ * instruction length) and error code (SDM vol. 3C §27.2.2, §26.6.1).
+ */
+static void reflect_exception(uint32_t info)
+{
+	vmx_write(ENTRY_INTR_INFO, info & ~(1u << 12));  /* bit 12: NMI unblocking, exit-only */
+	if (info & INTR_INFO_ERR_VALID)
+		vmx_write(ENTRY_EXCEPTION_ERROR_CODE, vmx_read(EXIT_INTR_ERROR_CODE));
+	vmx_write(ENTRY_INSTRUCTION_LEN, vmx_read(EXIT_INSTRUCTION_LEN));
+}
+
+/* A #DB exit leaves DR6 untouched and puts its cause in the qualification (SDM §27.1). */
+static void deliver_dr6(void)
+{
+	uint64_t q = vmx_read(EXIT_QUALIFICATION), dr6;
+	__asm__ volatile("mov %%db6, %0" : "=r"(dr6));
+	dr6 = (dr6 & ~0xfull) | (q & (0xfull | (1ull << 13) | (1ull << 14)));
+	__asm__ volatile("mov %0, %%db6" :: "r"(dr6));
 }
 
 static void decode_exception(struct vcpu *v, struct vm_exit *e)
@@ -167,21 +226,26 @@ static void decode_exception(struct vcpu *v, struct vm_exit *e)
 		e->reason = VMEXIT_INTR;
 		return;
 	}
-	if (vector == 17) {
-		x86_inject_exception(v, 17, true, (uint32_t)vmx_read(EXIT_INTR_ERROR_CODE));
+	if (vector == X86_EXC_MC) {
+		e->reason = VMEXIT_FAIL;
+		hv_snprintf(e->fail.what, sizeof(e->fail.what), "machine check while the guest ran");
+		return;
+	}
+	if (vector == X86_EXC_DB)
+		deliver_dr6();
+	if (vector != X86_EXC_UD) {
+		reflect_exception(info);
 		return;
 	}
 	struct x86_paging pg;
 	x86_vendor->get_paging(v, &pg);
-	if (vector == X86_EXC_UD &&
-	    x86_insn_at_rip_is(v, &pg, v->regs.rip, e->mode == MODE_64, VMMCALL_BYTES, HC_INSN_LEN)) {
+	if (x86_insn_at_rip_is(v, &pg, v->regs.rip, e->mode == MODE_64, VMMCALL_BYTES, HC_INSN_LEN)) {
 		e->reason = VMEXIT_HYPERCALL;
 		e->hc.insn = HC_INSN_VMMCALL;
 		e->insn_len = HC_INSN_LEN;
 		return;
 	}
-	x86_inject_exception(v, vector, info & INTR_INFO_ERR_VALID,
-	                     (uint32_t)vmx_read(EXIT_INTR_ERROR_CODE));
+	reflect_exception(info);
 }
 
 static void decode_io(struct vm_exit *e)
@@ -253,6 +317,11 @@ static void vmx_decode(struct vcpu *v, struct vm_exit *e)
 		e->hc.insn = HC_INSN_VMCALL;
 		break;
 	case EXIT_REASON_CR_ACCESS: emulate_cr_access(v, e); break;
+	case EXIT_REASON_RDPMC:
+		/* no PMU is offered (CPUID 0xA reads 0): every counter index is invalid */
+		x86_inject_exception(v, X86_EXC_GP, true, 0);
+		e->reason = VMEXIT_ARCH;
+		break;
 	case EXIT_REASON_IO: decode_io(e); break;
 	case EXIT_REASON_RDMSR:
 	case EXIT_REASON_WRMSR:

@@ -13,7 +13,7 @@ static enum vmcs_field vmcs_msr(uint32_t msr)
 {
 	switch (msr) {
 	case MSR_EFER: return GUEST_IA32_EFER;
-	case MSR_IA32_PAT: return GUEST_IA32_PAT;
+	case MSR_IA32_PAT: return (vmx.entry & ENTRY_LOAD_PAT) ? GUEST_IA32_PAT : 0;
 	case MSR_IA32_SYSENTER_CS: return GUEST_SYSENTER_CS;
 	case MSR_IA32_SYSENTER_ESP: return GUEST_SYSENTER_ESP;
 	case MSR_IA32_SYSENTER_EIP: return GUEST_SYSENTER_EIP;

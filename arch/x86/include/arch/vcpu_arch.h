@@ -15,6 +15,7 @@ struct vcpu_arch {
 	uint64_t mtrr_def_type;
 	uint64_t misc_enable;
 	uint64_t tsc_offset;       /* guest TSC = host TSC + tsc_offset */
+	uint8_t tpr;               /* CR8 as the guest sees it (VMX intercepts CR8 accesses) */
 };
 
 #endif
