@@ -39,7 +39,7 @@ struct vm_exit {
 		struct { uint32_t leaf, subleaf; } cpuid;
 		struct { uint32_t index; uint64_t value; } msr;
 		struct { uint16_t port; uint8_t size; bool in, string, rep; } io;
-		struct { gpa_t gpa; uint64_t gva; unsigned access; bool gva_valid; } mem;
+		struct { gpa_t gpa; unsigned access; } mem;
 		struct { char what[96]; } fail;
 	};
 };

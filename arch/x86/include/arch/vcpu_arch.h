@@ -11,9 +11,6 @@ struct vm_arch {
 
 struct vcpu_arch {
 	void *vendor;              /* struct svm_vcpu / struct vmx_vcpu */
-	/* MSRs we emulate in common code (arch/x86/msr.c). */
-	uint64_t mtrr_def_type;
-	uint64_t misc_enable;
 	uint64_t tsc_offset;       /* guest TSC = host TSC + tsc_offset */
 	uint8_t tpr;               /* CR8 as the guest sees it (VMX intercepts CR8 accesses) */
 };
