@@ -57,14 +57,21 @@ void x86_fpu_reset(void)
 	__asm__ volatile("fninit\n\tfxrstor %0" :: "m"(reset_image));
 }
 
+/* CPUID leaf 7 subleaf 0, or zeros on a CPU whose highest basic leaf is below 7. */
+static void cpuid_leaf7(uint32_t r[4])
+{
+	cpuid(0, 0, r);
+	if (r[0] < 7)
+		r[0] = r[1] = r[2] = r[3] = 0;
+	else
+		cpuid(7, 0, r);
+}
+
 /* PKRU is only writable with CR4.PKE on, which we never keep on ourselves. */
 static void pkru_reset(void)
 {
 	uint32_t r[4];
-	cpuid(0, 0, r);
-	if (r[0] < 7)
-		return;
-	cpuid(7, 0, r);
+	cpuid_leaf7(r);
 	if (!(r[2] & CPUID7_ECX_PKU))
 		return;
 	uint64_t cr4 = read_cr4();
@@ -81,17 +88,11 @@ static void pkru_reset(void)
 static void speculation_barrier(void)
 {
 	uint32_t r[4], x[4] = { 0 };
-	cpuid(0, 0, r);
-	uint32_t max = r[0];
 	cpuid(0x80000000, 0, x);
 	bool ext = x[0] >= 0x80000008;
 	if (ext)
 		cpuid(0x80000008, 0, x);
-	if (max < 7) {
-		r[3] = 0;
-	} else {
-		cpuid(7, 0, r);
-	}
+	cpuid_leaf7(r);
 	if ((r[3] & CPUID7_EDX_IBRS_IBPB) || (ext && (x[1] & CPUIDX8_EBX_IBPB)))
 		wrmsr(MSR_IA32_PRED_CMD, PRED_CMD_IBPB);
 	if (r[3] & CPUID7_EDX_L1D_FLUSH)
