@@ -55,8 +55,21 @@ void arch_vcpu_destroy(struct vcpu *v);
  */
 int arch_vcpu_boot(struct vcpu *v, const struct guest_image *img);
 
-/* Enter the guest; returns with the next exit decoded into *e. */
-void arch_vcpu_run(struct vcpu *v, struct vm_exit *e);
+/*
+ * Enter the guest; returns with the next exit decoded into *e, at the latest
+ * soon after the host counter reaches `deadline` (then the exit may be
+ * VMEXIT_INTR: the host timer). Pending virtual interrupts are injected here.
+ */
+void arch_vcpu_run(struct vcpu *v, uint64_t deadline, struct vm_exit *e);
+/* Whether halted `v` has something that ends its HLT (an interrupt it can take now, an NMI). */
+bool arch_vcpu_can_wake(struct vcpu *v);
+/*
+ * Makes the vCPU's timers that are due at host counter `now` pending; returns
+ * when its next timer is due (host counter), UINT64_MAX when none is armed.
+ */
+uint64_t arch_vcpu_timers(struct vcpu *v, uint64_t now);
+/* Nothing to run: wait, in a low-power state if there is one, until the counter reaches `deadline`. */
+void arch_idle_until(uint64_t deadline);
 /* Exits the arch emulates itself (CPUID, MSR, port I/O, ...). */
 void arch_handle_exit(struct vcpu *v, struct vm_exit *e);
 /* Move the guest past the instruction that caused exit *e. */

@@ -3,6 +3,7 @@
 #include "core/log.h"
 #include "core/selftest.h"
 #include "core/string.h"
+#include "core/vm.h"
 #include <arch/vcpu_arch.h>
 
 static bool key_is(const char *tok, size_t keylen, const char *key)
@@ -16,25 +17,50 @@ static void config_error(struct hv_config *cfg, const char *tok, size_t len, con
 	cfg->nr_errors++;
 }
 
-static void parse_mem(struct hv_config *cfg, const char *tok, size_t len, const char *val, size_t vlen)
+/*
+ * A per-VM number (mem=, vcpus=): for the latest guest=, or the default for
+ * the guests that follow when no guest= came yet. 0 or -EINVAL (reported).
+ */
+static int parse_vm_number(struct hv_config *cfg, const char *tok, size_t len, const char *val, size_t vlen,
+                           bool suffix, uint64_t min, uint64_t max, uint64_t align, const char *why,
+                           uint64_t *out)
 {
-	uint64_t mem;
 	struct vm_config *vm = cfg->nr_vms ? &cfg->vms[cfg->nr_vms - 1] : NULL;
 	if (cfg->last_guest_refused) {
 		config_error(cfg, tok, len, "belongs to a guest= that was refused");
-		return;
+		return -EINVAL;
 	}
-	if (parse_u64(val, vlen, true, &mem) || !IS_ALIGNED(mem, PAGE_SIZE) ||
-	    mem < ARCH_GUEST_MEM_MIN || mem > ARCH_GUEST_MEM_MAX) {
-		config_error(cfg, tok, len, "guest memory must be 4K-aligned, 1M..3G");
+	if (parse_u64(val, vlen, suffix, out) || !IS_ALIGNED(*out, align) || *out < min || *out > max) {
+		config_error(cfg, tok, len, why);
 		if (vm)
 			vm->bad = true;
-		return;
+		return -EINVAL;
 	}
-	if (vm)
-		vm->mem = mem;
+	return 0;
+}
+
+static void parse_mem(struct hv_config *cfg, const char *tok, size_t len, const char *val, size_t vlen)
+{
+	uint64_t mem;
+	if (parse_vm_number(cfg, tok, len, val, vlen, true, ARCH_GUEST_MEM_MIN, ARCH_GUEST_MEM_MAX,
+	                    PAGE_SIZE, "guest memory must be 4K-aligned, 1M..3G", &mem))
+		return;
+	if (cfg->nr_vms)
+		cfg->vms[cfg->nr_vms - 1].mem = mem;
 	else
 		cfg->default_mem = mem;
+}
+
+static void parse_vcpus(struct hv_config *cfg, const char *tok, size_t len, const char *val, size_t vlen)
+{
+	uint64_t n;
+	if (parse_vm_number(cfg, tok, len, val, vlen, false, 1, VM_MAX_VCPUS, 1,
+	                    "a VM has 1..8 vCPUs", &n))
+		return;
+	if (cfg->nr_vms)
+		cfg->vms[cfg->nr_vms - 1].nr_vcpus = (unsigned)n;
+	else
+		cfg->default_vcpus = (unsigned)n;
 }
 
 static void parse_token(struct hv_config *cfg, const char *tok, size_t len)
@@ -55,7 +81,7 @@ static void parse_token(struct hv_config *cfg, const char *tok, size_t len)
 			return;
 		}
 		struct vm_config *vm = &cfg->vms[cfg->nr_vms++];
-		*vm = (struct vm_config){ .mem = cfg->default_mem };
+		*vm = (struct vm_config){ .mem = cfg->default_mem, .nr_vcpus = cfg->default_vcpus };
 		memcpy(vm->image, val, vlen);
 	} else if (key_is(tok, klen, "args")) {
 		/* the UEFI loader already folded it into the guest's module command line */
@@ -63,6 +89,8 @@ static void parse_token(struct hv_config *cfg, const char *tok, size_t len)
 			config_error(cfg, tok, len, "args= must follow a guest=");
 	} else if (key_is(tok, klen, "mem")) {
 		parse_mem(cfg, tok, len, val, vlen);
+	} else if (key_is(tok, klen, "vcpus")) {
+		parse_vcpus(cfg, tok, len, val, vlen);
 	} else if (key_is(tok, klen, "loglevel")) {
 		if (log_parse_level(val, vlen, &level))
 			config_error(cfg, tok, len, "log level is err, warn, info or debug");
@@ -81,7 +109,7 @@ static void parse_token(struct hv_config *cfg, const char *tok, size_t len)
 
 void config_parse(const char *cmdline, struct hv_config *cfg)
 {
-	*cfg = (struct hv_config){ .default_mem = CFG_DEFAULT_MEM };
+	*cfg = (struct hv_config){ .default_mem = CFG_DEFAULT_MEM, .default_vcpus = 1 };
 	for (const char *p = cmdline; *p;) {
 		while (*p == ' ' || *p == '\t')
 			p++;
@@ -106,7 +134,7 @@ void config_default_vms(struct hv_config *cfg, const struct boot_info *bi)
 {
 	for (uint32_t i = 0; i < bi->nr_modules && cfg->nr_vms < CFG_MAX_VMS; i++) {
 		struct vm_config *vm = &cfg->vms[cfg->nr_vms++];
-		*vm = (struct vm_config){ .mem = cfg->default_mem };
+		*vm = (struct vm_config){ .mem = cfg->default_mem, .nr_vcpus = cfg->default_vcpus };
 		memcpy(vm->image, bi->modules[i].cmdline, module_name_len(&bi->modules[i]));
 	}
 }

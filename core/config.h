@@ -5,6 +5,8 @@
  *   args=A,B       (UEFI only) the guest's arguments, read by the loader
  *   mem=SIZE       guest RAM (K/M/G suffix) for the last guest= (default 16M;
  *                  before any guest= it sets the default)
+ *   vcpus=N        vCPUs (1..8) for the last guest= (default 1; before any
+ *                  guest= it sets the default)
  *   loglevel=L     err|warn|info|debug
  *   exit=M         how the machine stops when every VM has ended:
  *                  qemu (isa-debug-exit 0xf4), bochs (port 0x8900), halt
@@ -23,6 +25,7 @@
 struct vm_config {
 	char image[BOOT_MOD_CMDLINE_MAX]; /* module name: first word of its command line */
 	uint64_t mem;
+	unsigned nr_vcpus;
 	bool bad;                         /* a token for this VM was rejected */
 };
 
@@ -30,6 +33,7 @@ struct hv_config {
 	struct vm_config vms[CFG_MAX_VMS];
 	unsigned nr_vms;
 	uint64_t default_mem;
+	unsigned default_vcpus;
 	unsigned nr_errors;               /* bad tokens (each already reported) */
 	bool last_guest_refused;          /* the latest guest= was rejected */
 };

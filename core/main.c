@@ -8,6 +8,7 @@
 #include "core/pmm.h"
 #include "core/selftest.h"
 #include "core/string.h"
+#include "core/sched.h"
 #include "core/vm.h"
 #include "core/vmm.h"
 
@@ -87,7 +88,7 @@ static unsigned run_vms(void)
 			continue;
 		}
 		if (!vm_ended(vm))
-			vcpu_run_loop(vm->vcpus[0]);
+			vm_run(vm);
 		result[i].end = vm->end;
 		result[i].status = vm->exit_status;
 		if (vm->end != VM_END_EXIT || vm->exit_status)

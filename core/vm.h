@@ -36,9 +36,19 @@ enum vm_end {
 	VM_END_LOAD_FAILED,
 };
 
+/*
+ * Scheduling state (core/sched.c). An AP starts in VCPU_WAIT_SIPI until
+ * another vCPU starts it (x86: INIT, then a startup IPI).
+ */
+enum vcpu_state { VCPU_WAIT_SIPI, VCPU_RUNNABLE, VCPU_HALTED };
+
 struct vcpu {
 	struct vm *vm;
 	unsigned id;
+	enum vcpu_state state;
+	bool pv_unhalt;            /* kicked (KVM_HC_KICK_CPU): its next halt ends at once */
+	uint64_t ready_since;      /* host counter when it became runnable but not running */
+	uint64_t steal;            /* host counter ticks spent runnable but not running */
 	struct guest_regs regs;
 	struct vcpu_arch arch;
 	struct hc_vcpu_state hc;
@@ -54,6 +64,7 @@ struct vm {
 	bool arch_ready;           /* arch_vm_init succeeded: arch_vm_destroy is owed */
 	unsigned nr_vcpus;
 	struct vcpu *vcpus[VM_MAX_VCPUS];
+	struct vcpu *yield_to;     /* runs next (a directed yield), if still runnable */
 	enum vm_state state;
 	enum vm_end end;
 	uint32_t exit_status;

@@ -66,12 +66,21 @@ static bool vm_setup(struct vm *vm, const struct vm_config *cfg, const struct bo
 		return false;
 	}
 	img.cmdline = config_module_args(mod);
-	struct vcpu *v;
+	if (!cfg->nr_vcpus || cfg->nr_vcpus > VM_MAX_VCPUS) {
+		vm_end(vm, VM_END_LOAD_FAILED, 0, "%s: %u vCPUs (1..%u)", cfg->image, cfg->nr_vcpus, VM_MAX_VCPUS);
+		return false;
+	}
 	vm->arch_ready = !arch_vm_init(vm);
-	if (!vm->arch_ready || !(v = vcpu_create(vm, 0))) {
+	for (unsigned i = 0; vm->arch_ready && i < cfg->nr_vcpus; i++)
+		if (!vcpu_create(vm, i))
+			break;
+	if (!vm->arch_ready || vm->nr_vcpus != cfg->nr_vcpus) {
 		vm_end(vm, VM_END_LOAD_FAILED, 0, "%s: no host memory for the VM's tables", cfg->image);
 		return false;
 	}
+	/* vCPU 0 starts at the entry; the others wait for a start from it (docs/guest-boot.md) */
+	struct vcpu *v = vm->vcpus[0];
+	v->state = VCPU_RUNNABLE;
 	int r = arch_vcpu_boot(v, &img);
 	if (r) {
 		vm_end(vm, VM_END_LOAD_FAILED, 0, "%s: %s", cfg->image, r == -EOPNOTSUPP ?
@@ -79,8 +88,9 @@ static bool vm_setup(struct vm *vm, const struct vm_config *cfg, const struct bo
 		       "cannot write the guest's boot area");
 		return false;
 	}
-	pr_info("%s: %s, %llu MiB, entry 0x%llx (%s)\n", vm->name, cfg->image,
-	        (unsigned long long)(vm->mem_size >> 20), (unsigned long long)img.entry,
+	pr_info("%s: %s, %llu MiB, %u vCPU%s, entry 0x%llx (%s)\n", vm->name, cfg->image,
+	        (unsigned long long)(vm->mem_size >> 20), vm->nr_vcpus, vm->nr_vcpus > 1 ? "s" : "",
+	        (unsigned long long)img.entry,
 	        img.kind == IMAGE_ELF64 ? "64-bit" : "32-bit");
 	return true;
 }
@@ -111,55 +121,4 @@ void vm_destroy(struct vm *vm)
 	for (unsigned i = 0; i < vm->nr_slots; i++)
 		pmm_free(vm->slots[i].hpa, vm->slots[i].size >> PAGE_SHIFT);
 	pmm_free(arch_virt_to_phys(vm), STRUCT_PAGES(struct vm));
-}
-
-static void report_mem_fault(struct vcpu *v, const struct vm_exit *e)
-{
-	const char *kind = (e->mem.access & MEM_ACCESS_EXEC) ? "instruction fetch" :
-	                   (e->mem.access & MEM_ACCESS_WRITE) ? "write" : "read";
-	vm_end(v->vm, VM_END_MEM_FAULT, 0,
-	       "vcpu%u: %s at guest-physical 0x%llx outside guest memory [0, 0x%llx), rip 0x%llx",
-	       v->id, kind, (unsigned long long)e->mem.gpa.v,
-	       (unsigned long long)v->vm->mem_size, (unsigned long long)v->regs.rip);
-}
-
-void vcpu_run_loop(struct vcpu *v)
-{
-	struct vm *vm = v->vm;
-	vm->state = VM_RUNNING;
-	while (!vm_ended(vm)) {
-		struct vm_exit e;
-		arch_vcpu_run(v, &e);
-		v->nr_exits++;
-		enum vm_state before = vm->state;
-		switch (e.reason) {
-		case VMEXIT_HYPERCALL:
-			hc_dispatch(v, &e);
-			break;
-		case VMEXIT_HLT:
-			/* No interrupt source exists yet, so nothing could ever wake it. */
-			vm_end(vm, VM_END_HALTED, 0, "vcpu%u: HLT at rip 0x%llx and no interrupt can wake it",
-			       v->id, (unsigned long long)v->regs.rip);
-			break;
-		case VMEXIT_SHUTDOWN:
-			vm_end(vm, VM_END_TRIPLE_FAULT, 0, "vcpu%u: triple fault (shutdown), rip 0x%llx",
-			       v->id, (unsigned long long)v->regs.rip);
-			break;
-		case VMEXIT_MEM_FAULT:
-			report_mem_fault(v, &e);
-			break;
-		case VMEXIT_FAIL:
-			vm_end(vm, VM_END_ERROR, 0, "vcpu%u: %s", v->id, e.fail.what);
-			break;
-		case VMEXIT_NONE:
-		case VMEXIT_INTR:
-		case VMEXIT_ARCH:
-			break;
-		default:
-			arch_handle_exit(v, &e);
-		}
-		/* a VM that died (not one that exited) gets its state shown for the post-mortem */
-		if (before != VM_ENDED && vm->state == VM_ENDED && vm->end != VM_END_EXIT)
-			arch_dump_vcpu(v);
-	}
 }

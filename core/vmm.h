@@ -19,7 +19,5 @@ struct boot_module;
 struct vm *vm_create(unsigned id, const struct vm_config *cfg, const struct boot_module *mod);
 /* Frees everything the VM owns; guest RAM is scrubbed on its next allocation. */
 void vm_destroy(struct vm *vm);
-/* Runs vCPU `v` until its VM ends. */
-void vcpu_run_loop(struct vcpu *v);
 
 #endif

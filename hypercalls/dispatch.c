@@ -60,6 +60,12 @@ void hc_clock_changed(struct vcpu *v)
 		kvm_abi.clock_changed(v);
 }
 
+void hc_vcpu_scheduled(struct vcpu *v)
+{
+	if (kvm_abi.vcpu_scheduled)
+		kvm_abi.vcpu_scheduled(v);
+}
+
 void hc_vm_destroy(struct vm *vm)
 {
 	if (kvm_abi.vm_destroy)

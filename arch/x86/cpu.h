@@ -50,6 +50,7 @@
 
 /* Exception vectors (SDM vol. 3A §6.3.1). */
 #define X86_EXC_DB 1
+#define X86_EXC_NMI 2
 #define X86_EXC_UD 6
 #define X86_EXC_DF 8
 #define X86_EXC_GP 13

@@ -12,6 +12,8 @@
  */
 #include "arch/x86/cpu.h"
 #include "arch/x86/x86.h"
+#include "core/string.h"
+#include "core/vm.h"
 
 #define CR0_EM (1ull << 2)
 #define CR4_PKE (1ull << 22)
@@ -103,13 +105,53 @@ static void speculation_barrier(void)
 	}
 }
 
-void x86_reset_unswitched_state(void)
+void x86_vcpu_state_init(struct vcpu *v)
 {
-	x86_fpu_reset();
-	__asm__ volatile("mov %0, %%db0\n\tmov %0, %%db1\n\tmov %0, %%db2\n\tmov %0, %%db3"
-	                 :: "r"(0ul));
-	__asm__ volatile("mov %0, %%db6" :: "r"(DR6_RESET));   /* VMX does not switch DR6 either */
-	write_cr2(0);
-	pkru_reset();
-	speculation_barrier();
+	struct x86_unswitched *u = &v->arch.saved;
+	memcpy(u->fxsave, &reset_image, sizeof(u->fxsave));
+	memset(u->dr, 0, sizeof(u->dr));
+	u->dr6 = DR6_RESET;
+	u->cr2 = 0;
+}
+
+static struct vcpu *loaded;      /* whose values the CPU holds */
+static unsigned loaded_vm_id;    /* and its VM's, still known after it is freed */
+static bool any_loaded;
+
+void x86_vcpu_forget(struct vcpu *v)
+{
+	if (loaded == v)
+		loaded = NULL;
+}
+
+void x86_vcpu_load(struct vcpu *v)
+{
+	if (loaded == v)
+		return;
+	if (loaded) {
+		struct x86_unswitched *u = &loaded->arch.saved;
+		__asm__ volatile("fxsave %0" : "=m"(u->fxsave));
+		__asm__ volatile("mov %%db0, %0" : "=r"(u->dr[0]));
+		__asm__ volatile("mov %%db1, %0" : "=r"(u->dr[1]));
+		__asm__ volatile("mov %%db2, %0" : "=r"(u->dr[2]));
+		__asm__ volatile("mov %%db3, %0" : "=r"(u->dr[3]));
+		__asm__ volatile("mov %%db6, %0" : "=r"(u->dr6));
+		u->cr2 = read_cr2();
+	}
+	if (!any_loaded || loaded_vm_id != v->vm->id) {
+		/* another VM had this CPU: nothing of it may stay for this one to read or sample */
+		pkru_reset();
+		speculation_barrier();
+	}
+	const struct x86_unswitched *u = &v->arch.saved;
+	__asm__ volatile("fninit\n\tfxrstor %0" :: "m"(u->fxsave));
+	__asm__ volatile("mov %0, %%db0" :: "r"(u->dr[0]));
+	__asm__ volatile("mov %0, %%db1" :: "r"(u->dr[1]));
+	__asm__ volatile("mov %0, %%db2" :: "r"(u->dr[2]));
+	__asm__ volatile("mov %0, %%db3" :: "r"(u->dr[3]));
+	__asm__ volatile("mov %0, %%db6" :: "r"(u->dr6));
+	write_cr2(u->cr2);
+	loaded = v;
+	loaded_vm_id = v->vm->id;
+	any_loaded = true;
 }

@@ -16,12 +16,15 @@
 /* Leaf 1 ECX */
 #define CPUID1_ECX_HIDE (BIT(3) /* MONITOR */ | BIT(5) /* VMX */ | BIT(6) /* SMX */ | \
 	BIT(7) /* EIST */ | BIT(8) /* TM2 */ | BIT(14) /* xTPR */ | BIT(15) /* PDCM */ | \
-	BIT(18) /* DCA */ | BIT(21) /* x2APIC */ | BIT(24) /* TSC-deadline */ | \
+	BIT(18) /* DCA */ | \
 	BIT(26) /* XSAVE */ | BIT(27) /* OSXSAVE */ | BIT(28) /* AVX */ | BIT(29) /* F16C */ | \
 	BIT(12) /* FMA */)
 #define CPUID1_ECX_HYPERVISOR BIT(31)
-/* Leaf 1 EDX: no local APIC, MTRRs or machine checks are virtualized yet. */
-#define CPUID1_EDX_HIDE (BIT(7) /* MCE */ | BIT(9) /* APIC */ | BIT(12) /* MTRR */ | \
+/* Leaf 1: the emulated local APIC (arch/x86/vlapic.c) has all of these whatever the host has. */
+#define CPUID1_ECX_APIC (BIT(21) /* x2APIC */ | BIT(24) /* TSC-deadline */)
+#define CPUID1_EDX_APIC BIT(9)
+/* Leaf 1 EDX: no MTRRs or machine checks are virtualized yet. */
+#define CPUID1_EDX_HIDE (BIT(7) /* MCE */ | BIT(12) /* MTRR */ | \
 	BIT(14) /* MCA */ | BIT(21) /* DS */ | BIT(22) /* ACPI thermal */ | BIT(29) /* TM */ | \
 	BIT(31) /* PBE */)
 /* Leaf 7.0 EBX: only features that need nothing from us. */
@@ -52,9 +55,10 @@ void x86_guest_cpuid(struct vcpu *v, uint32_t leaf, uint32_t sub, uint32_t r[4])
 	cpuid(leaf, sub, r);
 	switch (leaf) {
 	case 1:
-		r[1] = (r[1] & 0x0000ffffu) | (v->id << 24) | (1u << 16); /* APIC ID, one logical CPU */
-		r[2] = (r[2] & ~CPUID1_ECX_HIDE) | CPUID1_ECX_HYPERVISOR;
-		r[3] &= ~CPUID1_EDX_HIDE;
+		/* initial APIC ID, one logical CPU per package */
+		r[1] = (r[1] & 0x0000ffffu) | (v->id << 24) | (1u << 16);
+		r[2] = (r[2] & ~CPUID1_ECX_HIDE) | CPUID1_ECX_HYPERVISOR | CPUID1_ECX_APIC;
+		r[3] = (r[3] & ~CPUID1_EDX_HIDE) | CPUID1_EDX_APIC;
 		r[3] &= ~BIT(28);       /* HTT: one logical processor per package */
 		break;
 	case 4:

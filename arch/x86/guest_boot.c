@@ -9,6 +9,7 @@
 #include "core/arch.h"
 #include "core/elf.h"
 #include "core/gmem.h"
+#include "core/log.h"
 #include "core/selftest.h"
 #include "core/string.h"
 #include "core/vm.h"
@@ -109,8 +110,6 @@ int arch_vcpu_boot(struct vcpu *v, const struct guest_image *img)
 	};
 	if (hv_selftest == SELFTEST_BAD_ENTRY && is64)
 		s.cr4 &= ~X86_CR4_PAE;  /* long mode without PAE: both vendors must refuse the entry */
-	/* VMs run one after another on this CPU: none inherits the last one's registers */
-	x86_reset_unswitched_state();
 	memset(&v->regs, 0, sizeof(v->regs));
 	v->regs.gpr[X86_RBX] = BOOT_START_INFO;
 	if (is64)
@@ -118,4 +117,39 @@ int arch_vcpu_boot(struct vcpu *v, const struct guest_image *img)
 	v->regs.rip = img->entry;
 	v->regs.rflags = X86_RFLAGS_FIXED;
 	return x86_vendor->set_state(v, &s);
+}
+
+/* Real-mode segments after INIT (SDM vol. 3A table 9-1): limit 64 KiB, present, accessed. */
+#define AR_REAL_CODE 0x9bu
+#define AR_REAL_DATA 0x93u
+#define AR_LDT 0x82u
+#define CR0_AFTER_INIT (X86_CR0_CD | X86_CR0_NW | X86_CR0_ET)
+
+/*
+ * A startup IPI: the AP starts in real mode with CS selector vector << 8,
+ * base vector << 12 and IP 0 (SDM vol. 3A §8.4.4.1 and table 9-1); EDX
+ * holds the processor signature (CPUID.1:EAX) as after INIT.
+ */
+int x86_vcpu_start_at_sipi(struct vcpu *v, uint8_t vector)
+{
+	struct x86_seg data = { 0, AR_REAL_DATA, 0xffff, 0 };
+	struct x86_cpu_state s = {
+		.cs = { (uint16_t)(vector << 8), AR_REAL_CODE, 0xffff, (uint64_t)vector << 12 },
+		.ds = data, .es = data, .ss = data, .fs = data, .gs = data,
+		.tr = { 0, AR_TSS_BUSY, 0xffff, 0 },
+		.ldtr = { 0, AR_LDT, 0xffff, 0 },
+		.gdtr = { 0, 0xffff },
+		.idtr = { 0, 0xffff },
+		.cr0 = CR0_AFTER_INIT,
+	};
+	uint32_t sig[4];
+	x86_guest_cpuid(v, 1, 0, sig);
+	memset(&v->regs, 0, sizeof(v->regs));
+	v->regs.gpr[X86_RDX] = sig[0];
+	v->regs.rflags = X86_RFLAGS_FIXED;
+	int r = x86_vendor->set_state(v, &s);
+	if (r)
+		pr_warn("%s: vcpu%u: this CPU cannot start an AP in real mode (no unrestricted guest)\n",
+		        v->vm->name, v->id);
+	return r;
 }

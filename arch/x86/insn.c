@@ -15,6 +15,7 @@ void arch_skip_insn(struct vcpu *v, const struct vm_exit *e)
 	v->regs.rip += e->insn_len;
 	if (e->mode != MODE_64)
 		v->regs.rip &= UINT32_MAX;
+	v->arch.insn_skipped = true;   /* its interrupt shadow ends before the next entry (intr.c) */
 }
 
 bool x86_insn_at_rip_is(struct vcpu *v, const struct x86_paging *pg, uint64_t rip, bool mode64,

@@ -6,6 +6,7 @@
  */
 #include "arch/x86/cpu.h"
 #include "arch/x86/vendor.h"
+#include "arch/x86/vlapic.h"
 #include "arch/x86/x86.h"
 #include "core/arch.h"
 #include "core/exit.h"
@@ -87,6 +88,8 @@ void x86_emulate_msr(struct vcpu *v, const struct vm_exit *e)
 		uint64_t val = 0;
 		r = hc_msr_read(v, msr, &val);
 		if (r == -ENOENT)
+			r = vlapic_msr_read(v, msr, &val);
+		if (r == -ENOENT)
 			r = x86_vendor->msr_read(v, msr, &val);
 		if (r == -ENOENT)
 			r = common_msr_read(v, msr, &val);
@@ -97,6 +100,8 @@ void x86_emulate_msr(struct vcpu *v, const struct vm_exit *e)
 	} else {
 		uint64_t val = e->msr.value;
 		r = hc_msr_write(v, msr, val);
+		if (r == -ENOENT)
+			r = vlapic_msr_write(v, msr, val);
 		if (r == -ENOENT) {
 			r = msr_write_check(v, msr, &val);
 			if (!r)

@@ -49,6 +49,16 @@ struct x86_vendor_ops {
 	/* Console dump of control registers, segments and pending events. */
 	void (*dump)(struct vcpu *v);
 	void (*inject_exception)(struct vcpu *v, uint8_t vector, bool has_error, uint32_t error);
+	/* Event injection (arch/x86/intr.c), just before an entry. */
+	bool (*event_queued)(struct vcpu *v);   /* an exception or re-injection is already set */
+	bool (*intr_allowed)(struct vcpu *v);   /* RFLAGS.IF set and no STI/MOV SS shadow */
+	bool (*nmi_allowed)(struct vcpu *v);
+	void (*inject_intr)(struct vcpu *v, uint8_t vector);
+	void (*inject_nmi)(struct vcpu *v);
+	/* on: exit as soon as the guest can take an interrupt (an interrupt window) */
+	void (*request_window)(struct vcpu *v, bool on);
+	/* RIP moved past an instruction we emulated: its STI/MOV SS shadow is over */
+	void (*clear_shadow)(struct vcpu *v);
 	/* MSRs whose state the vendor keeps (EFER, PAT, syscall MSRs...): -ENOENT if not one. */
 	int (*msr_read)(struct vcpu *v, uint32_t msr, uint64_t *val);
 	int (*msr_write)(struct vcpu *v, uint32_t msr, uint64_t val);

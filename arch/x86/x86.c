@@ -2,11 +2,13 @@
 #include "arch/x86/cpu.h"
 #include "arch/x86/desc.h"
 #include "arch/x86/vendor.h"
+#include "arch/x86/vlapic.h"
 #include "arch/x86/x86.h"
 #include "core/arch.h"
 #include "core/exit.h"
 #include "core/log.h"
 #include "core/string.h"
+#include "core/time.h"
 #include "core/vm.h"
 
 /* 16550 UART registers (offsets from the base port). */
@@ -125,6 +127,7 @@ int arch_init(const struct boot_info *bi)
 	x86_fpu_init();
 	x86_lapic_quiesce();
 	x86_time_init();
+	x86_host_timer_init();
 	x86_vendor = pick_vendor();
 	if (!x86_vendor) {
 		pr_err("this CPU has neither Intel VMX nor AMD SVM: cannot run guests\n");
@@ -139,9 +142,22 @@ int arch_init(const struct boot_info *bi)
 
 int arch_vm_init(struct vm *vm) { return x86_vendor->vm_init(vm); }
 void arch_vm_destroy(struct vm *vm) { x86_vendor->vm_destroy(vm); }
-int arch_vcpu_init(struct vcpu *v) { return x86_vendor->vcpu_init(v); }
-void arch_vcpu_destroy(struct vcpu *v) { x86_vendor->vcpu_destroy(v); }
-void arch_vcpu_run(struct vcpu *v, struct vm_exit *e) { x86_vendor->run(v, e); }
+
+int arch_vcpu_init(struct vcpu *v)
+{
+	int r = x86_vendor->vcpu_init(v);
+	if (r)
+		return r;
+	x86_vcpu_state_init(v);
+	vlapic_reset(v);
+	return 0;
+}
+
+void arch_vcpu_destroy(struct vcpu *v)
+{
+	x86_vcpu_forget(v);
+	x86_vendor->vcpu_destroy(v);
+}
 
 void x86_inject_exception(struct vcpu *v, uint8_t vector, bool has_error, uint32_t error)
 {
@@ -187,16 +203,17 @@ void arch_handle_exit(struct vcpu *v, struct vm_exit *e)
 	}
 }
 
-/* Local APIC (SDM vol. 3A ch. 10): IA32_APIC_BASE, LVT registers, EOI. */
+/* Local APIC (SDM vol. 3A ch. 10); register offsets are the ones arch/x86/vlapic.h names. */
 #define APIC_BASE_X2APIC (1ull << 10)
 #define APIC_BASE_ENABLE (1ull << 11)
 #define APIC_BASE_ADDR 0x000ffffffffff000ull
-#define APIC_EOI 0x0b0
-#define APIC_LVT_TIMER 0x320
-#define APIC_LVT_ERROR 0x370
 #define APIC_LVT_MASKED (1u << 16)
 #define APIC_LVT_LINT1 0x360            /* left alone: usually the NMI line */
+#define APIC_TIMER_DIV1 0xbu            /* divide configuration: by 1 */
 #define X2APIC_MSR(reg) (0x800u + ((reg) >> 4))
+/* Our preemption timer's vector: any free one above the exceptions will do. */
+#define HOST_TIMER_VECTOR 0xecu
+#define HOST_TIMER_CALIBRATE_DIV 100    /* calibrate over 10 ms */
 
 static uint64_t host_apic_base;         /* IA32_APIC_BASE when enabled, else 0 */
 
@@ -235,6 +252,63 @@ void x86_lapic_quiesce(void)
 			lapic_write(reg, lapic_read(reg) | APIC_LVT_MASKED);
 }
 
+/*
+ * The scheduler's preemption source: the local-APIC timer in one-shot mode,
+ * its rate measured against the TSC once. A guest that never exits is still
+ * interrupted at the end of its slice: SVM intercepts INTR (with the host's
+ * IF set across VMRUN), VMX exits on external interrupts.
+ */
+static struct time_scale host_timer_scale;   /* TSC ticks -> timer ticks */
+static bool host_timer_ok;
+
+void x86_host_timer_init(void)
+{
+	if (!host_apic_base) {
+		pr_warn("no local APIC: vCPUs run until they exit on their own (no preemption)\n");
+		return;
+	}
+	lapic_write(APIC_TIMER_DCR, APIC_TIMER_DIV1);
+	lapic_write(APIC_LVT_TIMER, APIC_LVT_MASKED | HOST_TIMER_VECTOR);
+	lapic_write(APIC_TIMER_ICR, UINT32_MAX);
+	uint64_t t0 = rdtsc(), wait = time_counter_hz() / HOST_TIMER_CALIBRATE_DIV;
+	while (rdtsc() - t0 < wait)
+		__asm__ volatile("pause");
+	uint32_t left = lapic_read(APIC_TIMER_CCR);
+	uint64_t t1 = rdtsc();
+	lapic_write(APIC_TIMER_ICR, 0);
+	uint64_t ticks = UINT32_MAX - left;
+	if (!ticks || t1 == t0) {
+		pr_warn("the local-APIC timer does not count: vCPUs are not preempted\n");
+		return;
+	}
+	host_timer_scale = time_make_scale(t1 - t0, ticks);
+	lapic_write(APIC_LVT_TIMER, HOST_TIMER_VECTOR);     /* one-shot, unmasked */
+	host_timer_ok = true;
+	pr_info("preemption: local-APIC timer at %llu kHz\n",
+	        (unsigned long long)(ticks * HOST_TIMER_CALIBRATE_DIV / 1000));
+}
+
+void x86_host_timer_arm(uint64_t deadline)
+{
+	if (!host_timer_ok)
+		return;
+	uint64_t now = rdtsc();
+	uint64_t count = deadline > now ? time_apply_scale(deadline - now, host_timer_scale) : 1;
+	lapic_write(APIC_TIMER_ICR, count == 0 ? 1 : count > UINT32_MAX ? UINT32_MAX : (uint32_t)count);
+}
+
+void arch_idle_until(uint64_t deadline)
+{
+	while (rdtsc() < deadline) {
+		if (host_timer_ok) {
+			x86_host_timer_arm(deadline);
+			__asm__ volatile("sti; hlt; cli" ::: "memory");   /* STI's shadow covers HLT */
+		} else {
+			__asm__ volatile("pause");
+		}
+	}
+}
+
 void x86_take_host_interrupt(void)
 {
 	__asm__ volatile("sti; nop; cli" ::: "memory");
@@ -248,10 +322,11 @@ void x86_pic_mask_all(void)
 
 void x86_ack_interrupt(uint64_t vector)
 {
-	/* The source is unknown: EOI to the local APIC and both PICs (an EOI with nothing in service is ignored). */
-	(void)vector;
 	if (host_apic_base)
 		lapic_write(APIC_EOI, 0);
+	if (vector == HOST_TIMER_VECTOR)
+		return;
+	/* Otherwise the source is unknown: EOI both PICs too (an EOI with nothing in service is ignored). */
 	outb(0xa0, 0x20);
 	outb(0x20, 0x20);
 }

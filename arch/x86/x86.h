@@ -15,12 +15,22 @@ void x86_time_init(void);
 void x86_fpu_init(void);
 void x86_fpu_reset(void);
 /*
- * Resets what neither SVM nor VMX switches and a guest can read directly
- * (x87/SSE, DR0-DR3, and CR2 which VMX leaves in the CPU), so a new VM
- * never sees the previous one's values. VMs run one after another on this
- * CPU; vCPUs sharing a CPU will need these saved and restored instead.
+ * What neither SVM nor VMX switches and a guest can read directly (x87/SSE,
+ * DR0-DR3, DR6, CR2): x86_vcpu_state_init gives a new vCPU the reset values,
+ * x86_vcpu_load puts v's values in the CPU (saving the previous vCPU's) and,
+ * when the CPU passes to another VM, clears what that VM could sample.
  */
-void x86_reset_unswitched_state(void);
+void x86_vcpu_state_init(struct vcpu *v);
+void x86_vcpu_load(struct vcpu *v);
+void x86_vcpu_forget(struct vcpu *v);
+/* Puts an AP in the state a startup IPI with `vector` gives it (real mode at vector << 12). */
+int x86_vcpu_start_at_sipi(struct vcpu *v, uint8_t vector);
+
+/* The host's local-APIC timer as the scheduler's preemption source (x86.c). */
+void x86_host_timer_init(void);
+void x86_host_timer_arm(uint64_t deadline);
+/* A nested page fault on the vCPU's xAPIC page: emulate the access (intr.c). */
+void x86_emulate_apic_mmio(struct vcpu *v, struct vm_exit *e);
 /* Lets a host interrupt that caused an exit be taken and acknowledged (IF briefly on). */
 void x86_take_host_interrupt(void);
 

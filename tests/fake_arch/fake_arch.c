@@ -192,8 +192,9 @@ void fake_script_exit(const struct vm_exit *e, const struct guest_regs *regs)
 	fake.script_len++;
 }
 
-void arch_vcpu_run(struct vcpu *v, struct vm_exit *e)
+void arch_vcpu_run(struct vcpu *v, uint64_t deadline, struct vm_exit *e)
 {
+	fake.run_deadline = deadline;
 	if (fake.script_pos < fake.script_len) {
 		unsigned i = fake.script_pos++;
 		if (script[i].set_regs)
@@ -206,6 +207,27 @@ void arch_vcpu_run(struct vcpu *v, struct vm_exit *e)
 	memset(e, 0, sizeof(*e));
 	e->reason = VMEXIT_NONE;
 	vm_end(v->vm, VM_END_ERROR, 0, "fake: exit script exhausted");
+}
+
+bool arch_vcpu_can_wake(struct vcpu *v)
+{
+	return fake.can_wake & (1u << v->id);
+}
+
+uint64_t arch_vcpu_timers(struct vcpu *v, uint64_t now)
+{
+	if (fake.timer_due[v->id] && now >= fake.timer_due[v->id]) {
+		fake.timer_due[v->id] = 0;
+		fake.can_wake |= 1u << v->id;      /* its timer interrupt is pending */
+	}
+	return fake.timer_due[v->id] ? fake.timer_due[v->id] : UINT64_MAX;
+}
+
+void arch_idle_until(uint64_t deadline)
+{
+	fake.idle_calls++;
+	if (fake.counter < deadline)
+		fake.counter = deadline;
 }
 
 void arch_handle_exit(struct vcpu *v, struct vm_exit *e)

@@ -85,7 +85,12 @@ struct fake_arch_state {
 	void (*exit_hook)(struct vcpu *v, struct vm_exit *e);
 	char exit_method[16];
 	unsigned script_len, script_pos;
-	unsigned script_overrun;                           /* arch_vcpu_run calls past the end */
+	unsigned script_overrun;
+	/* scheduler hooks: which vCPUs have a wake-up pending (bit per id), their timers */
+	uint32_t can_wake;
+	uint64_t timer_due[VM_MAX_VCPUS];                  /* host counter, 0: none */
+	uint64_t run_deadline;                             /* the last arch_vcpu_run's */
+	unsigned idle_calls;                           /* arch_vcpu_run calls past the end */
 	uint64_t counter;                                  /* what arch_read_counter returns */
 	bool counter_stable;                               /* arch_counter_is_stable */
 };

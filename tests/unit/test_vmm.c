@@ -1,7 +1,7 @@
 /*
  * core/vmm.c and core/vm.c on the fake machine: VM creation from boot
  * modules (good and every way it can fail), teardown, the guest console, and
- * vcpu_run_loop driven by scripted exits.
+ * vm_run driven by scripted exits.
  */
 #include <setjmp.h>
 #include <stdarg.h>
@@ -15,6 +15,7 @@
 #include "core/log.h"
 #include "core/pmm.h"
 #include "core/vm.h"
+#include "core/sched.h"
 #include "core/vmm.h"
 #include "tests/fake_arch/fake_arch.h"
 #include "tests/fake_arch/fake_elf.h"
@@ -68,7 +69,7 @@ static const struct boot_module *add_elf(bool is64, const char *cmdline)
 
 static struct vm_config config(const char *image, uint64_t mem)
 {
-	struct vm_config c = { .mem = mem };
+	struct vm_config c = { .mem = mem, .nr_vcpus = 1 };
 	snprintf(c.image, sizeof(c.image), "%s", image);
 	return c;
 }
@@ -229,7 +230,7 @@ static void test_good_elf64_boots(void **state)
 	assert_int_equal(vm->vcpus[0]->id, 0);
 	assert_int_equal(vm->state, VM_CREATED);
 	assert_int_equal(vm->end, VM_END_NONE);
-	assert_console_has("hv: vm0: /boot/g64.elf, 2 MiB, entry 0x100040 (64-bit)\n");
+	assert_console_has("hv: vm0: /boot/g64.elf, 2 MiB, 1 vCPU, entry 0x100040 (64-bit)\n");
 }
 
 static void test_good_elf32_boots_with_empty_cmdline(void **state)
@@ -243,7 +244,7 @@ static void test_good_elf32_boots_with_empty_cmdline(void **state)
 	assert_int_equal(fake.boot_img.kind, IMAGE_ELF32);
 	assert_int_equal(fake.boot_img.entry, ENTRY32);
 	assert_string_equal(fake.boot_cmdline, "");
-	assert_console_has("hv: vm5: /boot/g32.elf, 4 MiB, entry 0x100010 (32-bit)\n");
+	assert_console_has("hv: vm5: /boot/g32.elf, 4 MiB, 1 vCPU, entry 0x100010 (32-bit)\n");
 }
 
 static void test_guest_ram_layout(void **state)
@@ -434,7 +435,7 @@ static void test_vm_end_names(void **state)
 	assert_string_equal(vm_end_name((enum vm_end)99), "?");
 }
 
-/* ---- vcpu_run_loop ---- */
+/* ---- vm_run ---- */
 
 static void script(enum vm_exit_reason reason, const struct guest_regs *regs)
 {
@@ -449,7 +450,7 @@ static struct guest_regs regs_at(uint64_t rip)
 
 static void run(void)
 {
-	vcpu_run_loop(vm->vcpus[0]);
+	vm_run(vm);
 	assert_int_equal(fake.script_overrun, 0);
 	assert_true(vm_ended(vm));
 }

@@ -151,7 +151,7 @@ static int svm_vcpu_init(struct vcpu *v)
 	c->np_enable = SVM_NP_ENABLE;
 	c->ncr3 = svm_vm->npt.root;
 	/* V_INTR_MASKING: the guest's IF masks only virtual interrupts, ours stay ours */
-	c->vintr = 1ull << 24;
+	c->vintr = SVM_VINTR_MASKING;
 	s->vmcb->save.g_pat = DEFAULT_PAT;
 	s->vmcb->save.dr6 = DR6_INIT;
 	s->vmcb->save.dr7 = DR7_INIT;
@@ -204,6 +204,58 @@ static void svm_inject_exception(struct vcpu *v, uint8_t vector, bool has_error,
 	struct svm_vcpu *s = v->arch.vendor;
 	s->pending_event = SVM_EVT_VALID | SVM_EVT_TYPE_EXCEPTION | vector |
 	                   (has_error ? SVM_EVT_ERR_VALID | ((uint64_t)error << 32) : 0);
+}
+
+static bool svm_event_queued(struct vcpu *v)
+{
+	return ((struct svm_vcpu *)v->arch.vendor)->pending_event & SVM_EVT_VALID;
+}
+
+static bool svm_intr_allowed(struct vcpu *v)
+{
+	return (v->regs.rflags & X86_RFLAGS_IF) && !(svm_vmcb(v)->ctl.int_state & SVM_INT_SHADOW);
+}
+
+/*
+ * Without vNMI the CPU blocks NMIs after an injected one until IRET, but
+ * tells us nothing: intercept IRET, and count the NMI handler done one
+ * exit after the IRET exit (that exit comes before IRET retires).
+ */
+static bool svm_nmi_allowed(struct vcpu *v)
+{
+	return !v->arch.nmi_iret_exits && !(svm_vmcb(v)->ctl.int_state & SVM_INT_SHADOW);
+}
+
+static void svm_inject_intr(struct vcpu *v, uint8_t vector)
+{
+	((struct svm_vcpu *)v->arch.vendor)->pending_event = SVM_EVT_VALID | SVM_EVT_TYPE_INTR | vector;
+}
+
+static void svm_inject_nmi(struct vcpu *v)
+{
+	((struct svm_vcpu *)v->arch.vendor)->pending_event = SVM_EVT_VALID | SVM_EVT_TYPE_NMI | X86_EXC_NMI;
+	svm_vmcb(v)->ctl.misc1 |= SVM_MISC1_IRET;
+	v->arch.nmi_iret_exits = 2;
+}
+
+/* A virtual interrupt with top priority, ignoring V_TPR, and its VINTR intercept: exits when the guest can take it. */
+static void svm_request_window(struct vcpu *v, bool on)
+{
+	struct vmcb_control *c = &svm_vmcb(v)->ctl;
+	const uint64_t bits = SVM_VINTR_IRQ | (0xfull << SVM_VINTR_PRIO_SHIFT) | SVM_VINTR_IGN_TPR;
+	if (on) {
+		c->vintr |= bits;
+		c->misc1 |= SVM_MISC1_VINTR;
+	} else {
+		c->vintr &= ~bits;
+		c->misc1 &= ~SVM_MISC1_VINTR;
+	}
+}
+
+/* Completing an instruction ends an STI or MOV SS shadow. */
+static void svm_clear_shadow(struct vcpu *v)
+{
+	svm_vmcb(v)->ctl.int_state &= ~SVM_INT_SHADOW;
 }
 
 static void svm_dump(struct vcpu *v)
@@ -357,6 +409,15 @@ static void svm_decode(struct vcpu *v, struct vmcb *vmcb, struct vm_exit *e)
 		x86_take_host_interrupt();
 		e->reason = VMEXIT_INTR;
 		break;
+	case SVM_EXIT_VINTR:
+		svm_request_window(v, false);      /* the guest can take an interrupt: inject on entry */
+		e->reason = VMEXIT_ARCH;
+		break;
+	case SVM_EXIT_IRET:
+		vmcb->ctl.misc1 &= ~SVM_MISC1_IRET;
+		v->arch.nmi_iret_exits = 1;
+		e->reason = VMEXIT_ARCH;
+		break;
 	case SVM_EXIT_NMI:
 	case SVM_EXIT_SMI:
 	case SVM_EXIT_INIT:
@@ -394,6 +455,8 @@ static void svm_run(struct vcpu *v, struct vm_exit *e)
 	vmcb->save.rip = v->regs.rip;
 	vmcb->save.rflags = v->regs.rflags;
 	vmcb->ctl.event_inj = s->pending_event;
+	/* CR8 / the APIC's TPR: the guest writes V_TPR without an exit (APM §15.21.4) */
+	vmcb->ctl.vintr = (vmcb->ctl.vintr & ~SVM_VINTR_TPR_MASK) | (v->arch.lapic.tpr >> 4);
 	vmcb->ctl.tlb_control = s->ran ? 0 : SVM_TLB_FLUSH_ALL;
 	s->pending_event = 0;
 	s->ran = true;
@@ -404,6 +467,10 @@ static void svm_run(struct vcpu *v, struct vm_exit *e)
 	v->regs.gpr[X86_RSP] = vmcb->save.rsp;
 	v->regs.rip = vmcb->save.rip;
 	v->regs.rflags = vmcb->save.rflags;
+	if ((vmcb->ctl.vintr & SVM_VINTR_TPR_MASK) != v->arch.lapic.tpr >> 4)
+		v->arch.lapic.tpr = (uint32_t)(vmcb->ctl.vintr & SVM_VINTR_TPR_MASK) << 4;
+	if (v->arch.nmi_iret_exits == 1 && vmcb->ctl.exitcode != SVM_EXIT_IRET)
+		v->arch.nmi_iret_exits = 0;
 	/* an event whose delivery the exit interrupted is delivered again (APM §15.7.2) */
 	if (vmcb->ctl.exitintinfo & SVM_EVT_VALID)
 		s->pending_event = vmcb->ctl.exitintinfo;
@@ -421,6 +488,13 @@ const struct x86_vendor_ops svm_ops = {
 	.get_paging = svm_get_paging,
 	.run = svm_run,
 	.inject_exception = svm_inject_exception,
+	.event_queued = svm_event_queued,
+	.intr_allowed = svm_intr_allowed,
+	.nmi_allowed = svm_nmi_allowed,
+	.inject_intr = svm_inject_intr,
+	.inject_nmi = svm_inject_nmi,
+	.request_window = svm_request_window,
+	.clear_shadow = svm_clear_shadow,
 	.dump = svm_dump,
 	.msr_read = svm_msr_read,
 	.msr_write = svm_msr_write,

@@ -6,7 +6,8 @@
  * VMLOAD/VMSAVE switch FS, GS, TR, LDTR, KernelGsBase and the SYSCALL and
  * SYSENTER MSRs, so the guest's values are live while it runs and ours
  * come back before any C code runs. GIF stays clear throughout so no
- * interrupt or NMI can see the half-switched state.
+ * interrupt or NMI can see the half-switched state; IF is set only while
+ * GIF is clear.
  */
 #include "arch/x86/include/arch/gpr_macros.h"
 
@@ -20,6 +21,12 @@ svm_enter:
 	push	%rdi			/*  0(%rsp): gprs */
 
 	clgi
+	/*
+	 * With V_INTR_MASKING the host's IF, saved by VMRUN, decides whether a
+	 * physical interrupt ends the guest's run (INTR intercept): set it. GIF
+	 * is clear, so nothing is delivered to us here.
+	 */
+	sti
 	mov	%rsi, %rax
 	vmload	%rax
 	load_guest_gprs %rdi
@@ -35,6 +42,7 @@ svm_enter:
 	vmsave	%rax
 	mov	16(%rsp), %rax
 	vmload	%rax
+	cli			/* the pending host interrupt is taken later, on purpose */
 	stgi
 	add	$24, %rsp
 	pop_callee_saved

@@ -101,7 +101,9 @@ _Static_assert(sizeof(struct vmcb) == 0x1000, "VMCB is one page");
 #define SVM_MISC1_NMI      (1u << 1)
 #define SVM_MISC1_SMI      (1u << 2)
 #define SVM_MISC1_INIT     (1u << 3)
+#define SVM_MISC1_VINTR    (1u << 4)
 #define SVM_MISC1_RDPMC    (1u << 15)
+#define SVM_MISC1_IRET     (1u << 20)
 #define SVM_MISC1_CPUID    (1u << 18)
 #define SVM_MISC1_INVD     (1u << 22)
 #define SVM_MISC1_HLT      (1u << 24)
@@ -130,7 +132,9 @@ _Static_assert(sizeof(struct vmcb) == 0x1000, "VMCB is one page");
 #define SVM_EXIT_NMI       0x061
 #define SVM_EXIT_SMI       0x062
 #define SVM_EXIT_INIT      0x063
+#define SVM_EXIT_VINTR     0x064
 #define SVM_EXIT_RDPMC     0x06f
+#define SVM_EXIT_IRET      0x074
 #define SVM_EXIT_CPUID     0x072
 #define SVM_EXIT_INVD      0x076
 #define SVM_EXIT_HLT       0x078
@@ -171,6 +175,16 @@ _Static_assert(sizeof(struct vmcb) == 0x1000, "VMCB is one page");
 #define SVM_EVT_VALID (1ull << 31)
 #define SVM_EVT_ERR_VALID (1ull << 11)
 #define SVM_EVT_TYPE_EXCEPTION (3ull << 8)
+#define SVM_EVT_TYPE_INTR (0ull << 8)
+#define SVM_EVT_TYPE_NMI (2ull << 8)
+
+/* Virtual interrupt control (VMCB 0x60, APM vol. 2 §15.21 and table B-1). */
+#define SVM_VINTR_TPR_MASK 0xfull
+#define SVM_VINTR_IRQ (1ull << 8)
+#define SVM_VINTR_PRIO_SHIFT 16
+#define SVM_VINTR_IGN_TPR (1ull << 20)
+#define SVM_VINTR_MASKING (1ull << 24)
+#define SVM_INT_SHADOW 1ull                  /* int_state bit 0: STI / MOV SS shadow */
 
 #define SVM_TLB_FLUSH_ALL 1     /* TLB_CONTROL: flush the entire TLB (every ASID) */
 #define SVM_NP_ENABLE 1ull

@@ -38,6 +38,7 @@
 #define PIN_EXT_INTR_EXITING (1u << 0)
 #define PIN_NMI_EXITING (1u << 3)
 /* Primary processor-based controls (§24.6.2) */
+#define PROC_INTR_WINDOW_EXITING (1u << 2)
 #define PROC_TSC_OFFSETTING (1u << 3)
 #define PROC_HLT_EXITING (1u << 7)
 #define PROC_MWAIT_EXITING (1u << 10)
@@ -117,6 +118,7 @@ enum vmcs_field {
 #define EXIT_REASON_TRIPLE_FAULT 2
 #define EXIT_REASON_INIT 3
 #define EXIT_REASON_SIPI 4
+#define EXIT_REASON_INTR_WINDOW 7
 #define EXIT_REASON_CPUID 10
 #define EXIT_REASON_HLT 12
 #define EXIT_REASON_INVD 13
@@ -146,6 +148,12 @@ enum vmcs_field {
 #define INTR_INFO_VALID (1u << 31)
 #define INTR_INFO_ERR_VALID (1u << 11)
 #define INTR_TYPE_HW_EXCEPTION (3u << 8)
+#define INTR_TYPE_EXT_INTR (0u << 8)
+#define INTR_TYPE_NMI (2u << 8)
+/* Guest interruptibility state (§24.4.2 table 24-3) */
+#define INTERRUPTIBILITY_STI (1u << 0)
+#define INTERRUPTIBILITY_MOV_SS (1u << 1)
+#define INTERRUPTIBILITY_NMI (1u << 3)
 
 /* EPT entries (§28.3.2) */
 #define EPT_R (1ull << 0)

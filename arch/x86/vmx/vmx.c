@@ -120,6 +120,8 @@ static int vmx_read_caps(void)
 	                ENTRY_LOAD_EFER, ENTRY_LOAD_PAT, &vmx.entry);
 	if (r)
 		return r;
+	uint64_t proc_cap = rdmsr(true_ctls ? MSR_IA32_VMX_TRUE_PROCBASED_CTLS : MSR_IA32_VMX_PROCBASED_CTLS);
+	vmx.intr_window = (proc_cap >> 32) & PROC_INTR_WINDOW_EXITING;
 	/* the IA-32e-guest bit follows the guest's EFER.LMA at each entry */
 	vmx.entry &= ~ENTRY_IA32E_GUEST;
 	/* with EPT, CR3 accesses need no exit; only clear them if the CPU lets us */
@@ -413,6 +415,60 @@ static void vmx_inject_exception(struct vcpu *v, uint8_t vector, bool has_error,
 		vmx_write(ENTRY_EXCEPTION_ERROR_CODE, error);
 }
 
+static bool vmx_event_queued(struct vcpu *v)
+{
+	vmx_load_vmcs(v);
+	return vmx_read(ENTRY_INTR_INFO) & INTR_INFO_VALID;
+}
+
+static bool vmx_intr_allowed(struct vcpu *v)
+{
+	vmx_load_vmcs(v);
+	return (v->regs.rflags & X86_RFLAGS_IF) &&
+	       !(vmx_read(GUEST_INTERRUPTIBILITY) & (INTERRUPTIBILITY_STI | INTERRUPTIBILITY_MOV_SS));
+}
+
+/* Without virtual NMIs the CPU itself tracks NMI blocking until IRET (§24.4.2); entry refuses an NMI under any of these. */
+static bool vmx_nmi_allowed(struct vcpu *v)
+{
+	vmx_load_vmcs(v);
+	return !(vmx_read(GUEST_INTERRUPTIBILITY) &
+	         (INTERRUPTIBILITY_STI | INTERRUPTIBILITY_MOV_SS | INTERRUPTIBILITY_NMI));
+}
+
+static void vmx_inject_intr(struct vcpu *v, uint8_t vector)
+{
+	vmx_load_vmcs(v);
+	vmx_write(ENTRY_INTR_INFO, INTR_INFO_VALID | INTR_TYPE_EXT_INTR | vector);
+}
+
+static void vmx_inject_nmi(struct vcpu *v)
+{
+	vmx_load_vmcs(v);
+	vmx_write(ENTRY_INTR_INFO, INTR_INFO_VALID | INTR_TYPE_NMI | X86_EXC_NMI);
+}
+
+/* Without the control (no CPU lacks it in practice) the interrupt waits for the next exit: the slice bounds it. */
+void vmx_request_window(struct vcpu *v, bool on)
+{
+	struct vmx_vcpu *x = v->arch.vendor;
+	on = on && vmx.intr_window;
+	if (x->intr_window == on)
+		return;
+	vmx_load_vmcs(v);
+	vmx_write(PROC_BASED_CONTROLS, vmx.proc | (on ? PROC_INTR_WINDOW_EXITING : 0));
+	x->intr_window = on;
+}
+
+/* Completing an instruction ends an STI or MOV SS shadow (SDM vol. 2B "STI"). */
+static void vmx_clear_shadow(struct vcpu *v)
+{
+	vmx_load_vmcs(v);
+	uint64_t s = vmx_read(GUEST_INTERRUPTIBILITY);
+	if (s & (INTERRUPTIBILITY_STI | INTERRUPTIBILITY_MOV_SS))
+		vmx_write(GUEST_INTERRUPTIBILITY, s & ~(uint64_t)(INTERRUPTIBILITY_STI | INTERRUPTIBILITY_MOV_SS));
+}
+
 const struct x86_vendor_ops vmx_ops = {
 	.name = "Intel VMX",
 	.init_cpu = vmx_init_cpu,
@@ -424,6 +480,13 @@ const struct x86_vendor_ops vmx_ops = {
 	.get_paging = vmx_get_paging,
 	.run = vmx_run,
 	.inject_exception = vmx_inject_exception,
+	.event_queued = vmx_event_queued,
+	.intr_allowed = vmx_intr_allowed,
+	.nmi_allowed = vmx_nmi_allowed,
+	.inject_intr = vmx_inject_intr,
+	.inject_nmi = vmx_inject_nmi,
+	.request_window = vmx_request_window,
+	.clear_shadow = vmx_clear_shadow,
 	.dump = vmx_dump,
 	.msr_read = vmx_msr_read,
 	.msr_write = vmx_msr_write,

@@ -127,14 +127,14 @@ static void emulate_cr_access(struct vcpu *v, struct vm_exit *e)
 		val &= UINT32_MAX;
 	e->reason = VMEXIT_ARCH;
 	if (cr == 8) {
-		/* the guest's task priority, kept per vCPU: never the host's TPR */
+		/* the guest's task priority is its local APIC's TPR[7:4] (SDM §10.8.6.1), never the host's */
 		if (type == 1) {
-			v->regs.gpr[reg] = v->arch.tpr;
+			v->regs.gpr[reg] = v->arch.lapic.tpr >> 4;
 		} else if (val & ~0xfull) {
 			x86_inject_exception(v, X86_EXC_GP, true, 0);
 			return;
 		} else {
-			v->arch.tpr = (uint8_t)val;
+			v->arch.lapic.tpr = (uint32_t)val << 4;
 		}
 		arch_skip_insn(v, e);
 		return;
@@ -300,6 +300,10 @@ static void vmx_decode(struct vcpu *v, struct vm_exit *e)
 		break;
 	case EXIT_REASON_INIT:
 	case EXIT_REASON_SIPI: e->reason = VMEXIT_INTR; break;
+	case EXIT_REASON_INTR_WINDOW:
+		vmx_request_window(v, false);     /* the guest can take an interrupt: inject on entry */
+		e->reason = VMEXIT_ARCH;
+		break;
 	case EXIT_REASON_TRIPLE_FAULT: e->reason = VMEXIT_SHUTDOWN; break;
 	case EXIT_REASON_CPUID:
 		e->reason = VMEXIT_CPUID;

@@ -3,16 +3,29 @@
 #define ARCH_VCPU_ARCH_H
 
 #include <stdint.h>
+#include "arch/x86/vlapic.h"
 
 struct vm_arch {
 	void *vendor;              /* struct svm_vm / struct vmx_vm */
 	uint8_t com1_lcr;          /* guest UART line control: DLAB redirects port 0x3f8 */
 };
 
+/*
+ * Guest state that neither VMRUN nor VM entry switches (arch/x86/cpu_state.c):
+ * saved and restored when another vCPU gets this CPU.
+ */
+struct x86_unswitched {
+	uint8_t fxsave[512] __attribute__((aligned(16)));   /* x87/SSE (XCR0 is x87|SSE) */
+	uint64_t dr[4], dr6, cr2;
+};
+
 struct vcpu_arch {
+	struct x86_unswitched saved;
 	void *vendor;              /* struct svm_vcpu / struct vmx_vcpu */
 	uint64_t tsc_offset;       /* guest TSC = host TSC + tsc_offset */
-	uint8_t tpr;               /* CR8 as the guest sees it (VMX intercepts CR8 accesses) */
+	struct vlapic lapic;       /* its TPR is CR8 << 4 */
+	bool insn_skipped;         /* RIP was moved past an instruction since the last entry */
+	uint8_t nmi_iret_exits;    /* SVM: NMI blocked until an IRET exit plus one more exit */
 };
 
 #endif

@@ -1,0 +1,116 @@
+/*
+ * Between the emulated local APIC and the vendor's event injection: before
+ * each entry the highest-priority pending event is injected when the guest
+ * can take it, otherwise the vendor is asked for an exit the moment it can
+ * (an interrupt window). Also the arch hooks the scheduler uses to wake and
+ * time vCPUs, and the xAPIC page's MMIO emulation.
+ */
+#include "arch/x86/cpu.h"
+#include "arch/x86/mmio_insn.h"
+#include "arch/x86/vendor.h"
+#include "arch/x86/vlapic.h"
+#include "arch/x86/x86.h"
+#include "core/arch.h"
+#include "core/exit.h"
+#include "core/log.h"
+#include "core/vm.h"
+
+
+static void inject_pending(struct vcpu *v)
+{
+	const struct x86_vendor_ops *ops = x86_vendor;
+	struct vlapic *a = &v->arch.lapic;
+	if (v->arch.insn_skipped) {
+		v->arch.insn_skipped = false;
+		ops->clear_shadow(v);
+	}
+	int vec = vlapic_pending_vector(v);
+	bool want_nmi = a->nmi_pending;
+	if (ops->event_queued(v)) {
+		/* an exception or a re-injected event goes first; ask to come back for ours */
+		ops->request_window(v, vec >= 0);
+		return;
+	}
+	if (want_nmi && ops->nmi_allowed(v)) {
+		a->nmi_pending = false;
+		ops->inject_nmi(v);
+		ops->request_window(v, vec >= 0);
+		return;
+	}
+	if (vec >= 0 && ops->intr_allowed(v)) {
+		vlapic_ack(v, (uint8_t)vec);
+		ops->inject_intr(v, (uint8_t)vec);
+		ops->request_window(v, false);
+		return;
+	}
+	ops->request_window(v, vec >= 0);
+}
+
+void arch_vcpu_run(struct vcpu *v, uint64_t deadline, struct vm_exit *e)
+{
+	x86_vcpu_load(v);
+	inject_pending(v);
+	x86_host_timer_arm(deadline);
+	x86_vendor->run(v, e);
+	if (e->reason == VMEXIT_MEM_FAULT && vlapic_mmio_page(v, e->mem.gpa.v))
+		x86_emulate_apic_mmio(v, e);
+}
+
+/* HLT ends on an interrupt the guest can take with IF set, or an NMI (SDM vol. 2A "HLT"). */
+bool arch_vcpu_can_wake(struct vcpu *v)
+{
+	return v->arch.lapic.nmi_pending ||
+	       (vlapic_pending_vector(v) >= 0 && (v->regs.rflags & X86_RFLAGS_IF));
+}
+
+uint64_t arch_vcpu_timers(struct vcpu *v, uint64_t now)
+{
+	return vlapic_timer_poll(v, now);
+}
+
+/* Up to 15 instruction bytes at CS:RIP; fewer when the next page is not mapped. */
+static size_t fetch_insn(struct vcpu *v, uint8_t *buf, enum cpu_mode mode)
+{
+	struct x86_paging pg;
+	x86_vendor->get_paging(v, &pg);
+	uint64_t rip = mode == MODE_64 ? v->regs.rip : (uint32_t)v->regs.rip;
+	uint64_t la = mode == MODE_64 ? rip : (uint32_t)(pg.cs_base + rip);
+	size_t in_page = PAGE_SIZE - (la & (PAGE_SIZE - 1));
+	size_t n = in_page < 15 ? in_page : 15;
+	if (x86_read_linear(v, &pg, la, buf, n))
+		return 0;
+	if (n < 15 && !x86_read_linear(v, &pg, la + n, buf + n, 15 - n))
+		n = 15;
+	return n;
+}
+
+/*
+ * The guest touched its xAPIC page: decode the MOV that did it, perform the
+ * register access, and complete the instruction. Accesses other than an
+ * aligned 32-bit one read zero and drop writes (the SDM calls them undefined).
+ */
+void x86_emulate_apic_mmio(struct vcpu *v, struct vm_exit *e)
+{
+	uint8_t bytes[15] = { 0 };
+	struct x86_mmio_insn in;
+	size_t n = fetch_insn(v, bytes, e->mode);
+	uint32_t off = (uint32_t)(e->mem.gpa.v & (PAGE_SIZE - 1));
+	if (!n || x86_decode_mmio(bytes, n, e->mode, &in) || (in.write != !!(e->mem.access & MEM_ACCESS_WRITE))) {
+		vm_end(v->vm, VM_END_ERROR, 0,
+		       "vcpu%u: cannot emulate the local-APIC access at rip 0x%llx (bytes %02x %02x %02x %02x)",
+		       v->id, (unsigned long long)v->regs.rip, bytes[0], n > 1 ? bytes[1] : 0,
+		       n > 2 ? bytes[2] : 0, n > 3 ? bytes[3] : 0);
+		e->reason = VMEXIT_ARCH;
+		return;
+	}
+	bool whole = in.size == 4 && !(off & 3);
+	if (in.write) {
+		if (whole)
+			vlapic_mmio_write(v, off, (uint32_t)x86_mmio_store_value(&v->regs, &in));
+	} else {
+		x86_mmio_complete_load(&v->regs, &in, e->mode, whole ? vlapic_mmio_read(v, off) : 0);
+	}
+	e->insn_len = in.len;
+	arch_skip_insn(v, e);
+	e->reason = VMEXIT_ARCH;
+}

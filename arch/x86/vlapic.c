@@ -1,0 +1,545 @@
+/*
+ * The emulated local APIC (vlapic.h). Facts from the Intel SDM vol. 3A
+ * ch. 10; where hardware leaves a choice, KVM's behaviour (Linux
+ * arch/x86/kvm/lapic.c) is what guests expect, and the comment says so.
+ */
+#include "arch/x86/vlapic.h"
+#include "arch/x86/x86.h"
+#include "core/arch.h"
+#include "core/log.h"
+#include "core/sched.h"
+#include "core/string.h"
+#include "core/time.h"
+#include "core/vm.h"
+
+#define APIC_BASE_BSP    (1ull << 8)
+#define APIC_BASE_EXTD   (1ull << 10)
+#define APIC_BASE_EN     (1ull << 11)
+#define APIC_BASE_ADDR   0x000ffffffffff000ull
+
+/* Version register: version 0x14, max LVT entry 5 (six LVTs, no CMCI), like KVM (lapic.c kvm_apic_set_version). */
+#define APIC_VERSION_VALUE (0x14u | ((VLAPIC_NR_LVT - 1u) << 16))
+#define APIC_SVR_ENABLE  (1u << 8)
+#define APIC_SVR_MASK    0x13ffu       /* vector, enable, focus-check off, EOI-broadcast suppression */
+#define APIC_LVT_MASKED  (1u << 16)
+#define APIC_LVT_TIMER_MODE (3u << 17)
+#define APIC_TIMER_ONESHOT  (0u << 17)
+#define APIC_TIMER_PERIODIC (1u << 17)
+#define APIC_TIMER_TSCDEADLINE (2u << 17)
+#define APIC_LVT_LEVEL   (1u << 15)
+/* Writable bits of each LVT (SDM figure 10-8): timer, thermal, perf, LINT0, LINT1, error. */
+static const uint32_t lvt_mask[VLAPIC_NR_LVT] = {
+	0x000710ffu, 0x000117ffu, 0x000117ffu, 0x0001f7ffu, 0x0001f7ffu, 0x000100ffu,
+};
+
+static struct vlapic *L(struct vcpu *v) { return &v->arch.lapic; }
+static const struct vlapic *CL(const struct vcpu *v) { return &v->arch.lapic; }
+
+static void bit_set(uint32_t *map, unsigned b) { map[b / 32] |= 1u << (b % 32); }
+static void bit_clear(uint32_t *map, unsigned b) { map[b / 32] &= ~(1u << (b % 32)); }
+
+/* Highest set bit of a 256-bit map, or -1. */
+static int highest(const uint32_t *map)
+{
+	for (int i = 7; i >= 0; i--)
+		if (map[i])
+			return i * 32 + 31 - __builtin_clz(map[i]);
+	return -1;
+}
+
+bool vlapic_hw_enabled(const struct vcpu *v) { return CL(v)->base & APIC_BASE_EN; }
+bool vlapic_x2apic(const struct vcpu *v) { return (CL(v)->base & (APIC_BASE_EN | APIC_BASE_EXTD)) == (APIC_BASE_EN | APIC_BASE_EXTD); }
+static bool sw_enabled(const struct vcpu *v) { return vlapic_hw_enabled(v) && (CL(v)->svr & APIC_SVR_ENABLE); }
+
+bool vlapic_mmio_page(const struct vcpu *v, uint64_t gpa)
+{
+	return vlapic_hw_enabled(v) && !vlapic_x2apic(v) && (gpa & APIC_BASE_ADDR) == (CL(v)->base & APIC_BASE_ADDR);
+}
+
+/* x2APIC logical ID: cluster in 31:16, one bit of 16 in 15:0 (SDM §10.12.10.2). */
+static uint32_t x2apic_ldr(uint32_t id) { return ((id >> 4) << 16) | (1u << (id & 15)); }
+
+/* Everything but the ID and the base goes back to its reset value (SDM §10.4.7.1 and INIT). */
+static void reset_registers(struct vcpu *v)
+{
+	struct vlapic *a = L(v);
+	uint64_t base = a->base;
+	uint32_t id = a->id;
+	memset(a, 0, sizeof(*a));
+	a->base = base;
+	a->id = id;
+	a->dfr = 0xffffffffu;
+	a->svr = 0xff;
+	for (unsigned i = 0; i < VLAPIC_NR_LVT; i++)
+		a->lvt[i] = APIC_LVT_MASKED;
+	if (vlapic_x2apic(v))
+		a->ldr = x2apic_ldr(id);
+}
+
+void vlapic_reset(struct vcpu *v)
+{
+	struct vlapic *a = L(v);
+	a->id = v->id;
+	a->base = APIC_DEFAULT_BASE | APIC_BASE_EN | (v->id == 0 ? APIC_BASE_BSP : 0);
+	reset_registers(v);
+}
+
+uint32_t vlapic_ppr(const struct vcpu *v)
+{
+	const struct vlapic *a = CL(v);
+	int isrv = highest(a->isr);
+	uint32_t isr_class = isrv < 0 ? 0 : (uint32_t)isrv & 0xf0;
+	return (a->tpr & 0xf0) >= isr_class ? a->tpr & 0xff : isr_class;
+}
+
+int vlapic_pending_vector(const struct vcpu *v)
+{
+	if (!sw_enabled(v))
+		return -1;
+	int irrv = highest(CL(v)->irr);
+	if (irrv < 0 || ((uint32_t)irrv & 0xf0) <= (vlapic_ppr(v) & 0xf0))
+		return -1;
+	return irrv;
+}
+
+void vlapic_ack(struct vcpu *v, uint8_t vector)
+{
+	bit_clear(L(v)->irr, vector);
+	bit_set(L(v)->isr, vector);
+}
+
+static void eoi(struct vcpu *v)
+{
+	int isrv = highest(L(v)->isr);
+	if (isrv >= 0) {
+		bit_clear(L(v)->isr, (unsigned)isrv);
+		bit_clear(L(v)->tmr, (unsigned)isrv);   /* no I/O APIC to broadcast the EOI to */
+	}
+}
+
+/* ---- timer ---- */
+
+static struct time_scale ns_to_counter(void)
+{
+	static struct time_scale s;
+	static uint64_t for_hz;
+	if (for_hz != time_counter_hz()) {
+		for_hz = time_counter_hz();
+		s = time_make_scale(NSEC_PER_SEC, for_hz);
+	}
+	return s;
+}
+
+/* Divide configuration bits 3,1,0 (SDM figure 10-10): 000 = 2 ... 110 = 128, 111 = 1. */
+static uint64_t timer_divisor(const struct vlapic *a)
+{
+	uint32_t d = (a->timer_dcr & 3) | ((a->timer_dcr >> 1) & 4);
+	return d == 7 ? 1 : 2ull << d;
+}
+
+static uint32_t timer_mode(const struct vlapic *a) { return a->lvt[0] & APIC_LVT_TIMER_MODE; }
+
+static void timer_start(struct vcpu *v)
+{
+	struct vlapic *a = L(v);
+	a->timer_due = a->timer_period = 0;
+	if (!a->timer_icr || timer_mode(a) == APIC_TIMER_TSCDEADLINE)
+		return;
+	uint64_t ns = (uint64_t)a->timer_icr * timer_divisor(a);
+	if (timer_mode(a) == APIC_TIMER_PERIODIC && ns < VLAPIC_MIN_PERIOD_NS)
+		ns = VLAPIC_MIN_PERIOD_NS;
+	uint64_t ticks = time_apply_scale(ns, ns_to_counter());
+	if (!ticks)
+		ticks = 1;
+	a->timer_due = arch_read_counter() + ticks;
+	if (timer_mode(a) == APIC_TIMER_PERIODIC)
+		a->timer_period = ticks;
+}
+
+static uint32_t timer_current_count(const struct vcpu *v)
+{
+	const struct vlapic *a = CL(v);
+	if (!a->timer_due || timer_mode(a) == APIC_TIMER_TSCDEADLINE)
+		return 0;
+	uint64_t now = arch_read_counter();
+	if (now >= a->timer_due)
+		return 0;
+	uint64_t ns = time_apply_scale(a->timer_due - now, time_ns_scale());
+	uint64_t count = ns / timer_divisor(a);
+	return count > a->timer_icr ? a->timer_icr : (uint32_t)count;
+}
+
+static void tsc_deadline_arm(struct vcpu *v)
+{
+	struct vlapic *a = L(v);
+	a->timer_due = 0;
+	if (!a->tsc_deadline || timer_mode(a) != APIC_TIMER_TSCDEADLINE)
+		return;
+	/* guest TSC = host counter + tsc_offset; a deadline already past fires at once */
+	uint64_t host = a->tsc_deadline - v->arch.tsc_offset;
+	uint64_t now = arch_read_counter();
+	a->timer_due = (int64_t)(host - now) <= 0 ? (now ? now : 1) : host;
+}
+
+uint64_t vlapic_timer_poll(struct vcpu *v, uint64_t now)
+{
+	struct vlapic *a = L(v);
+	if (!a->timer_due)
+		return UINT64_MAX;
+	if (now < a->timer_due)
+		return a->timer_due;
+	if (!(a->lvt[0] & APIC_LVT_MASKED))
+		vlapic_deliver(v, APIC_DM_FIXED, (uint8_t)a->lvt[0], false);
+	if (a->timer_period) {
+		a->timer_due += a->timer_period;
+		if (a->timer_due <= now)            /* missed periods are not replayed as a burst */
+			a->timer_due = now + a->timer_period;
+		return a->timer_due;
+	}
+	a->timer_due = 0;
+	if (timer_mode(a) == APIC_TIMER_TSCDEADLINE)
+		a->tsc_deadline = 0;               /* the MSR clears when it fires (SDM §10.5.4.1) */
+	return UINT64_MAX;
+}
+
+static void write_lvt(struct vcpu *v, unsigned i, uint32_t val)
+{
+	struct vlapic *a = L(v);
+	val &= lvt_mask[i];
+	if (!sw_enabled(v))
+		val |= APIC_LVT_MASKED;            /* software-disabled: masks stay set (SDM §10.4.7.2) */
+	if (i == 0) {
+		uint32_t mode = val & APIC_LVT_TIMER_MODE;
+		if (mode == (3u << 17))
+			mode = APIC_TIMER_ONESHOT, val &= ~APIC_LVT_TIMER_MODE;  /* reserved mode */
+		/* leaving or entering TSC-deadline mode stops the timer (KVM apic_update_lvtt) */
+		bool was_dl = timer_mode(a) == APIC_TIMER_TSCDEADLINE;
+		a->lvt[0] = val;
+		if (was_dl != (mode == APIC_TIMER_TSCDEADLINE)) {
+			a->timer_icr = 0;
+			a->tsc_deadline = 0;
+			a->timer_due = a->timer_period = 0;
+		} else if (mode != APIC_TIMER_TSCDEADLINE && a->timer_period && mode != APIC_TIMER_PERIODIC) {
+			a->timer_period = 0;          /* periodic to one-shot: this period is the last */
+		}
+		return;
+	}
+	a->lvt[i] = val;
+}
+
+/* ---- delivery ---- */
+
+struct vcpu *vlapic_find(struct vm *vm, uint32_t id)
+{
+	for (unsigned i = 0; i < vm->nr_vcpus; i++)
+		if (vm->vcpus[i]->arch.lapic.id == id)
+			return vm->vcpus[i];
+	return NULL;
+}
+
+int vlapic_deliver(struct vcpu *v, uint32_t mode, uint8_t vector, bool level)
+{
+	struct vlapic *a = L(v);
+	switch (mode) {
+	case APIC_DM_FIXED:
+	case APIC_DM_LOWEST:
+		/* a disabled APIC accepts no interrupts, and vectors 0-15 are illegal (ESR bit "received illegal vector") */
+		if (!sw_enabled(v))
+			return 0;
+		if (vector < 16) {
+			a->esr |= 1u << 6;
+			return 0;
+		}
+		bit_set(a->irr, vector);
+		if (level)
+			bit_set(a->tmr, vector);
+		else
+			bit_clear(a->tmr, vector);
+		return 1;
+	case APIC_DM_NMI:
+		a->nmi_pending = true;
+		return 1;
+	case APIC_DM_INIT:
+		/*
+		 * An AP goes to wait-for-SIPI with its APIC reset. The BSP would
+		 * restart at the reset vector, where this VM has no firmware: refused.
+		 */
+		if (v->id == 0)
+			return 0;
+		reset_registers(v);
+		a->init_seen = true;
+		v->state = VCPU_WAIT_SIPI;
+		return 1;
+	case APIC_DM_STARTUP:
+		if (v->state != VCPU_WAIT_SIPI)
+			return 0;                   /* SIPIs to a running CPU are ignored (SDM §8.4.4.1) */
+		a->init_seen = false;
+		if (x86_vcpu_start_at_sipi(v, vector))
+			return 0;
+		vcpu_wake(v);
+		return 1;
+	default:
+		return 0;                           /* SMI, reserved modes: not delivered */
+	}
+}
+
+/* Whether `v` is named by `dest` in the mode of `src` (SDM §10.6.2). */
+static bool dest_matches(const struct vcpu *src, const struct vcpu *v, uint32_t dest, bool logical)
+{
+	const struct vlapic *a = CL(v);
+	if (vlapic_x2apic(src)) {
+		if (dest == 0xffffffffu)
+			return true;
+		if (!logical)
+			return a->id == dest;
+		uint32_t ldr = x2apic_ldr(a->id);
+		return (ldr >> 16) == (dest >> 16) && (ldr & dest & 0xffff);
+	}
+	dest &= 0xff;
+	if (dest == 0xff)
+		return true;
+	if (!logical)
+		return a->id == dest;
+	uint32_t ldr = a->ldr >> 24;
+	if ((a->dfr >> 28) == 0xf)                 /* flat model */
+		return ldr & dest;
+	return (ldr >> 4) == (dest >> 4) && (ldr & dest & 0xf);   /* cluster model */
+}
+
+unsigned vlapic_send_ipi(struct vcpu *src, uint32_t icr, uint32_t dest)
+{
+	struct vm *vm = src->vm;
+	uint32_t mode = icr & APIC_ICR_MODE_MASK, shorthand = icr & APIC_SHORT_MASK;
+	uint8_t vector = (uint8_t)icr;
+	bool level_trig = icr & APIC_ICR_TRIGGER;
+	/* INIT level de-assert only synchronised arbitration IDs on old CPUs: nothing to do (SDM §10.6.1) */
+	if (mode == APIC_DM_INIT && level_trig && !(icr & APIC_ICR_LEVEL))
+		return 0;
+	unsigned n = 0;
+	for (unsigned i = 0; i < vm->nr_vcpus; i++) {
+		struct vcpu *t = vm->vcpus[i];
+		bool hit;
+		switch (shorthand) {
+		case APIC_SHORT_SELF:   hit = t == src; break;
+		case APIC_SHORT_ALL:    hit = true; break;
+		case APIC_SHORT_OTHERS: hit = t != src; break;
+		default:                hit = dest_matches(src, t, dest, icr & APIC_DEST_LOGICAL);
+		}
+		if (!hit)
+			continue;
+		n += (unsigned)vlapic_deliver(t, mode, vector, level_trig);
+		/* lowest priority: one target; the first that accepts (arbitration is model-specific) */
+		if (mode == APIC_DM_LOWEST && n)
+			break;
+	}
+	return n;
+}
+
+/* ---- register access ---- */
+
+static uint32_t read_reg(struct vcpu *v, uint32_t off)
+{
+	struct vlapic *a = L(v);
+	switch (off) {
+	case APIC_ID:        return vlapic_x2apic(v) ? a->id : a->id << 24;
+	case APIC_VERSION:   return APIC_VERSION_VALUE;
+	case APIC_TPR:       return a->tpr;
+	case APIC_PPR:       return vlapic_ppr(v);
+	case APIC_LDR:       return a->ldr;
+	case APIC_DFR:       return a->dfr;
+	case APIC_SVR:       return a->svr;
+	case APIC_ESR:       return a->esr;
+	case APIC_ICR_LO:    return (uint32_t)0;    /* delivery is instant: the busy bit is never set */
+	case APIC_ICR_HI:    return a->icr_hi;
+	case APIC_TIMER_ICR: return a->timer_icr;
+	case APIC_TIMER_CCR: return timer_current_count(v);
+	case APIC_TIMER_DCR: return a->timer_dcr;
+	}
+	if (off >= APIC_LVT_TIMER && off <= APIC_LVT_ERROR)
+		return a->lvt[(off - APIC_LVT_TIMER) >> 4];
+	if (off >= APIC_ISR && off < APIC_ISR + 0x80)
+		return a->isr[(off - APIC_ISR) >> 4];
+	if (off >= APIC_TMR && off < APIC_TMR + 0x80)
+		return a->tmr[(off - APIC_TMR) >> 4];
+	if (off >= APIC_IRR && off < APIC_IRR + 0x80)
+		return a->irr[(off - APIC_IRR) >> 4];
+	return 0;
+}
+
+static void write_reg(struct vcpu *v, uint32_t off, uint32_t val)
+{
+	struct vlapic *a = L(v);
+	switch (off) {
+	case APIC_ID:
+		a->id = val >> 24;      /* xAPIC only: software may move its ID (SDM §10.4.6) */
+		return;
+	case APIC_TPR:
+		a->tpr = val & 0xff;
+		return;
+	case APIC_EOI:
+		eoi(v);
+		return;
+	case APIC_LDR:
+		a->ldr = val & 0xff000000u;
+		return;
+	case APIC_DFR:
+		a->dfr = val | 0x0fffffffu;
+		return;
+	case APIC_SVR:
+		a->svr = val & APIC_SVR_MASK;
+		if (!(a->svr & APIC_SVR_ENABLE))
+			for (unsigned i = 0; i < VLAPIC_NR_LVT; i++)
+				a->lvt[i] |= APIC_LVT_MASKED;
+		return;
+	case APIC_ESR:
+		a->esr = 0;             /* a write re-arms; we report nothing pending afterwards */
+		return;
+	case APIC_ICR_HI:
+		a->icr_hi = val & 0xff000000u;
+		return;
+	case APIC_ICR_LO:
+		vlapic_send_ipi(v, val, a->icr_hi >> 24);
+		return;
+	case APIC_TIMER_ICR:
+		a->timer_icr = val;
+		timer_start(v);
+		return;
+	case APIC_TIMER_DCR:
+		a->timer_dcr = val & 0xb;
+		return;
+	}
+	if (off >= APIC_LVT_TIMER && off <= APIC_LVT_ERROR)
+		write_lvt(v, (off - APIC_LVT_TIMER) >> 4, val);
+	/* read-only registers and holes ignore writes in xAPIC mode */
+}
+
+uint32_t vlapic_mmio_read(struct vcpu *v, uint32_t off)
+{
+	if (off & 0xf)
+		return 0;
+	return read_reg(v, off);
+}
+
+void vlapic_mmio_write(struct vcpu *v, uint32_t off, uint32_t val)
+{
+	if (!(off & 0xf))
+		write_reg(v, off, val);
+}
+
+/* ---- MSRs ---- */
+
+/*
+ * IA32_APIC_BASE writes (SDM §10.12.5 figure 10-27): disabled -> x2APIC
+ * and x2APIC -> xAPIC are invalid transitions (#GP), so are reserved bits
+ * (0-7, 9, and above the physical-address width: 52 here, as CPUID 0x80000008 says).
+ */
+static int write_apic_base(struct vcpu *v, uint64_t val)
+{
+	struct vlapic *a = L(v);
+	const uint64_t reserved = ~(APIC_BASE_ADDR | APIC_BASE_EN | APIC_BASE_EXTD | APIC_BASE_BSP);
+	uint64_t old = a->base;
+	bool en = val & APIC_BASE_EN, extd = val & APIC_BASE_EXTD;
+	if ((val & reserved) || (!en && extd) || ((val ^ old) & APIC_BASE_BSP))
+		return -EINVAL;
+	if ((old & APIC_BASE_EXTD) && (old & APIC_BASE_EN) && en && !extd)
+		return -EINVAL;
+	if (!(old & APIC_BASE_EN) && en && extd)
+		return -EINVAL;
+	a->base = val;
+	if (!en) {
+		reset_registers(v);                 /* re-enabling starts from the power-up state */
+	} else if (extd && !(old & APIC_BASE_EXTD)) {
+		a->id = v->id;                      /* x2APIC: the ID is the initial one, LDR derived from it */
+		a->ldr = x2apic_ldr(a->id);
+	}
+	return 0;
+}
+
+/* x2APIC MSR access (SDM §10.12.1.2 table 10-6). */
+static int x2apic_read(struct vcpu *v, uint32_t off, uint64_t *val)
+{
+	switch (off) {
+	case APIC_EOI: case APIC_SELF_IPI: case APIC_DFR: case APIC_APR: case APIC_RRD:
+	case APIC_ICR_HI: case APIC_LVT_CMCI:
+		return -EINVAL;                     /* write-only or absent in x2APIC mode */
+	case APIC_ICR_LO:
+		*val = (uint64_t)L(v)->icr_hi << 32;
+		return 0;
+	}
+	if (off == APIC_ID || off == APIC_VERSION || off == APIC_TPR || off == APIC_PPR ||
+	    off == APIC_LDR || off == APIC_SVR || off == APIC_ESR ||
+	    (off >= APIC_ISR && off < APIC_IRR + 0x80) ||
+	    (off >= APIC_LVT_TIMER && off <= APIC_TIMER_CCR) || off == APIC_TIMER_DCR) {
+		*val = read_reg(v, off);
+		return 0;
+	}
+	return -EINVAL;
+}
+
+static int x2apic_write(struct vcpu *v, uint32_t off, uint64_t val)
+{
+	switch (off) {
+	case APIC_TPR: case APIC_SVR: case APIC_TIMER_ICR: case APIC_TIMER_DCR:
+		if (val >> 32)
+			return -EINVAL;
+		write_reg(v, off, (uint32_t)val);
+		return 0;
+	case APIC_EOI:
+	case APIC_ESR:
+		if (val)                            /* only 0 may be written (SDM §10.12.1.2) */
+			return -EINVAL;
+		write_reg(v, off, 0);
+		return 0;
+	case APIC_ICR_LO:
+		/* 64-bit ICR: destination in 63:32; a single write sends */
+		L(v)->icr_hi = (uint32_t)(val >> 32);
+		vlapic_send_ipi(v, (uint32_t)val & ~APIC_ICR_BUSY, (uint32_t)(val >> 32));
+		return 0;
+	case APIC_SELF_IPI:
+		vlapic_deliver(v, APIC_DM_FIXED, (uint8_t)val, false);
+		return 0;
+	}
+	if (off >= APIC_LVT_TIMER && off <= APIC_LVT_ERROR) {
+		if (val >> 32)
+			return -EINVAL;
+		write_lvt(v, (off - APIC_LVT_TIMER) >> 4, (uint32_t)val);
+		return 0;
+	}
+	return -EINVAL;                             /* read-only or absent */
+}
+
+int vlapic_msr_read(struct vcpu *v, uint32_t msr, uint64_t *val)
+{
+	if (msr == MSR_IA32_APIC_BASE_NR) {
+		*val = L(v)->base;
+		return 0;
+	}
+	if (msr == MSR_IA32_TSC_DEADLINE) {
+		*val = L(v)->tsc_deadline;
+		return 0;
+	}
+	if (msr < MSR_X2APIC_FIRST || msr > MSR_X2APIC_LAST)
+		return -ENOENT;
+	if (!vlapic_x2apic(v))
+		return -EINVAL;                     /* x2APIC MSRs #GP outside x2APIC mode */
+	return x2apic_read(v, (msr - MSR_X2APIC_FIRST) << 4, val);
+}
+
+int vlapic_msr_write(struct vcpu *v, uint32_t msr, uint64_t val)
+{
+	if (msr == MSR_IA32_APIC_BASE_NR)
+		return write_apic_base(v, val);
+	if (msr == MSR_IA32_TSC_DEADLINE) {
+		/* ignored outside TSC-deadline mode, as KVM does (kvm_set_lapic_tscdeadline_msr) */
+		if (timer_mode(L(v)) != APIC_TIMER_TSCDEADLINE)
+			return 0;
+		L(v)->tsc_deadline = val;
+		tsc_deadline_arm(v);
+		return 0;
+	}
+	if (msr < MSR_X2APIC_FIRST || msr > MSR_X2APIC_LAST)
+		return -ENOENT;
+	if (!vlapic_x2apic(v))
+		return -EINVAL;
+	return x2apic_write(v, (msr - MSR_X2APIC_FIRST) << 4, val);
+}

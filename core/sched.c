@@ -1,0 +1,181 @@
+#include "core/arch.h"
+#include "core/exit.h"
+#include "core/log.h"
+#include "core/sched.h"
+#include "core/time.h"
+#include "core/vm.h"
+#include "core/vmm.h"
+#include "hypercalls/hypercall.h"
+
+static uint64_t slice_ticks(void)
+{
+	return time_counter_hz() * SCHED_SLICE_US / 1000000;
+}
+
+void vcpu_wake(struct vcpu *v)
+{
+	if (v->state == VCPU_RUNNABLE)
+		return;
+	v->state = VCPU_RUNNABLE;
+	v->pv_unhalt = false;
+	v->ready_since = arch_read_counter();
+}
+
+void vcpu_halt(struct vcpu *v)
+{
+	/* a kick that came before the HLT ends it at once (the PV spinlock race, as KVM) */
+	if (v->pv_unhalt || arch_vcpu_can_wake(v)) {
+		v->pv_unhalt = false;
+		return;
+	}
+	v->state = VCPU_HALTED;
+}
+
+void vcpu_yield_to(struct vcpu *from, struct vcpu *to)
+{
+	if (to == from || to->state != VCPU_RUNNABLE)
+		return;
+	from->vm->yield_to = to;
+}
+
+/*
+ * Fires the timers that are due and wakes halted vCPUs that can now go on.
+ * Returns the earliest host-counter time a timer of the VM fires next.
+ */
+static uint64_t poll_vcpus(struct vm *vm, uint64_t now)
+{
+	uint64_t next = UINT64_MAX;
+	for (unsigned i = 0; i < vm->nr_vcpus; i++) {
+		struct vcpu *v = vm->vcpus[i];
+		uint64_t due = arch_vcpu_timers(v, now);
+		if (due < next)
+			next = due;
+		if (v->state == VCPU_HALTED && (v->pv_unhalt || arch_vcpu_can_wake(v)))
+			vcpu_wake(v);
+	}
+	return next;
+}
+
+static bool others_runnable(const struct vm *vm, const struct vcpu *v)
+{
+	for (unsigned i = 0; i < vm->nr_vcpus; i++)
+		if (vm->vcpus[i] != v && vm->vcpus[i]->state == VCPU_RUNNABLE)
+			return true;
+	return false;
+}
+
+/* The vCPU to run after `prev` (index), round-robin; NULL when none is runnable. */
+static struct vcpu *pick(struct vm *vm, unsigned prev)
+{
+	struct vcpu *y = vm->yield_to;
+	vm->yield_to = NULL;
+	if (y && y->state == VCPU_RUNNABLE)
+		return y;
+	for (unsigned i = 1; i <= vm->nr_vcpus; i++) {
+		struct vcpu *v = vm->vcpus[(prev + i) % vm->nr_vcpus];
+		if (v->state == VCPU_RUNNABLE)
+			return v;
+	}
+	return NULL;
+}
+
+static void report_mem_fault(struct vcpu *v, const struct vm_exit *e)
+{
+	const char *kind = (e->mem.access & MEM_ACCESS_EXEC) ? "instruction fetch" :
+	                   (e->mem.access & MEM_ACCESS_WRITE) ? "write" : "read";
+	vm_end(v->vm, VM_END_MEM_FAULT, 0,
+	       "vcpu%u: %s at guest-physical 0x%llx outside guest memory [0, 0x%llx), rip 0x%llx",
+	       v->id, kind, (unsigned long long)e->mem.gpa.v,
+	       (unsigned long long)v->vm->mem_size, (unsigned long long)v->regs.rip);
+}
+
+static void handle_exit(struct vcpu *v, struct vm_exit *e)
+{
+	struct vm *vm = v->vm;
+	switch (e->reason) {
+	case VMEXIT_HYPERCALL:
+		hc_dispatch(v, e);
+		break;
+	case VMEXIT_HLT:
+		arch_skip_insn(v, e);
+		vcpu_halt(v);
+		break;
+	case VMEXIT_SHUTDOWN:
+		vm_end(vm, VM_END_TRIPLE_FAULT, 0, "vcpu%u: triple fault (shutdown), rip 0x%llx",
+		       v->id, (unsigned long long)v->regs.rip);
+		break;
+	case VMEXIT_MEM_FAULT:
+		report_mem_fault(v, e);
+		break;
+	case VMEXIT_FAIL:
+		vm_end(vm, VM_END_ERROR, 0, "vcpu%u: %s", v->id, e->fail.what);
+		break;
+	case VMEXIT_NONE:
+	case VMEXIT_INTR:
+	case VMEXIT_ARCH:
+		break;
+	default:
+		arch_handle_exit(v, e);
+	}
+}
+
+/*
+ * Runs `v` until its slice ends, it stops being runnable or it yields. A
+ * slice is only cut short for another vCPU: alone, a vCPU keeps the CPU.
+ */
+static void run_slice(struct vcpu *v, uint64_t now)
+{
+	struct vm *vm = v->vm;
+	v->steal += now - v->ready_since;
+	hc_vcpu_scheduled(v);
+	uint64_t slice_end = now + slice_ticks();
+	uint64_t next_timer = poll_vcpus(vm, now);
+	while (!vm_ended(vm) && v->state == VCPU_RUNNABLE && !vm->yield_to) {
+		struct vm_exit e;
+		arch_vcpu_run(v, next_timer < slice_end ? next_timer : slice_end, &e);
+		v->nr_exits++;
+		enum vm_state before = vm->state;
+		handle_exit(v, &e);
+		/* a VM that died (not one that exited) gets its state shown for the post-mortem */
+		if (before != VM_ENDED && vm->state == VM_ENDED && vm->end != VM_END_EXIT)
+			arch_dump_vcpu(v);
+		now = arch_read_counter();
+		next_timer = poll_vcpus(vm, now);
+		if (now >= slice_end) {
+			if (others_runnable(vm, v))
+				break;
+			slice_end = now + slice_ticks();
+		}
+	}
+	if (v->state == VCPU_RUNNABLE)
+		v->ready_since = now;
+}
+
+void vm_run(struct vm *vm)
+{
+	vm->state = VM_RUNNING;
+	unsigned prev = vm->nr_vcpus - 1;     /* vCPU 0 first */
+	while (!vm_ended(vm)) {
+		uint64_t now = arch_read_counter();
+		uint64_t next_timer = poll_vcpus(vm, now);
+		struct vcpu *v = pick(vm, prev);
+		if (v) {
+			prev = v->id;
+			run_slice(v, now);
+			continue;
+		}
+		if (next_timer == UINT64_MAX) {
+			/* every vCPU halted or unstarted, no timer armed: nothing can ever run again */
+			struct vcpu *h = vm->vcpus[0];
+			for (unsigned i = vm->nr_vcpus; i-- > 0;)
+				if (vm->vcpus[i]->state == VCPU_HALTED)
+					h = vm->vcpus[i];
+			vm_end(vm, VM_END_HALTED, 0, "vcpu%u: HLT at rip 0x%llx and no interrupt can wake it%s",
+			       h->id, (unsigned long long)h->regs.rip,
+			       vm->nr_vcpus > 1 ? " (nor any other vCPU)" : "");
+			arch_dump_vcpu(h);
+			break;
+		}
+		arch_idle_until(next_timer);
+	}
+}

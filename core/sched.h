@@ -1,0 +1,32 @@
+/*
+ * The vCPU scheduler: every vCPU of a VM on the physical CPU we run on,
+ * round-robin in slices that a host timer enforces, so a guest that never
+ * exits cannot keep the others (or the hypervisor) from running.
+ *
+ * A vCPU is runnable, halted (HLT: it sleeps until something it can take
+ * arrives, a timer of its own fires or it is kicked) or waiting for a start
+ * (an AP before its startup IPI). Whether a halted vCPU can wake is the
+ * arch's answer (arch_vcpu_can_wake: interrupt controller state); the
+ * scheduler asks again after every exit of a running vCPU and when timers fire.
+ */
+#ifndef CORE_SCHED_H
+#define CORE_SCHED_H
+
+#include "core/types.h"
+
+struct vm;
+struct vcpu;
+
+/* A slice: how long a vCPU runs before the others get their turn. */
+#define SCHED_SLICE_US 1000
+
+/* Runs the VM's vCPUs until the VM ends. */
+void vm_run(struct vm *vm);
+/* HLT completed on `v`: it sleeps unless a wake-up is already due. */
+void vcpu_halt(struct vcpu *v);
+/* Makes a halted or waiting vCPU runnable (a start, a kick). */
+void vcpu_wake(struct vcpu *v);
+/* Ends the running vCPU's slice and runs `to` next when it is runnable. */
+void vcpu_yield_to(struct vcpu *from, struct vcpu *to);
+
+#endif
