@@ -76,6 +76,16 @@ void arch_handle_exit(struct vcpu *v, struct vm_exit *e);
 void arch_skip_insn(struct vcpu *v, const struct vm_exit *e);
 /* Print the vCPU's architectural state (after a VM died) on the console. */
 void arch_dump_vcpu(struct vcpu *v);
+/*
+ * The interrupt controller, for paravirtual calls (x86: the local APIC).
+ * The vCPU whose controller ID (APIC ID) is `id`, or NULL.
+ */
+struct vcpu *arch_vcpu_by_irq_id(struct vm *vm, uint32_t id);
+/*
+ * Delivers an IPI to `t` as an x86 ICR low word describes it (vector,
+ * delivery mode, trigger): 1 if t's controller accepted it, else 0.
+ */
+int arch_send_ipi(struct vcpu *t, uint32_t icr);
 /* Raise #UD (x86) or the arch's undefined-instruction exception in the guest. */
 void arch_inject_undef(struct vcpu *v);
 

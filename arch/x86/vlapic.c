@@ -306,14 +306,30 @@ static bool dest_matches(const struct vcpu *src, const struct vcpu *v, uint32_t 
 	return (ldr >> 4) == (dest >> 4) && (ldr & dest & 0xf);   /* cluster model */
 }
 
+/*
+ * A level-triggered message with its level bit clear is a de-assert: for
+ * INIT it only synchronised arbitration IDs on old CPUs (SDM §10.6.1), and
+ * fixed interrupts ignore it (KVM __apic_accept_irq). Nothing is delivered.
+ */
+static bool is_deassert(uint32_t icr)
+{
+	uint32_t mode = icr & APIC_ICR_MODE_MASK;
+	return (icr & APIC_ICR_TRIGGER) && !(icr & APIC_ICR_LEVEL) &&
+	       (mode == APIC_DM_INIT || mode == APIC_DM_FIXED || mode == APIC_DM_LOWEST);
+}
+
+int vlapic_deliver_icr(struct vcpu *v, uint32_t icr)
+{
+	if (is_deassert(icr))
+		return 0;
+	return vlapic_deliver(v, icr & APIC_ICR_MODE_MASK, (uint8_t)icr, icr & APIC_ICR_TRIGGER);
+}
+
 unsigned vlapic_send_ipi(struct vcpu *src, uint32_t icr, uint32_t dest)
 {
 	struct vm *vm = src->vm;
 	uint32_t mode = icr & APIC_ICR_MODE_MASK, shorthand = icr & APIC_SHORT_MASK;
-	uint8_t vector = (uint8_t)icr;
-	bool level_trig = icr & APIC_ICR_TRIGGER;
-	/* INIT level de-assert only synchronised arbitration IDs on old CPUs: nothing to do (SDM §10.6.1) */
-	if (mode == APIC_DM_INIT && level_trig && !(icr & APIC_ICR_LEVEL))
+	if (is_deassert(icr))
 		return 0;
 	unsigned n = 0;
 	for (unsigned i = 0; i < vm->nr_vcpus; i++) {
@@ -327,7 +343,7 @@ unsigned vlapic_send_ipi(struct vcpu *src, uint32_t icr, uint32_t dest)
 		}
 		if (!hit)
 			continue;
-		n += (unsigned)vlapic_deliver(t, mode, vector, level_trig);
+		n += (unsigned)vlapic_deliver_icr(t, icr);
 		/* lowest priority: one target; the first that accepts (arbitration is model-specific) */
 		if (mode == APIC_DM_LOWEST && n)
 			break;

@@ -113,6 +113,8 @@ int vlapic_msr_write(struct vcpu *v, uint32_t msr, uint64_t val);
 unsigned vlapic_send_ipi(struct vcpu *src, uint32_t icr, uint32_t dest);
 /* Delivers one interrupt to `v` as a local or remote source would (fixed/NMI/INIT/SIPI); 1 if accepted. */
 int vlapic_deliver(struct vcpu *v, uint32_t mode, uint8_t vector, bool level);
+/* Delivers what an ICR low word describes to `v` alone (no destination decoding); 1 if accepted. */
+int vlapic_deliver_icr(struct vcpu *v, uint32_t icr);
 /* The vCPU with APIC ID `id`, or NULL. */
 struct vcpu *vlapic_find(struct vm *vm, uint32_t id);
 

@@ -183,6 +183,13 @@ void arch_dump_vcpu(struct vcpu *v)
 	x86_vendor->dump(v);
 }
 
+struct vcpu *arch_vcpu_by_irq_id(struct vm *vm, uint32_t id) { return vlapic_find(vm, id); }
+
+int arch_send_ipi(struct vcpu *t, uint32_t icr)
+{
+	return vlapic_deliver_icr(t, icr);
+}
+
 void arch_inject_undef(struct vcpu *v) { x86_inject_exception(v, X86_EXC_UD, false, 0); }
 
 void arch_handle_exit(struct vcpu *v, struct vm_exit *e)

@@ -23,7 +23,10 @@ static int64_t kvm_vapic_poll_irq(struct vcpu *v UNUSED, const struct hc_args *a
  */
 static const struct hc_call kvm_calls[] = {
 	[KVM_HC_VAPIC_POLL_IRQ] = { kvm_vapic_poll_irq, "vapic_poll_irq" },
+	[KVM_HC_KICK_CPU] = { kvm_hc_kick_cpu, "kick_cpu" },
 	[KVM_HC_CLOCK_PAIRING] = { kvm_hc_clock_pairing, "clock_pairing" },
+	[KVM_HC_SEND_IPI] = { kvm_hc_send_ipi, "send_ipi" },
+	[KVM_HC_SCHED_YIELD] = { kvm_hc_sched_yield, "sched_yield" },
 	[KVM_HC_MAP_GPA_RANGE] = { kvm_hc_map_gpa_range, "map_gpa_range" },
 };
 
@@ -31,7 +34,9 @@ static const struct hc_call kvm_calls[] = {
 static uint32_t kvm_features(void)
 {
 	uint32_t f = (1u << KVM_FEATURE_CLOCKSOURCE) | (1u << KVM_FEATURE_CLOCKSOURCE2) |
-	             (1u << KVM_FEATURE_POLL_CONTROL) | (1u << KVM_FEATURE_HC_MAP_GPA_RANGE) |
+	             (1u << KVM_FEATURE_STEAL_TIME) | (1u << KVM_FEATURE_PV_UNHALT) |
+	             (1u << KVM_FEATURE_PV_SEND_IPI) | (1u << KVM_FEATURE_POLL_CONTROL) |
+	             (1u << KVM_FEATURE_PV_SCHED_YIELD) | (1u << KVM_FEATURE_HC_MAP_GPA_RANGE) |
 	             (1u << KVM_FEATURE_MIGRATION_CONTROL);
 	if (arch_counter_is_stable())
 		f |= 1u << KVM_FEATURE_CLOCKSOURCE_STABLE_BIT;
@@ -69,4 +74,5 @@ const struct hc_abi kvm_abi = {
 	.msr_write = kvm_msr_write,
 	.vm_destroy = kvm_mem_vm_destroy,
 	.clock_changed = kvm_clock_changed,
+	.vcpu_scheduled = kvm_vcpu_scheduled,
 };

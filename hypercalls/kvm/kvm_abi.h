@@ -42,6 +42,10 @@
 /* 0x40000001 EAX feature bits (arch/x86/include/uapi/asm/kvm_para.h) */
 #define KVM_FEATURE_CLOCKSOURCE          0
 #define KVM_FEATURE_CLOCKSOURCE2         3
+#define KVM_FEATURE_STEAL_TIME           5
+#define KVM_FEATURE_PV_UNHALT            7
+#define KVM_FEATURE_PV_SEND_IPI          11
+#define KVM_FEATURE_PV_SCHED_YIELD       13
 #define KVM_FEATURE_POLL_CONTROL         12
 #define KVM_FEATURE_HC_MAP_GPA_RANGE     16
 #define KVM_FEATURE_MIGRATION_CONTROL    17
@@ -52,6 +56,7 @@
 #define MSR_KVM_SYSTEM_TIME     0x12
 #define MSR_KVM_WALL_CLOCK_NEW  0x4b564d00u
 #define MSR_KVM_SYSTEM_TIME_NEW 0x4b564d01u
+#define MSR_KVM_STEAL_TIME      0x4b564d03u
 #define MSR_KVM_POLL_CONTROL    0x4b564d05u
 #define MSR_KVM_MIGRATION_CONTROL 0x4b564d08u
 #define KVM_SYSTEM_TIME_ENABLE  1ull   /* bit 0 of the SYSTEM_TIME MSRs */
@@ -77,6 +82,27 @@ struct pvclock_wall_clock {
 	uint32_t nsec;
 } __attribute__((packed));
 
+/*
+ * Steal time (arch/x86/include/uapi/asm/kvm_para.h): 64-byte aligned, bit 0
+ * enables, bits 1-5 are reserved (KVM_STEAL_RESERVED_MASK, #GP when set).
+ */
+#define KVM_MSR_ENABLED 1ull
+#define KVM_STEAL_ALIGNMENT_BITS 5
+#define KVM_STEAL_VALID_BITS (~0ull << (KVM_STEAL_ALIGNMENT_BITS + 1))
+#define KVM_STEAL_RESERVED_MASK (((1ull << KVM_STEAL_ALIGNMENT_BITS) - 1) << 1)
+struct kvm_steal_time {
+	uint64_t steal;
+	uint32_t version;
+	uint32_t flags;
+	uint8_t preempted;
+	uint8_t u8_pad[3];
+	uint32_t pad[11];
+} __attribute__((packed));
+
+/* KVM_HC_SEND_IPI: ICR bits that make it -KVM_EINVAL (arch/x86/kvm/lapic.c kvm_pv_send_ipi). */
+#define KVM_SEND_IPI_DEST_LOGICAL (1u << 11)     /* APIC_DEST_MASK */
+#define KVM_SEND_IPI_SHORTHAND (3u << 18)        /* APIC_SHORT_MASK */
+
 /* KVM_HC_CLOCK_PAIRING (arch/x86/include/uapi/asm/kvm_para.h) */
 #define KVM_CLOCK_PAIRING_WALLCLOCK 0
 struct kvm_clock_pairing {
@@ -95,5 +121,6 @@ struct kvm_clock_pairing {
 _Static_assert(sizeof(struct pvclock_vcpu_time_info) == 32, "pvclock-abi.h");
 _Static_assert(sizeof(struct pvclock_wall_clock) == 12, "pvclock-abi.h");
 _Static_assert(sizeof(struct kvm_clock_pairing) == 64, "kvm_para.h");
+_Static_assert(sizeof(struct kvm_steal_time) == 64, "kvm_para.h");
 
 #endif

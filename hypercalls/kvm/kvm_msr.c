@@ -19,6 +19,9 @@ int kvm_msr_read(struct vcpu *v, uint32_t msr, uint64_t *val)
 	case MSR_KVM_MIGRATION_CONTROL:
 		*val = v->vm->hc.kvm.migration_control;
 		return 0;
+	case MSR_KVM_STEAL_TIME:
+		*val = v->hc.kvm.steal_time_msr;
+		return 0;
 	}
 	return kvm_clock_msr_read(v, msr, val);
 }
@@ -41,6 +44,8 @@ int kvm_msr_write(struct vcpu *v, uint32_t msr, uint64_t val)
 			return -EINVAL;
 		v->vm->hc.kvm.migration_control = val;
 		return 0;
+	case MSR_KVM_STEAL_TIME:
+		return kvm_steal_msr_write(v, val);
 	}
 	return kvm_clock_msr_write(v, msr, val);
 }

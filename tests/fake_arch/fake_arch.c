@@ -223,6 +223,20 @@ uint64_t arch_vcpu_timers(struct vcpu *v, uint64_t now)
 	return fake.timer_due[v->id] ? fake.timer_due[v->id] : UINT64_MAX;
 }
 
+struct vcpu *arch_vcpu_by_irq_id(struct vm *vm, uint32_t id)
+{
+	return id < vm->nr_vcpus ? vm->vcpus[id] : NULL;
+}
+
+int arch_send_ipi(struct vcpu *t, uint32_t icr)
+{
+	fake.ipi_icr[t->id] = icr;
+	if (fake.ipi_refuse & (1u << t->id))
+		return 0;
+	fake.ipis[t->id]++;
+	return 1;
+}
+
 void arch_idle_until(uint64_t deadline)
 {
 	fake.idle_calls++;

@@ -90,7 +90,11 @@ struct fake_arch_state {
 	uint32_t can_wake;
 	uint64_t timer_due[VM_MAX_VCPUS];                  /* host counter, 0: none */
 	uint64_t run_deadline;                             /* the last arch_vcpu_run's */
-	unsigned idle_calls;                           /* arch_vcpu_run calls past the end */
+	unsigned idle_calls;
+	/* arch_send_ipi: per target vCPU id, IPIs accepted and the last ICR; refuse mask */
+	unsigned ipis[VM_MAX_VCPUS];
+	uint32_t ipi_icr[VM_MAX_VCPUS];
+	uint32_t ipi_refuse;                           /* arch_vcpu_run calls past the end */
 	uint64_t counter;                                  /* what arch_read_counter returns */
 	bool counter_stable;                               /* arch_counter_is_stable */
 };
