@@ -86,6 +86,11 @@ struct vcpu *arch_vcpu_by_irq_id(struct vm *vm, uint32_t id);
  * delivery mode, trigger): 1 if t's controller accepted it, else 0.
  */
 int arch_send_ipi(struct vcpu *t, uint32_t icr);
+/*
+ * Paravirtual EOI (KVM's PV_EOI): while `on`, the controller may tell the
+ * guest through the byte at `gpa` that its next EOI needs no exit.
+ */
+void arch_set_pv_eoi(struct vcpu *v, uint64_t gpa, bool on);
 /* Raise #UD (x86) or the arch's undefined-instruction exception in the guest. */
 void arch_inject_undef(struct vcpu *v);
 

@@ -19,6 +19,7 @@ struct kvm_vcpu_state {
 	uint64_t system_time_msr;      /* last MSR_KVM_SYSTEM_TIME(_NEW) value */
 	uint64_t poll_control;         /* MSR_KVM_POLL_CONTROL, inverted: 0 means the reset value 1 */
 	uint64_t steal_time_msr;       /* MSR_KVM_STEAL_TIME */
+	uint64_t pv_eoi_msr;           /* MSR_KVM_PV_EOI_EN */
 	uint64_t steal_reported;       /* v->steal (host ticks) already added to the guest's record */
 };
 

@@ -12,6 +12,7 @@
 #include "arch/x86/x86.h"
 #include "core/arch.h"
 #include "core/exit.h"
+#include "core/gmem.h"
 #include "core/log.h"
 #include "core/vm.h"
 
@@ -46,12 +47,54 @@ static void inject_pending(struct vcpu *v)
 	ops->request_window(v, vec >= 0);
 }
 
+/*
+ * KVM PV EOI (Documentation/virt/kvm/x86/msr.rst MSR_KVM_PV_EOI_EN; the
+ * conditions are KVM's apic_sync_pv_eoi_to_guest): when exactly one
+ * vector is in service and nothing waits, bit 0 of the guest's byte says
+ * "EOI by clearing me". After the exit, a cleared bit is that EOI.
+ */
+#define KVM_PV_EOI_ENABLED 1u
+
+static void pv_eoi_before_entry(struct vcpu *v)
+{
+	struct vlapic *a = &v->arch.lapic;
+	if (!a->pv_eoi_on || !vlapic_eoi_skippable(v))
+		return;
+	uint8_t flag = KVM_PV_EOI_ENABLED;
+	a->pv_eoi_set = !gmem_write(v->vm, mk_gpa(a->pv_eoi_gpa), &flag, 1);
+}
+
+static void pv_eoi_after_exit(struct vcpu *v)
+{
+	struct vlapic *a = &v->arch.lapic;
+	uint8_t flag;
+	if (!a->pv_eoi_set)
+		return;
+	a->pv_eoi_set = false;
+	if (gmem_read(v->vm, mk_gpa(a->pv_eoi_gpa), &flag, 1))
+		return;
+	if (!(flag & KVM_PV_EOI_ENABLED)) {
+		vlapic_eoi(v);
+		return;
+	}
+	flag &= (uint8_t)~KVM_PV_EOI_ENABLED;
+	gmem_write(v->vm, mk_gpa(a->pv_eoi_gpa), &flag, 1);
+}
+
+void arch_set_pv_eoi(struct vcpu *v, uint64_t gpa, bool on)
+{
+	v->arch.lapic.pv_eoi_gpa = gpa;
+	v->arch.lapic.pv_eoi_on = on;
+}
+
 void arch_vcpu_run(struct vcpu *v, uint64_t deadline, struct vm_exit *e)
 {
 	x86_vcpu_load(v);
 	inject_pending(v);
+	pv_eoi_before_entry(v);
 	x86_host_timer_arm(deadline);
 	x86_vendor->run(v, e);
+	pv_eoi_after_exit(v);
 	if (e->reason == VMEXIT_MEM_FAULT && vlapic_mmio_page(v, e->mem.gpa.v))
 		x86_emulate_apic_mmio(v, e);
 }

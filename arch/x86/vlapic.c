@@ -63,11 +63,14 @@ static uint32_t x2apic_ldr(uint32_t id) { return ((id >> 4) << 16) | (1u << (id 
 static void reset_registers(struct vcpu *v)
 {
 	struct vlapic *a = L(v);
-	uint64_t base = a->base;
+	uint64_t base = a->base, pv_eoi_gpa = a->pv_eoi_gpa;
 	uint32_t id = a->id;
+	bool pv_eoi_on = a->pv_eoi_on;
 	memset(a, 0, sizeof(*a));
 	a->base = base;
 	a->id = id;
+	a->pv_eoi_on = pv_eoi_on;          /* an MSR of the hypervisor's, not APIC state */
+	a->pv_eoi_gpa = pv_eoi_gpa;
 	a->dfr = 0xffffffffu;
 	a->svr = 0xff;
 	for (unsigned i = 0; i < VLAPIC_NR_LVT; i++)
@@ -108,7 +111,19 @@ void vlapic_ack(struct vcpu *v, uint8_t vector)
 	bit_set(L(v)->isr, vector);
 }
 
-static void eoi(struct vcpu *v)
+bool vlapic_eoi_skippable(const struct vcpu *v)
+{
+	const struct vlapic *a = CL(v);
+	unsigned in_service = 0;
+	for (unsigned i = 0; i < 8; i++) {
+		if (a->irr[i])
+			return false;
+		in_service += (unsigned)__builtin_popcount(a->isr[i]);
+	}
+	return in_service == 1;
+}
+
+void vlapic_eoi(struct vcpu *v)
 {
 	int isrv = highest(L(v)->isr);
 	if (isrv >= 0) {
@@ -393,7 +408,7 @@ static void write_reg(struct vcpu *v, uint32_t off, uint32_t val)
 		a->tpr = val & 0xff;
 		return;
 	case APIC_EOI:
-		eoi(v);
+		vlapic_eoi(v);
 		return;
 	case APIC_LDR:
 		a->ldr = val & 0xff000000u;

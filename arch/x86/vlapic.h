@@ -86,6 +86,9 @@ struct vlapic {
 	uint64_t tsc_deadline;         /* IA32_TSC_DEADLINE as the guest wrote it */
 	uint32_t irr[8], isr[8], tmr[8];
 	bool nmi_pending;
+	bool pv_eoi_on;                /* KVM PV EOI: the guest's flag byte is at pv_eoi_gpa */
+	bool pv_eoi_set;               /* we set the flag before this entry */
+	uint64_t pv_eoi_gpa;
 	bool init_seen;                /* an INIT arrived: the next SIPI starts the vCPU */
 };
 
@@ -122,6 +125,10 @@ struct vcpu *vlapic_find(struct vm *vm, uint32_t id);
 int vlapic_pending_vector(const struct vcpu *v);
 /* The CPU took `vector`: IRR to ISR. */
 void vlapic_ack(struct vcpu *v, uint8_t vector);
+/* An EOI, as a write to the EOI register does. */
+void vlapic_eoi(struct vcpu *v);
+/* Exactly one vector in service and none requested: an EOI the guest may skip (KVM PV EOI). */
+bool vlapic_eoi_skippable(const struct vcpu *v);
 /* Processor priority (SDM §10.8.3.1). */
 uint32_t vlapic_ppr(const struct vcpu *v);
 /* Fires the timer if due at host counter `now`; returns the next due time or UINT64_MAX. */

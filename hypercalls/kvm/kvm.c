@@ -34,7 +34,7 @@ static const struct hc_call kvm_calls[] = {
 static uint32_t kvm_features(void)
 {
 	uint32_t f = (1u << KVM_FEATURE_CLOCKSOURCE) | (1u << KVM_FEATURE_CLOCKSOURCE2) |
-	             (1u << KVM_FEATURE_STEAL_TIME) | (1u << KVM_FEATURE_PV_UNHALT) |
+	             (1u << KVM_FEATURE_STEAL_TIME) | (1u << KVM_FEATURE_PV_EOI) | (1u << KVM_FEATURE_PV_UNHALT) |
 	             (1u << KVM_FEATURE_PV_SEND_IPI) | (1u << KVM_FEATURE_POLL_CONTROL) |
 	             (1u << KVM_FEATURE_PV_SCHED_YIELD) | (1u << KVM_FEATURE_HC_MAP_GPA_RANGE) |
 	             (1u << KVM_FEATURE_MIGRATION_CONTROL);

@@ -43,6 +43,7 @@
 #define KVM_FEATURE_CLOCKSOURCE          0
 #define KVM_FEATURE_CLOCKSOURCE2         3
 #define KVM_FEATURE_STEAL_TIME           5
+#define KVM_FEATURE_PV_EOI               6
 #define KVM_FEATURE_PV_UNHALT            7
 #define KVM_FEATURE_PV_SEND_IPI          11
 #define KVM_FEATURE_PV_SCHED_YIELD       13
@@ -57,6 +58,7 @@
 #define MSR_KVM_WALL_CLOCK_NEW  0x4b564d00u
 #define MSR_KVM_SYSTEM_TIME_NEW 0x4b564d01u
 #define MSR_KVM_STEAL_TIME      0x4b564d03u
+#define MSR_KVM_PV_EOI_EN       0x4b564d04u
 #define MSR_KVM_POLL_CONTROL    0x4b564d05u
 #define MSR_KVM_MIGRATION_CONTROL 0x4b564d08u
 #define KVM_SYSTEM_TIME_ENABLE  1ull   /* bit 0 of the SYSTEM_TIME MSRs */

@@ -5,6 +5,7 @@
  * an MSR of KVM's range that KVM does not define is not ours (-ENOENT), so
  * it raises #GP too.
  */
+#include "core/arch.h"
 #include "core/vm.h"
 #include "hypercalls/kvm/kvm.h"
 #include "hypercalls/kvm/kvm_abi.h"
@@ -21,6 +22,9 @@ int kvm_msr_read(struct vcpu *v, uint32_t msr, uint64_t *val)
 		return 0;
 	case MSR_KVM_STEAL_TIME:
 		*val = v->hc.kvm.steal_time_msr;
+		return 0;
+	case MSR_KVM_PV_EOI_EN:
+		*val = v->hc.kvm.pv_eoi_msr;
 		return 0;
 	}
 	return kvm_clock_msr_read(v, msr, val);
@@ -46,6 +50,13 @@ int kvm_msr_write(struct vcpu *v, uint32_t msr, uint64_t val)
 		return 0;
 	case MSR_KVM_STEAL_TIME:
 		return kvm_steal_msr_write(v, val);
+	case MSR_KVM_PV_EOI_EN:
+		/* bit 0 enables; the flag's address must be 4-byte aligned (KVM lapic.c kvm_lapic_set_pv_eoi) */
+		if ((val & ~KVM_MSR_ENABLED) & 3)
+			return -EINVAL;
+		v->hc.kvm.pv_eoi_msr = val;
+		arch_set_pv_eoi(v, val & ~KVM_MSR_ENABLED, val & KVM_MSR_ENABLED);
+		return 0;
 	}
 	return kvm_clock_msr_write(v, msr, val);
 }

@@ -237,6 +237,12 @@ int arch_send_ipi(struct vcpu *t, uint32_t icr)
 	return 1;
 }
 
+void arch_set_pv_eoi(struct vcpu *v, uint64_t gpa, bool on)
+{
+	fake.pv_eoi_gpa[v->id] = gpa;
+	fake.pv_eoi_on[v->id] = on;
+}
+
 void arch_idle_until(uint64_t deadline)
 {
 	fake.idle_calls++;

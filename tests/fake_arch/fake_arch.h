@@ -85,7 +85,7 @@ struct fake_arch_state {
 	void (*exit_hook)(struct vcpu *v, struct vm_exit *e);
 	char exit_method[16];
 	unsigned script_len, script_pos;
-	unsigned script_overrun;
+	unsigned script_overrun;                           /* arch_vcpu_run calls past the end */
 	/* scheduler hooks: which vCPUs have a wake-up pending (bit per id), their timers */
 	uint32_t can_wake;
 	uint64_t timer_due[VM_MAX_VCPUS];                  /* host counter, 0: none */
@@ -94,7 +94,9 @@ struct fake_arch_state {
 	/* arch_send_ipi: per target vCPU id, IPIs accepted and the last ICR; refuse mask */
 	unsigned ipis[VM_MAX_VCPUS];
 	uint32_t ipi_icr[VM_MAX_VCPUS];
-	uint32_t ipi_refuse;                           /* arch_vcpu_run calls past the end */
+	uint32_t ipi_refuse;
+	uint64_t pv_eoi_gpa[VM_MAX_VCPUS];                 /* arch_set_pv_eoi */
+	bool pv_eoi_on[VM_MAX_VCPUS];
 	uint64_t counter;                                  /* what arch_read_counter returns */
 	bool counter_stable;                               /* arch_counter_is_stable */
 };

@@ -14,8 +14,8 @@
 #define KVM_EINVAL		22
 #define KVM_EFAULT		14
 #define KVM_EOPNOTSUPP		95
-/* clocksource, clocksource2, steal time, PV unhalt, PV send IPI, poll control, PV sched yield, map GPA range, migration control */
-#define KVM_FEATURES_IMPLEMENTED ((1u << 0) | (1u << 3) | (1u << 5) | (1u << 7) | (1u << 11) | (1u << 12) | \
+/* clocksource, clocksource2, steal time, PV EOI, PV unhalt, PV send IPI, poll control, PV sched yield, map GPA range, migration control */
+#define KVM_FEATURES_IMPLEMENTED ((1u << 0) | (1u << 3) | (1u << 5) | (1u << 6) | (1u << 7) | (1u << 11) | (1u << 12) | \
 				  (1u << 13) | (1u << 16) | (1u << 17))
 #define MSR_KVM_POLL_CONTROL	0x4b564d05u
 #define MSR_KVM_MIGRATION_CONTROL 0x4b564d08u

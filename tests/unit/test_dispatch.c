@@ -238,8 +238,8 @@ static void test_cpuid_features_exact(void **state)
 	memset(&r, 0xff, sizeof(r));
 	fake.counter_stable = false;
 	assert_true(hc_cpuid(vm, 0x40000001, 0, &r));
-	/* clocksource, clocksource2, steal time, PV unhalt, PV send IPI, poll control, PV sched yield, map GPA range, migration control */
-	const uint32_t base = (1u << 0) | (1u << 3) | (1u << 5) | (1u << 7) | (1u << 11) | (1u << 12) |
+	/* clocksource, clocksource2, steal time, PV EOI, PV unhalt, PV send IPI, poll control, PV sched yield, map GPA range, migration control */
+	const uint32_t base = (1u << 0) | (1u << 3) | (1u << 5) | (1u << 6) | (1u << 7) | (1u << 11) | (1u << 12) |
 	                      (1u << 13) | (1u << 16) | (1u << 17);
 	assert_int_equal(r.eax, base);
 	assert_int_equal(r.ebx, 0);
