@@ -19,6 +19,9 @@ void vcpu_wake(struct vcpu *v)
 	v->state = VCPU_RUNNABLE;
 	v->pv_unhalt = false;
 	v->ready_since = arch_read_counter();
+	/* a vCPU that slept runs next: whoever woke it is likely waiting for it */
+	if (!v->vm->yield_to)
+		v->vm->yield_to = v;
 }
 
 void vcpu_halt(struct vcpu *v)

@@ -24,7 +24,7 @@ struct vcpu;
 void vm_run(struct vm *vm);
 /* HLT completed on `v`: it sleeps unless a wake-up is already due. */
 void vcpu_halt(struct vcpu *v);
-/* Makes a halted or waiting vCPU runnable (a start, a kick). */
+/* Makes a halted or waiting vCPU runnable (a start, a kick); it runs next. */
 void vcpu_wake(struct vcpu *v);
 /* Ends the running vCPU's slice and runs `to` next when it is runnable. */
 void vcpu_yield_to(struct vcpu *from, struct vcpu *to);
