@@ -286,6 +286,52 @@ static void test_guest_after_refused_guest_takes_mem_again(void **state)
 	assert_int_equal(cfg.nr_errors, 1);
 }
 
+static void test_vcpus_default_one(void **state)
+{
+	config_parse("guest=a", &cfg);
+	assert_int_equal(cfg.vms[0].nr_vcpus, 1);
+}
+
+static void test_vcpus_applies_to_last_guest_or_default(void **state)
+{
+	config_parse("vcpus=2 guest=a guest=b vcpus=8 guest=c vcpus=1", &cfg);
+	assert_int_equal(cfg.nr_errors, 0);
+	assert_int_equal(cfg.default_vcpus, 2);
+	assert_int_equal(cfg.vms[0].nr_vcpus, 2);
+	assert_int_equal(cfg.vms[1].nr_vcpus, 8);
+	assert_int_equal(cfg.vms[2].nr_vcpus, 1);
+}
+
+static void assert_bad_vcpus(const char *line, const char *tok)
+{
+	setup(NULL);
+	config_parse(line, &cfg);
+	assert_int_equal(cfg.nr_vms, 1);
+	assert_true(cfg.vms[0].bad);
+	assert_int_equal(cfg.vms[0].nr_vcpus, 1);
+	assert_int_equal(cfg.nr_errors, 1);
+	assert_error_line(tok, "a VM has 1..8 vCPUs");
+}
+
+static void test_vcpus_out_of_range_or_junk(void **state)
+{
+	assert_bad_vcpus("guest=a vcpus=0", "vcpus=0");
+	assert_bad_vcpus("guest=a vcpus=9", "vcpus=9");
+	assert_bad_vcpus("guest=a vcpus=4K", "vcpus=4K");   /* no size suffixes for a count */
+	assert_bad_vcpus("guest=a vcpus=", "vcpus=");
+	assert_bad_vcpus("guest=a vcpus=-1", "vcpus=-1");
+	assert_bad_vcpus("guest=a vcpus=4294967297", "vcpus=4294967297");
+}
+
+static void test_vcpus_after_refused_guest(void **state)
+{
+	config_parse("guest= vcpus=4 guest=b", &cfg);
+	assert_int_equal(cfg.default_vcpus, 1);
+	assert_int_equal(cfg.vms[0].nr_vcpus, 1);
+	assert_int_equal(cfg.nr_errors, 2);
+	assert_error_line("vcpus=4", "belongs to a guest= that was refused");
+}
+
 static void test_loglevel(void **state)
 {
 	config_parse("loglevel=debug", &cfg);
@@ -394,7 +440,7 @@ static int setup_modules(void **state)
 
 static void test_default_vms_one_per_module(void **state)
 {
-	config_parse("mem=8M", &cfg);
+	config_parse("mem=8M vcpus=3", &cfg);
 	config_default_vms(&cfg, &bi);
 	assert_int_equal(cfg.nr_vms, 3);
 	assert_string_equal(cfg.vms[0].image, "/boot/a.elf");
@@ -402,6 +448,7 @@ static void test_default_vms_one_per_module(void **state)
 	assert_string_equal(cfg.vms[2].image, "/boot/c.elf");
 	for (int i = 0; i < 3; i++) {
 		assert_int_equal(cfg.vms[i].mem, MiB(8));
+		assert_int_equal(cfg.vms[i].nr_vcpus, 3);
 		assert_false(cfg.vms[i].bad);
 	}
 }
@@ -454,6 +501,10 @@ int main(void)
 		T(test_mem_below_1m),
 		T(test_mem_above_3g),
 		T(test_mem_junk),
+		T(test_vcpus_default_one),
+		T(test_vcpus_applies_to_last_guest_or_default),
+		T(test_vcpus_out_of_range_or_junk),
+		T(test_vcpus_after_refused_guest),
 		T(test_mem_limits_inclusive),
 		T(test_bad_mem_before_guests_keeps_default),
 		T(test_bad_mem_marks_only_its_guest),
