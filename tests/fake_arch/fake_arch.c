@@ -17,6 +17,7 @@
 #include "core/arch.h"
 #include "core/log.h"
 #include "core/string.h"
+#include "arch/x86/x86.h"
 #include "tests/fake_arch/fake_arch.h"
 #include "tests/fake_arch/fake_test.h"
 
@@ -148,7 +149,7 @@ void arch_vm_destroy(struct vm *vm)
 int arch_vcpu_init(struct vcpu *v)
 {
 	fake.vcpu_init++;
-	if (fake.fail_vcpu_init)
+	if (fake.fail_vcpu_init && fake.vcpu_init > fake.fail_vcpu_init_after)
 		return fake.fail_vcpu_init;
 	return 0;
 }
@@ -180,6 +181,7 @@ static struct {
 	struct vm_exit e;
 	bool set_regs;
 	struct guest_regs regs;
+	uint64_t advance;          /* fake.counter moves on by this when the exit is taken */
 } script[SCRIPT_MAX];
 
 void fake_script_exit(const struct vm_exit *e, const struct guest_regs *regs)
@@ -192,13 +194,25 @@ void fake_script_exit(const struct vm_exit *e, const struct guest_regs *regs)
 	fake.script_len++;
 }
 
+void fake_script_advance(uint64_t ticks)
+{
+	assert_true(fake.script_len > 0);
+	script[fake.script_len - 1].advance = ticks;
+}
+
 void arch_vcpu_run(struct vcpu *v, uint64_t deadline, struct vm_exit *e)
 {
 	fake.run_deadline = deadline;
+	if (fake.runs < FAKE_MAX_RUNS) {
+		fake.ran[fake.runs] = v->id;
+		fake.ran_deadline[fake.runs] = deadline;
+	}
+	fake.runs++;
 	if (fake.script_pos < fake.script_len) {
 		unsigned i = fake.script_pos++;
 		if (script[i].set_regs)
 			v->regs = script[i].regs;
+		fake.counter += script[i].advance;
 		*e = script[i].e;
 		return;
 	}
@@ -260,6 +274,15 @@ void arch_handle_exit(struct vcpu *v, struct vm_exit *e)
 }
 
 /* arch_skip_insn: the real one, from arch/x86/insn.c */
+
+/* arch/x86/vlapic.c starts an AP through this (arch/x86/guest_boot.c in the image). */
+int x86_vcpu_start_at_sipi(struct vcpu *v, uint8_t vector)
+{
+	fake.sipi_calls++;
+	fake.sipi_vcpu = v;
+	fake.sipi_vector = vector;
+	return fake.fail_sipi;
+}
 
 void arch_dump_vcpu(struct vcpu *v)
 {

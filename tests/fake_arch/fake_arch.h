@@ -71,11 +71,13 @@ void fake_pmm_setup(struct boot_info *bi);
 
 /* ---- recorded arch calls and switches ---- */
 #define FAKE_MAX_EVENTS 32
+#define FAKE_MAX_RUNS 64
 
 struct fake_arch_state {
 	unsigned vm_init, vm_destroy, vcpu_init, vcpu_destroy, vcpu_boot;
 	unsigned handle_exit, dump, inject_undef;
 	int fail_vm_init, fail_vcpu_init, fail_vcpu_boot;  /* -errno to return, 0: succeed */
+	unsigned fail_vcpu_init_after;                     /* vcpu inits that succeed before fail_vcpu_init applies */
 	struct guest_image boot_img;
 	char boot_cmdline[BOOT_MOD_CMDLINE_MAX];
 	const struct vcpu *boot_vcpu;
@@ -99,6 +101,15 @@ struct fake_arch_state {
 	bool pv_eoi_on[VM_MAX_VCPUS];
 	uint64_t counter;                                  /* what arch_read_counter returns */
 	bool counter_stable;                               /* arch_counter_is_stable */
+	/* arch_vcpu_run, per call (the first FAKE_MAX_RUNS): which vCPU ran, with which deadline */
+	unsigned runs;
+	unsigned ran[FAKE_MAX_RUNS];
+	uint64_t ran_deadline[FAKE_MAX_RUNS];
+	/* x86_vcpu_start_at_sipi (arch/x86/vlapic.c): calls, the last vCPU and vector */
+	unsigned sipi_calls;
+	const struct vcpu *sipi_vcpu;
+	uint8_t sipi_vector;
+	int fail_sipi;                                     /* -errno to return, 0: succeed */
 };
 
 extern struct fake_arch_state fake;
@@ -109,6 +120,11 @@ void fake_arch_reset(void);
 /* ---- scripted exits for vcpu_run_loop ---- */
 /* Queues the next exit arch_vcpu_run returns; `regs` (may be NULL) is loaded first. */
 void fake_script_exit(const struct vm_exit *e, const struct guest_regs *regs);
+/*
+ * The exit queued last takes `ticks` of guest time: fake.counter moves on by
+ * that much when arch_vcpu_run hands it out (how a test makes slices end).
+ */
+void fake_script_advance(uint64_t ticks);
 
 /* ---- a VM with slots built from heap buffers (no pmm) ---- */
 struct vm *fake_vm_new(void);

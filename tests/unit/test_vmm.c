@@ -177,6 +177,62 @@ static void test_arch_vcpu_init_fails(void **state)
 	assert_int_equal(pmm_free_pages(), free_before);
 }
 
+static void test_vcpus_created_only_bsp_runnable(void **state)
+{
+	const struct boot_module *m = add_elf(true, "/boot/g64.elf");
+	struct vm_config c = config("/boot/g64.elf", MiB(2));
+	c.nr_vcpus = 3;
+	vm = vm_create(0, &c, m);
+	assert_false(vm_ended(vm));
+	assert_int_equal(vm->nr_vcpus, 3);
+	assert_int_equal(fake.vcpu_init, 3);
+	assert_int_equal(fake.vcpu_boot, 1);
+	for (unsigned i = 0; i < 3; i++) {
+		assert_int_equal(vm->vcpus[i]->id, i);
+		assert_ptr_equal(vm->vcpus[i]->vm, vm);
+		assert_int_equal(vm->vcpus[i]->state, i ? VCPU_WAIT_SIPI : VCPU_RUNNABLE);
+	}
+	assert_console_has("hv: vm0: /boot/g64.elf, 2 MiB, 3 vCPUs, entry 0x100040 (64-bit)\n");
+	vm_destroy(vm);
+	assert_int_equal(fake.vcpu_destroy, 3);
+	assert_int_equal(pmm_free_pages(), free_before);
+}
+
+static void test_vcpu_count_out_of_range(void **state)
+{
+	static const unsigned bad[] = { 0, VM_MAX_VCPUS + 1 };
+	for (size_t i = 0; i < ARRAY_SIZE(bad); i++) {
+		const struct boot_module *m = add_elf(true, "/boot/g64.elf");
+		struct vm_config c = config("/boot/g64.elf", MiB(2));
+		c.nr_vcpus = bad[i];
+		vm = vm_create(0, &c, m);
+		char want[64];
+		snprintf(want, sizeof(want), "/boot/g64.elf: %u vCPUs (1..8)", bad[i]);
+		assert_load_failed(vm, want);
+		assert_int_equal(vm->nr_vcpus, 0);
+		vm_destroy(vm);
+		assert_int_equal(pmm_free_pages(), free_before);
+		setup(state);
+	}
+}
+
+/* The third vCPU cannot be made: the VM does not start and the two made are freed. */
+static void test_later_vcpu_init_fails(void **state)
+{
+	const struct boot_module *m = add_elf(true, "/boot/g64.elf");
+	struct vm_config c = config("/boot/g64.elf", MiB(2));
+	c.nr_vcpus = 4;
+	fake.fail_vcpu_init = -ENOMEM;
+	fake.fail_vcpu_init_after = 2;
+	vm = vm_create(0, &c, m);
+	assert_load_failed(vm, "/boot/g64.elf: no host memory for the VM's tables");
+	assert_int_equal(vm->nr_vcpus, 2);
+	assert_int_equal(fake.vcpu_boot, 0);
+	vm_destroy(vm);
+	assert_int_equal(fake.vcpu_destroy, 2);
+	assert_int_equal(pmm_free_pages(), free_before);
+}
+
 static void test_arch_vcpu_boot_fails(void **state)
 {
 	const struct boot_module *m = add_elf(true, "/boot/g64.elf");
@@ -609,6 +665,9 @@ int main(void)
 		T(test_arch_vm_init_fails),
 		T(test_arch_vcpu_init_fails),
 		T(test_arch_vcpu_boot_fails),
+		T(test_vcpus_created_only_bsp_runnable),
+		T(test_vcpu_count_out_of_range),
+		T(test_later_vcpu_init_fails),
 		T(test_arch_cannot_start_image_mode),
 		T(test_no_memory_for_vm_struct),
 		T(test_good_elf64_boots),
