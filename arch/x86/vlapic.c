@@ -380,7 +380,7 @@ static uint32_t read_reg(struct vcpu *v, uint32_t off)
 	case APIC_DFR:       return a->dfr;
 	case APIC_SVR:       return a->svr;
 	case APIC_ESR:       return a->esr;
-	case APIC_ICR_LO:    return (uint32_t)0;    /* delivery is instant: the busy bit is never set */
+	case APIC_ICR_LO:    return a->icr_lo;      /* delivery is instant: the busy bit is never set */
 	case APIC_ICR_HI:    return a->icr_hi;
 	case APIC_TIMER_ICR: return a->timer_icr;
 	case APIC_TIMER_CCR: return timer_current_count(v);
@@ -429,7 +429,8 @@ static void write_reg(struct vcpu *v, uint32_t off, uint32_t val)
 		a->icr_hi = val & 0xff000000u;
 		return;
 	case APIC_ICR_LO:
-		vlapic_send_ipi(v, val, a->icr_hi >> 24);
+		a->icr_lo = val & ~APIC_ICR_BUSY;
+		vlapic_send_ipi(v, a->icr_lo, a->icr_hi >> 24);
 		return;
 	case APIC_TIMER_ICR:
 		a->timer_icr = val;
@@ -494,7 +495,7 @@ static int x2apic_read(struct vcpu *v, uint32_t off, uint64_t *val)
 	case APIC_ICR_HI: case APIC_LVT_CMCI:
 		return -EINVAL;                     /* write-only or absent in x2APIC mode */
 	case APIC_ICR_LO:
-		*val = (uint64_t)L(v)->icr_hi << 32;
+		*val = (uint64_t)L(v)->icr_hi << 32 | L(v)->icr_lo;
 		return 0;
 	}
 	if (off == APIC_ID || off == APIC_VERSION || off == APIC_TPR || off == APIC_PPR ||
@@ -524,7 +525,8 @@ static int x2apic_write(struct vcpu *v, uint32_t off, uint64_t val)
 	case APIC_ICR_LO:
 		/* 64-bit ICR: destination in 63:32; a single write sends */
 		L(v)->icr_hi = (uint32_t)(val >> 32);
-		vlapic_send_ipi(v, (uint32_t)val & ~APIC_ICR_BUSY, (uint32_t)(val >> 32));
+		L(v)->icr_lo = (uint32_t)val & ~APIC_ICR_BUSY;
+		vlapic_send_ipi(v, L(v)->icr_lo, L(v)->icr_hi);
 		return 0;
 	case APIC_SELF_IPI:
 		vlapic_deliver(v, APIC_DM_FIXED, (uint8_t)val, false);
