@@ -158,6 +158,8 @@ void vm_run(struct vm *vm)
 {
 	vm->state = VM_RUNNING;
 	unsigned prev = vm->nr_vcpus - 1;     /* vCPU 0 first */
+	for (unsigned i = 0; i < vm->nr_vcpus; i++)
+		vm->vcpus[i]->ready_since = arch_read_counter();   /* no steal before the VM ran */
 	while (!vm_ended(vm)) {
 		uint64_t now = arch_read_counter();
 		uint64_t next_timer = poll_vcpus(vm, now);

@@ -20,7 +20,10 @@
 /* Version register: version 0x14, max LVT entry 5 (six LVTs, no CMCI), like KVM (lapic.c kvm_apic_set_version). */
 #define APIC_VERSION_VALUE (0x14u | ((VLAPIC_NR_LVT - 1u) << 16))
 #define APIC_SVR_ENABLE  (1u << 8)
-#define APIC_SVR_MASK    0x13ffu       /* vector, enable, focus-check off, EOI-broadcast suppression */
+/* vector, enable, focus-check off; EOI-broadcast suppression (bit 12) is not offered, so reserved (KVM: 0x3ff) */
+#define APIC_SVR_MASK    0x3ffu
+#define APIC_ESR_SEND_ILLEGAL    (1u << 5)
+#define APIC_ESR_RECEIVE_ILLEGAL (1u << 6)
 #define APIC_LVT_MASKED  (1u << 16)
 #define APIC_LVT_TIMER_MODE (3u << 17)
 #define APIC_TIMER_ONESHOT  (0u << 17)
@@ -255,14 +258,17 @@ struct vcpu *vlapic_find(struct vm *vm, uint32_t id)
 int vlapic_deliver(struct vcpu *v, uint32_t mode, uint8_t vector, bool level)
 {
 	struct vlapic *a = L(v);
+	/* with IA32_APIC_BASE[11] clear the CPU behaves as if it had no APIC (SDM §10.4.3) */
+	if (!vlapic_hw_enabled(v))
+		return 0;
 	switch (mode) {
 	case APIC_DM_FIXED:
 	case APIC_DM_LOWEST:
-		/* a disabled APIC accepts no interrupts, and vectors 0-15 are illegal (ESR bit "received illegal vector") */
+		/* a software-disabled APIC accepts no interrupts, and vectors 0-15 are illegal (SDM §10.5.3) */
 		if (!sw_enabled(v))
 			return 0;
 		if (vector < 16) {
-			a->esr |= 1u << 6;
+			a->esr_pending |= APIC_ESR_RECEIVE_ILLEGAL;
 			return 0;
 		}
 		bit_set(a->irr, vector);
@@ -346,6 +352,8 @@ unsigned vlapic_send_ipi(struct vcpu *src, uint32_t icr, uint32_t dest)
 	uint32_t mode = icr & APIC_ICR_MODE_MASK, shorthand = icr & APIC_SHORT_MASK;
 	if (is_deassert(icr))
 		return 0;
+	if ((mode == APIC_DM_FIXED || mode == APIC_DM_LOWEST) && (uint8_t)icr < 16)
+		L(src)->esr_pending |= APIC_ESR_SEND_ILLEGAL;   /* the receivers log theirs too */
 	unsigned n = 0;
 	for (unsigned i = 0; i < vm->nr_vcpus; i++) {
 		struct vcpu *t = vm->vcpus[i];
@@ -423,7 +431,9 @@ static void write_reg(struct vcpu *v, uint32_t off, uint32_t val)
 				a->lvt[i] |= APIC_LVT_MASKED;
 		return;
 	case APIC_ESR:
-		a->esr = 0;             /* a write re-arms; we report nothing pending afterwards */
+		/* a write shows the errors logged since the last one and starts a new log (SDM §10.5.3) */
+		a->esr = a->esr_pending;
+		a->esr_pending = 0;
 		return;
 	case APIC_ICR_HI:
 		a->icr_hi = val & 0xff000000u;
@@ -433,6 +443,9 @@ static void write_reg(struct vcpu *v, uint32_t off, uint32_t val)
 		vlapic_send_ipi(v, a->icr_lo, a->icr_hi >> 24);
 		return;
 	case APIC_TIMER_ICR:
+		/* ignored in TSC-deadline mode (SDM §10.5.4.1) */
+		if (timer_mode(a) == APIC_TIMER_TSCDEADLINE)
+			return;
 		a->timer_icr = val;
 		timer_start(v);
 		return;

@@ -78,7 +78,8 @@ struct vm;
 struct vlapic {
 	uint64_t base;                 /* IA32_APIC_BASE */
 	uint32_t id;
-	uint32_t tpr, ldr, dfr, svr, esr, icr_lo, icr_hi;
+	uint32_t tpr, ldr, dfr, svr, icr_lo, icr_hi;
+	uint32_t esr, esr_pending;     /* ESR as read; errors since the last ESR write */
 	uint32_t lvt[VLAPIC_NR_LVT];   /* 0x320 + 0x10 * i */
 	uint32_t timer_icr, timer_dcr;
 	uint64_t timer_due;            /* host counter of the next expiry; 0: not armed */
