@@ -239,6 +239,12 @@ uint64_t arch_vcpu_timers(struct vcpu *v, uint64_t now)
 
 struct vcpu *arch_vcpu_by_irq_id(struct vm *vm, uint32_t id)
 {
+	if (fake.irq_id_map) {
+		for (unsigned i = 0; i < vm->nr_vcpus; i++)
+			if (fake.irq_id[i] == id)
+				return vm->vcpus[i];
+		return NULL;
+	}
 	return id < vm->nr_vcpus ? vm->vcpus[id] : NULL;
 }
 

@@ -110,6 +110,9 @@ struct fake_arch_state {
 	const struct vcpu *sipi_vcpu;
 	uint8_t sipi_vector;
 	int fail_sipi;                                     /* -errno to return, 0: succeed */
+	/* arch_vcpu_by_irq_id: with irq_id_map, vCPU i has controller ID irq_id[i]; else its index */
+	bool irq_id_map;
+	uint32_t irq_id[VM_MAX_VCPUS];
 };
 
 extern struct fake_arch_state fake;

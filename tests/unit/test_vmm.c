@@ -523,6 +523,16 @@ static void test_hlt_ends_vm_halted(void **state)
 	assert_int_equal(vm->vcpus[0]->nr_exits, 1);
 }
 
+/* Steal time counts from when the VM starts running, not from the host's boot. */
+static void test_no_steal_before_first_slice(void **state)
+{
+	fake.counter = 1000000000ull;
+	vm = create_good64();
+	script(VMEXIT_SHUTDOWN, NULL);
+	run();
+	assert_int_equal(vm->vcpus[0]->steal, 0);
+}
+
 static void test_shutdown_ends_vm_triple_fault(void **state)
 {
 	vm = create_good64();
@@ -668,6 +678,7 @@ int main(void)
 		T(test_vcpus_created_only_bsp_runnable),
 		T(test_vcpu_count_out_of_range),
 		T(test_later_vcpu_init_fails),
+		T(test_no_steal_before_first_slice),
 		T(test_arch_cannot_start_image_mode),
 		T(test_no_memory_for_vm_struct),
 		T(test_good_elf64_boots),
