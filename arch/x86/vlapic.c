@@ -117,13 +117,17 @@ void vlapic_ack(struct vcpu *v, uint8_t vector)
 bool vlapic_eoi_skippable(const struct vcpu *v)
 {
 	const struct vlapic *a = CL(v);
-	unsigned in_service = 0;
+	bool one = false;
 	for (unsigned i = 0; i < 8; i++) {
 		if (a->irr[i])
 			return false;
-		in_service += (unsigned)__builtin_popcount(a->isr[i]);
+		if (!a->isr[i])
+			continue;
+		if (one || (a->isr[i] & (a->isr[i] - 1)))
+			return false;           /* a second vector in service */
+		one = true;
 	}
-	return in_service == 1;
+	return one;
 }
 
 void vlapic_eoi(struct vcpu *v)
