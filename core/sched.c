@@ -150,8 +150,10 @@ static void run_slice(struct vcpu *v, uint64_t now)
 			slice_end = now + slice_ticks();
 		}
 	}
-	if (v->state == VCPU_RUNNABLE)
+	if (v->state == VCPU_RUNNABLE) {
 		v->ready_since = now;
+		hc_vcpu_preempted(v);
+	}
 }
 
 void vm_run(struct vm *vm)

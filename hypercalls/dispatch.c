@@ -66,6 +66,12 @@ void hc_vcpu_scheduled(struct vcpu *v)
 		kvm_abi.vcpu_scheduled(v);
 }
 
+void hc_vcpu_preempted(struct vcpu *v)
+{
+	if (kvm_abi.vcpu_preempted)
+		kvm_abi.vcpu_preempted(v);
+}
+
 void hc_vm_destroy(struct vm *vm)
 {
 	if (kvm_abi.vm_destroy)

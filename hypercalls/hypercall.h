@@ -51,6 +51,8 @@ struct hc_abi {
 	void (*clock_changed)(struct vcpu *v);
 	/* The vCPU is about to get the CPU (after waiting for it: v->steal grew). */
 	void (*vcpu_scheduled)(struct vcpu *v);
+	/* The vCPU lost the CPU while still runnable (preempted, or it yielded). */
+	void (*vcpu_preempted)(struct vcpu *v);
 	/* Frees per-VM state when the VM is destroyed. */
 	void (*vm_destroy)(struct vm *vm);
 	/* Fills leaf base+off of this ABI's CPUID block; false if the leaf is not defined. */
@@ -72,6 +74,7 @@ int hc_msr_write(struct vcpu *v, uint32_t msr, uint64_t val);
 void hc_vm_destroy(struct vm *vm);
 void hc_clock_changed(struct vcpu *v);
 void hc_vcpu_scheduled(struct vcpu *v);
+void hc_vcpu_preempted(struct vcpu *v);
 
 extern const struct hc_abi kvm_abi;
 

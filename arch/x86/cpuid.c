@@ -5,6 +5,7 @@
  * appendix E.
  */
 #include "arch/x86/cpu.h"
+#include "arch/x86/vlapic.h"
 #include "arch/x86/x86.h"
 #include "core/arch.h"
 #include "core/exit.h"
@@ -58,7 +59,9 @@ void x86_guest_cpuid(struct vcpu *v, uint32_t leaf, uint32_t sub, uint32_t r[4])
 		/* initial APIC ID, one logical CPU per package */
 		r[1] = (r[1] & 0x0000ffffu) | (v->id << 24) | (1u << 16);
 		r[2] = (r[2] & ~CPUID1_ECX_HIDE) | CPUID1_ECX_HYPERVISOR | CPUID1_ECX_APIC;
-		r[3] = (r[3] & ~CPUID1_EDX_HIDE) | CPUID1_EDX_APIC;
+		r[3] &= ~(CPUID1_EDX_HIDE | CPUID1_EDX_APIC);
+		if (vlapic_hw_enabled(v))
+			r[3] |= CPUID1_EDX_APIC;   /* it reads clear while IA32_APIC_BASE disables the APIC (SDM §10.4.3) */
 		r[3] &= ~BIT(28);       /* HTT: one logical processor per package */
 		break;
 	case 4:

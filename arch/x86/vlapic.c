@@ -546,6 +546,8 @@ static int x2apic_write(struct vcpu *v, uint32_t off, uint64_t val)
 		vlapic_send_ipi(v, L(v)->icr_lo, L(v)->icr_hi);
 		return 0;
 	case APIC_SELF_IPI:
+		if (val & ~0xffull)
+			return -EINVAL;             /* bits 31:8 reserved (SDM table 10-6) */
 		vlapic_deliver(v, APIC_DM_FIXED, (uint8_t)val, false);
 		return 0;
 	}

@@ -75,4 +75,5 @@ const struct hc_abi kvm_abi = {
 	.vm_destroy = kvm_mem_vm_destroy,
 	.clock_changed = kvm_clock_changed,
 	.vcpu_scheduled = kvm_vcpu_scheduled,
+	.vcpu_preempted = kvm_vcpu_preempted,
 };

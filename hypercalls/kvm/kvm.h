@@ -10,6 +10,7 @@ int64_t kvm_hc_kick_cpu(struct vcpu *v, const struct hc_args *a);
 int64_t kvm_hc_send_ipi(struct vcpu *v, const struct hc_args *a);
 int64_t kvm_hc_sched_yield(struct vcpu *v, const struct hc_args *a);
 void kvm_vcpu_scheduled(struct vcpu *v);
+void kvm_vcpu_preempted(struct vcpu *v);
 int kvm_steal_msr_write(struct vcpu *v, uint64_t val);
 int kvm_msr_read(struct vcpu *v, uint32_t msr, uint64_t *val);
 int kvm_msr_write(struct vcpu *v, uint32_t msr, uint64_t val);

@@ -101,6 +101,8 @@ struct kvm_steal_time {
 	uint32_t pad[11];
 } __attribute__((packed));
 
+#define KVM_VCPU_PREEMPTED (1u << 0)         /* kvm_steal_time.preempted */
+
 /* KVM_HC_SEND_IPI: ICR bits that make it -KVM_EINVAL (arch/x86/kvm/lapic.c kvm_pv_send_ipi). */
 #define KVM_SEND_IPI_DEST_LOGICAL (1u << 11)     /* APIC_DEST_MASK */
 #define KVM_SEND_IPI_SHORTHAND (3u << 18)        /* APIC_SHORT_MASK */

@@ -105,6 +105,20 @@ void kvm_vcpu_scheduled(struct vcpu *v)
 	write_steal_time(v);
 }
 
+/*
+ * Descheduled while runnable: the guest's vcpu_is_preempted() reads this
+ * (KVM kvm_steal_time_set_preempted); the next write_steal_time clears it.
+ */
+void kvm_vcpu_preempted(struct vcpu *v)
+{
+	const struct kvm_vcpu_state *k = &v->hc.kvm;
+	if (!(k->steal_time_msr & KVM_MSR_ENABLED))
+		return;
+	uint8_t flag = KVM_VCPU_PREEMPTED;
+	gmem_write(v->vm, mk_gpa((k->steal_time_msr & KVM_STEAL_VALID_BITS) +
+	                         offsetof(struct kvm_steal_time, preempted)), &flag, 1);
+}
+
 int kvm_steal_msr_write(struct vcpu *v, uint64_t val)
 {
 	if (val & KVM_STEAL_RESERVED_MASK)
