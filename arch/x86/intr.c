@@ -26,25 +26,25 @@ static void inject_pending(struct vcpu *v)
 		ops->clear_shadow(v);
 	}
 	int vec = vlapic_pending_vector(v);
-	bool want_nmi = a->nmi_pending;
+	bool nmi = a->nmi_pending;
 	if (ops->event_queued(v)) {
 		/* an exception or a re-injected event goes first; ask to come back for ours */
-		ops->request_window(v, vec >= 0);
+		ops->request_window(v, vec >= 0, nmi);
 		return;
 	}
-	if (want_nmi && ops->nmi_allowed(v)) {
+	if (nmi && ops->nmi_allowed(v)) {
 		a->nmi_pending = false;
 		ops->inject_nmi(v);
-		ops->request_window(v, vec >= 0);
+		ops->request_window(v, vec >= 0, false);
 		return;
 	}
 	if (vec >= 0 && ops->intr_allowed(v)) {
 		vlapic_ack(v, (uint8_t)vec);
 		ops->inject_intr(v, (uint8_t)vec);
-		ops->request_window(v, false);
+		ops->request_window(v, false, nmi);
 		return;
 	}
-	ops->request_window(v, vec >= 0);
+	ops->request_window(v, vec >= 0, nmi);
 }
 
 /*
@@ -92,7 +92,8 @@ void arch_vcpu_run(struct vcpu *v, uint64_t deadline, struct vm_exit *e)
 	x86_vcpu_load(v);
 	inject_pending(v);
 	pv_eoi_before_entry(v);
-	x86_host_timer_arm(deadline);
+	if (!x86_vendor->set_deadline || !x86_vendor->set_deadline(v, deadline))
+		x86_host_timer_arm(deadline);
 	x86_vendor->run(v, e);
 	pv_eoi_after_exit(v);
 	if (e->reason == VMEXIT_MEM_FAULT && vlapic_mmio_page(v, e->mem.gpa.v))

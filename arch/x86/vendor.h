@@ -55,10 +55,12 @@ struct x86_vendor_ops {
 	bool (*nmi_allowed)(struct vcpu *v);
 	void (*inject_intr)(struct vcpu *v, uint8_t vector);
 	void (*inject_nmi)(struct vcpu *v);
-	/* on: exit as soon as the guest can take an interrupt (an interrupt window) */
-	void (*request_window)(struct vcpu *v, bool on);
+	/* exit as soon as the guest can take an interrupt / an NMI (windows); false, false: none */
+	void (*request_window)(struct vcpu *v, bool intr, bool nmi);
 	/* RIP moved past an instruction we emulated: its STI/MOV SS shadow is over */
 	void (*clear_shadow)(struct vcpu *v);
+	/* Exit by host counter `deadline` with a timer of the vendor's own; false: none (NULL too) */
+	bool (*set_deadline)(struct vcpu *v, uint64_t deadline);
 	/* MSRs whose state the vendor keeps (EFER, PAT, syscall MSRs...): -ENOENT if not one. */
 	int (*msr_read)(struct vcpu *v, uint32_t msr, uint64_t *val);
 	int (*msr_write)(struct vcpu *v, uint32_t msr, uint64_t val);

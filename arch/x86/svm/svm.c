@@ -238,8 +238,12 @@ static void svm_inject_nmi(struct vcpu *v)
 	v->arch.nmi_iret_exits = 2;
 }
 
-/* A virtual interrupt with top priority, ignoring V_TPR, and its VINTR intercept: exits when the guest can take it. */
-static void svm_request_window(struct vcpu *v, bool on)
+/*
+ * A virtual interrupt with top priority, ignoring V_TPR, and its VINTR
+ * intercept: exits when the guest can take it. A blocked NMI waits for the
+ * IRET intercept set when the last one was injected.
+ */
+static void svm_request_window(struct vcpu *v, bool on, bool nmi UNUSED)
 {
 	struct vmcb_control *c = &svm_vmcb(v)->ctl;
 	const uint64_t bits = SVM_VINTR_IRQ | (0xfull << SVM_VINTR_PRIO_SHIFT) | SVM_VINTR_IGN_TPR;
@@ -410,7 +414,7 @@ static void svm_decode(struct vcpu *v, struct vmcb *vmcb, struct vm_exit *e)
 		e->reason = VMEXIT_INTR;
 		break;
 	case SVM_EXIT_VINTR:
-		svm_request_window(v, false);      /* the guest can take an interrupt: inject on entry */
+		svm_request_window(v, false, false);  /* the guest can take an interrupt: inject on entry */
 		e->reason = VMEXIT_ARCH;
 		break;
 	case SVM_EXIT_IRET:

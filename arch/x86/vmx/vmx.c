@@ -105,7 +105,7 @@ static int vmx_read_caps(void)
 	bool true_ctls = basic & VMX_BASIC_TRUE_CTLS;
 	vmx.revision = basic & 0x7fffffff;
 	int r = adjust("pin-based", true_ctls ? MSR_IA32_VMX_TRUE_PINBASED_CTLS : MSR_IA32_VMX_PINBASED_CTLS,
-	               PIN_EXT_INTR_EXITING | PIN_NMI_EXITING, 0, &vmx.pin);
+	               PIN_EXT_INTR_EXITING | PIN_NMI_EXITING, PIN_PREEMPTION_TIMER | PIN_VIRTUAL_NMIS, &vmx.pin);
 	r = r ?: adjust("processor-based", true_ctls ? MSR_IA32_VMX_TRUE_PROCBASED_CTLS : MSR_IA32_VMX_PROCBASED_CTLS,
 	                PROC_HLT_EXITING | PROC_USE_IO_BITMAPS | PROC_USE_MSR_BITMAPS |
 	                PROC_SECONDARY | PROC_MWAIT_EXITING | PROC_MONITOR_EXITING |
@@ -120,8 +120,14 @@ static int vmx_read_caps(void)
 	                ENTRY_LOAD_EFER, ENTRY_LOAD_PAT, &vmx.entry);
 	if (r)
 		return r;
+	vmx.preempt_shift = (vmx.pin & PIN_PREEMPTION_TIMER) ?
+	                    (int)(rdmsr(MSR_IA32_VMX_MISC) & VMX_MISC_PREEMPT_RATE_MASK) : -1;
 	uint64_t proc_cap = rdmsr(true_ctls ? MSR_IA32_VMX_TRUE_PROCBASED_CTLS : MSR_IA32_VMX_PROCBASED_CTLS);
-	vmx.intr_window = (proc_cap >> 32) & PROC_INTR_WINDOW_EXITING;
+	/* NMI-window exiting needs virtual NMIs (SDM §26.2.1.1) */
+	vmx.window_ok = (uint32_t)(proc_cap >> 32) & (PROC_INTR_WINDOW_EXITING |
+	                ((vmx.pin & PIN_VIRTUAL_NMIS) ? PROC_NMI_WINDOW_EXITING : 0));
+	if (!(vmx.pin & PIN_VIRTUAL_NMIS))
+		pr_warn("VMX: no virtual NMIs: a guest takes at most one NMI (IRET does not unblock them)\n");
 	/* the IA-32e-guest bit follows the guest's EFER.LMA at each entry */
 	vmx.entry &= ~ENTRY_IA32E_GUEST;
 	/* with EPT, CR3 accesses need no exit; only clear them if the CPU lets us */
@@ -178,6 +184,8 @@ static int vmx_init_cpu(void)
 	pr_info("VMX: EPT, VMCS revision 0x%x, unrestricted guest %s, controls pin %x proc %x/%x exit %x entry %x\n",
 	        vmx.revision, vmx.unrestricted ? "yes" : "no", vmx.pin, vmx.proc, vmx.proc2,
 	        vmx.exit, vmx.entry);
+	if (vmx.preempt_shift >= 0)
+		pr_info("VMX: preemption timer at TSC / %u ends each vCPU's run\n", 1u << vmx.preempt_shift);
 	if (!vmx.unrestricted)
 		pr_warn("VMX: no unrestricted guest: guests that start with paging off (ELF32) cannot run\n");
 	return 0;
@@ -273,6 +281,13 @@ static void write_host_state(void)
 	vmx_write(HOST_RIP, (uintptr_t)vmx_exit_entry);
 }
 
+/*
+ * The VMCS this CPU has current (VMPTRLD). Every VMPTRLD and VMCLEAR goes
+ * through here, or a new VMCS on the pages of a freed one would be taken
+ * for current while another is.
+ */
+static hpa_t current_vmcs;
+
 static int vmx_vcpu_init(struct vcpu *v)
 {
 	struct vmx_vm *xvm = v->vm->arch.vendor;
@@ -284,10 +299,13 @@ static int vmx_vcpu_init(struct vcpu *v)
 	v->arch.vendor = x;
 	*(uint32_t *)arch_phys_to_virt(pa) = vmx.revision;
 	if (!vmx_op("VMCLEAR", pa, 1) || !vmx_op("VMPTRLD", pa, 2)) {
+		if (current_vmcs == pa)
+			current_vmcs = 0;
 		pmm_free(pa, 2);
 		v->arch.vendor = NULL;
 		return -EIO;
 	}
+	current_vmcs = pa;
 	/* selftest: the allowed-0 bits of the pin-based controls are clear for VM 0 */
 	vmx_write(PIN_BASED_CONTROLS, hv_selftest == SELFTEST_BAD_CONTROL && !v->vm->id ? 0 : vmx.pin);
 	vmx_write(PROC_BASED_CONTROLS, vmx.proc);
@@ -335,17 +353,18 @@ static void vmx_vcpu_destroy(struct vcpu *v)
 {
 	struct vmx_vcpu *x = v->arch.vendor;
 	vmx_forget_guest_msrs(v);
-	vmx_op("VMCLEAR", x->vmcs_pa, 1);
+	vmx_op("VMCLEAR", x->vmcs_pa, 1);      /* also makes it not current if it was */
+	if (current_vmcs == x->vmcs_pa)
+		current_vmcs = 0;
 	pmm_free(x->vmcs_pa, 2);
 	v->arch.vendor = NULL;
 }
 
 void vmx_load_vmcs(struct vcpu *v)
 {
-	static hpa_t current;
 	struct vmx_vcpu *x = v->arch.vendor;
-	if (current != x->vmcs_pa && vmx_op("VMPTRLD", x->vmcs_pa, 2))
-		current = x->vmcs_pa;
+	if (current_vmcs != x->vmcs_pa && vmx_op("VMPTRLD", x->vmcs_pa, 2))
+		current_vmcs = x->vmcs_pa;
 }
 
 /* The real CR0/CR4 the CPU runs the guest with, for the value the guest wants. */
@@ -428,7 +447,11 @@ static bool vmx_intr_allowed(struct vcpu *v)
 	       !(vmx_read(GUEST_INTERRUPTIBILITY) & (INTERRUPTIBILITY_STI | INTERRUPTIBILITY_MOV_SS));
 }
 
-/* Without virtual NMIs the CPU itself tracks NMI blocking until IRET (§24.4.2); entry refuses an NMI under any of these. */
+/*
+ * With virtual NMIs, bit 3 is the guest's own NMI blocking, which an
+ * injected NMI sets and IRET clears (SDM §24.4.2, §26.3); entry refuses an
+ * NMI under any of these.
+ */
 static bool vmx_nmi_allowed(struct vcpu *v)
 {
 	vmx_load_vmcs(v);
@@ -448,16 +471,37 @@ static void vmx_inject_nmi(struct vcpu *v)
 	vmx_write(ENTRY_INTR_INFO, INTR_INFO_VALID | INTR_TYPE_NMI | X86_EXC_NMI);
 }
 
-/* Without the control (no CPU lacks it in practice) the interrupt waits for the next exit: the slice bounds it. */
-void vmx_request_window(struct vcpu *v, bool on)
+/*
+ * Exit as soon as the guest can take an interrupt / an NMI. Without the
+ * control (no CPU lacks it in practice) the event waits for the next exit:
+ * the slice bounds it.
+ */
+void vmx_request_window(struct vcpu *v, bool intr, bool nmi)
 {
 	struct vmx_vcpu *x = v->arch.vendor;
-	on = on && vmx.intr_window;
-	if (x->intr_window == on)
+	uint32_t bits = ((intr ? PROC_INTR_WINDOW_EXITING : 0) | (nmi ? PROC_NMI_WINDOW_EXITING : 0)) &
+	                vmx.window_ok;
+	if (x->window_bits == bits)
 		return;
 	vmx_load_vmcs(v);
-	vmx_write(PROC_BASED_CONTROLS, vmx.proc | (on ? PROC_INTR_WINDOW_EXITING : 0));
-	x->intr_window = on;
+	vmx_write(PROC_BASED_CONTROLS, vmx.proc | bits);
+	x->window_bits = bits;
+}
+
+/*
+ * The run deadline through the VMX-preemption timer (SDM vol. 3C §25.5.1):
+ * it counts down at TSC >> shift whatever the guest does, and costs no
+ * host interrupt. Without it the host's local-APIC timer is used.
+ */
+static bool vmx_set_deadline(struct vcpu *v, uint64_t deadline)
+{
+	if (vmx.preempt_shift < 0)
+		return false;
+	uint64_t now = rdtsc();
+	uint64_t ticks = deadline > now ? (deadline - now) >> vmx.preempt_shift : 0;
+	vmx_load_vmcs(v);
+	vmx_write(VMX_PREEMPTION_TIMER_VALUE, ticks > UINT32_MAX ? UINT32_MAX : ticks);
+	return true;
 }
 
 /* Completing an instruction ends an STI or MOV SS shadow (SDM vol. 2B "STI"). */
@@ -487,6 +531,7 @@ const struct x86_vendor_ops vmx_ops = {
 	.inject_nmi = vmx_inject_nmi,
 	.request_window = vmx_request_window,
 	.clear_shadow = vmx_clear_shadow,
+	.set_deadline = vmx_set_deadline,
 	.dump = vmx_dump,
 	.msr_read = vmx_msr_read,
 	.msr_write = vmx_msr_write,

@@ -18,7 +18,7 @@ struct vmx_syscall_msrs { uint64_t star, lstar, cstar, sfmask, kernel_gs_base; }
 struct vmx_vcpu {
 	hpa_t vmcs_pa;
 	bool launched;
-	bool intr_window;          /* interrupt-window exiting is on in its VMCS */
+	uint32_t window_bits;      /* interrupt/NMI-window exiting bits on in its VMCS */
 	struct vmx_syscall_msrs msrs;
 };
 
@@ -26,7 +26,8 @@ struct vmx_vcpu {
 struct vmx_caps {
 	uint32_t revision;
 	uint32_t pin, proc, proc2, exit, entry;
-	bool intr_window;          /* the CPU allows interrupt-window exiting */
+	uint32_t window_ok;        /* the window-exiting controls the CPU allows */
+	int preempt_shift;         /* VMX-preemption timer: TSC >> shift; -1 when there is none */
 	uint64_t cr0_fixed0, cr0_fixed1, cr4_fixed0, cr4_fixed1;
 	uint64_t ept_cap;
 	bool unrestricted;
@@ -42,7 +43,7 @@ uint64_t vmx_real_cr4(uint64_t want);
 /* Sets the IA-32e-mode-guest entry control from the guest's EFER.LMA. */
 void vmx_set_entry_mode(uint64_t efer);
 void vmx_run(struct vcpu *v, struct vm_exit *e);
-void vmx_request_window(struct vcpu *v, bool on);
+void vmx_request_window(struct vcpu *v, bool intr, bool nmi);
 void vmx_dump(struct vcpu *v);
 /* 0 after a VM exit; 1 VMfailInvalid; 2 VMfailValid (see VM_INSTRUCTION_ERROR). */
 int vmx_enter(uint64_t *gprs, int launched);

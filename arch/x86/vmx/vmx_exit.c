@@ -300,8 +300,10 @@ static void vmx_decode(struct vcpu *v, struct vm_exit *e)
 		break;
 	case EXIT_REASON_INIT:
 	case EXIT_REASON_SIPI: e->reason = VMEXIT_INTR; break;
+	case EXIT_REASON_PREEMPTION_TIMER: e->reason = VMEXIT_INTR; break;
 	case EXIT_REASON_INTR_WINDOW:
-		vmx_request_window(v, false);     /* the guest can take an interrupt: inject on entry */
+	case EXIT_REASON_NMI_WINDOW:
+		vmx_request_window(v, false, false);  /* it can take the event now: injected on entry */
 		e->reason = VMEXIT_ARCH;
 		break;
 	case EXIT_REASON_TRIPLE_FAULT: e->reason = VMEXIT_SHUTDOWN; break;
