@@ -12,6 +12,7 @@ enum vm_exit_reason {
 	VMEXIT_MSR_WRITE,
 	VMEXIT_IO,
 	VMEXIT_HLT,
+	VMEXIT_PAUSE,       /* a spin loop: pause-loop exiting / the PAUSE filter fired */
 	VMEXIT_SHUTDOWN,    /* triple fault */
 	VMEXIT_MEM_FAULT,   /* guest-physical access with no mapping */
 	VMEXIT_INTR,        /* a host interrupt arrived: nothing for the guest */

@@ -59,12 +59,20 @@ static uint64_t poll_vcpus(struct vm *vm, uint64_t now)
 	return next;
 }
 
+/* The next runnable vCPU after `v` in round-robin order, other than v; NULL if none. */
+static struct vcpu *next_other_runnable(const struct vm *vm, const struct vcpu *v)
+{
+	for (unsigned i = 1; i < vm->nr_vcpus; i++) {
+		struct vcpu *t = vm->vcpus[(v->id + i) % vm->nr_vcpus];
+		if (t->state == VCPU_RUNNABLE)
+			return t;
+	}
+	return NULL;
+}
+
 static bool others_runnable(const struct vm *vm, const struct vcpu *v)
 {
-	for (unsigned i = 0; i < vm->nr_vcpus; i++)
-		if (vm->vcpus[i] != v && vm->vcpus[i]->state == VCPU_RUNNABLE)
-			return true;
-	return false;
+	return next_other_runnable(vm, v) != NULL;
 }
 
 /* The vCPU to run after `prev` (index), round-robin; NULL when none is runnable. */
@@ -103,6 +111,14 @@ static void handle_exit(struct vcpu *v, struct vm_exit *e)
 		arch_skip_insn(v, e);
 		vcpu_halt(v);
 		break;
+	case VMEXIT_PAUSE: {
+		/* spinning: what it waits for is likely another vCPU's to give (KVM kvm_vcpu_on_spin) */
+		struct vcpu *t = next_other_runnable(vm, v);
+		arch_skip_insn(v, e);
+		if (t)
+			vcpu_yield_to(v, t);
+		break;
+	}
 	case VMEXIT_SHUTDOWN:
 		vm_end(vm, VM_END_TRIPLE_FAULT, 0, "vcpu%u: triple fault (shutdown), rip 0x%llx",
 		       v->id, (unsigned long long)v->regs.rip);

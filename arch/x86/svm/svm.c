@@ -22,6 +22,11 @@
 #define CPUID_SVM_FEATURES 0x8000000au
 #define SVM_FEAT_NP (1u << 0)           /* 0x8000000a EDX */
 #define SVM_FEAT_NRIPS (1u << 3)
+#define SVM_FEAT_PAUSE_FILTER (1u << 10)
+#define SVM_FEAT_PAUSE_THRESHOLD (1u << 12)
+/* PAUSEs before an intercept, and the cycle gap that restarts the count: KVM's defaults (svm.c, kvm_host.h) */
+#define PAUSE_FILTER_COUNT 3000
+#define PAUSE_FILTER_THRESH 128
 #define MSR_VM_CR 0xc0010114u
 #define VM_CR_SVMDIS (1ull << 4)
 #define MSR_VM_HSAVE_PA 0xc0010117u
@@ -37,6 +42,7 @@
 static struct {
 	hpa_t hsave_pa, host_vmcb_pa;
 	bool nrips;
+	bool pause_filter, pause_thresh;
 	uint32_t nr_asids, next_asid;
 } svm;
 
@@ -60,6 +66,8 @@ static int svm_init_cpu(void)
 		return -EOPNOTSUPP;
 	}
 	svm.nrips = r[3] & SVM_FEAT_NRIPS;
+	svm.pause_filter = r[3] & SVM_FEAT_PAUSE_FILTER;
+	svm.pause_thresh = r[3] & SVM_FEAT_PAUSE_THRESHOLD;
 	svm.nr_asids = r[1];
 	svm.next_asid = 1;
 	if (svm.nr_asids < 2) {
@@ -74,7 +82,8 @@ static int svm_init_cpu(void)
 	wrmsr(MSR_VM_HSAVE_PA, svm.hsave_pa);
 	/* our FS/GS/TR/LDTR and syscall MSRs, restored after every VMRUN */
 	__asm__ volatile("vmsave %%rax" :: "a"(svm.host_vmcb_pa) : "memory");
-	pr_info("SVM: nested paging, %u ASIDs, NRIPS %s\n", svm.nr_asids, svm.nrips ? "yes" : "no");
+	pr_info("SVM: nested paging, %u ASIDs, NRIPS %s, PAUSE filter %s\n", svm.nr_asids,
+	        svm.nrips ? "yes" : "no", svm.pause_filter ? "yes" : "no");
 	return 0;
 }
 
@@ -145,6 +154,17 @@ static int svm_vcpu_init(struct vcpu *v)
 	 */
 	c->exceptions = X86_EXC_BIT(X86_EXC_UD) | X86_EXC_BIT(X86_EXC_DB) | X86_EXC_BIT(X86_EXC_AC) |
 	                X86_EXC_BIT(X86_EXC_MC);
+	/*
+	 * A vCPU spinning on PAUSE waits for another one: with the PAUSE
+	 * filter, a run of PAUSEs exits so the scheduler can run the others.
+	 * Without the filter every PAUSE would exit: not intercepted then.
+	 */
+	if (svm.pause_filter) {
+		c->misc1 |= SVM_MISC1_PAUSE;
+		c->pause_filter_count = PAUSE_FILTER_COUNT;
+		if (svm.pause_thresh)
+			c->pause_filter_thresh = PAUSE_FILTER_THRESH;
+	}
 	c->iopm_base_pa = svm_vm->iopm_pa;
 	c->msrpm_base_pa = svm_vm->msrpm_pa;
 	c->asid = hv_selftest == SELFTEST_BAD_CONTROL && !v->vm->id ? 0 : svm_vm->asid;
@@ -391,6 +411,10 @@ static void svm_decode(struct vcpu *v, struct vmcb *vmcb, struct vm_exit *e)
 	case SVM_EXIT_HLT:
 		e->reason = VMEXIT_HLT;
 		e->insn_len = insn_len(vmcb, 1);
+		break;
+	case SVM_EXIT_PAUSE:
+		e->reason = VMEXIT_PAUSE;
+		e->insn_len = insn_len(vmcb, 2);      /* F3 90 */
 		break;
 	case SVM_EXIT_INVD:
 		/* INVD would drop dirty lines the host owns: behave as WBINVD (a no-op here) */

@@ -106,6 +106,7 @@ _Static_assert(sizeof(struct vmcb) == 0x1000, "VMCB is one page");
 #define SVM_MISC1_IRET     (1u << 20)
 #define SVM_MISC1_CPUID    (1u << 18)
 #define SVM_MISC1_INVD     (1u << 22)
+#define SVM_MISC1_PAUSE    (1u << 23)
 #define SVM_MISC1_HLT      (1u << 24)
 #define SVM_MISC1_INVLPGA  (1u << 26)
 #define SVM_MISC1_IOIO     (1u << 27)
@@ -137,6 +138,7 @@ _Static_assert(sizeof(struct vmcb) == 0x1000, "VMCB is one page");
 #define SVM_EXIT_IRET      0x074
 #define SVM_EXIT_CPUID     0x072
 #define SVM_EXIT_INVD      0x076
+#define SVM_EXIT_PAUSE     0x077
 #define SVM_EXIT_HLT       0x078
 #define SVM_EXIT_INVLPGA   0x07a
 #define SVM_EXIT_IOIO      0x07b

@@ -21,6 +21,9 @@
 #define VMCALL_LEN 3
 #define VMMCALL_BYTES "\x0f\x01\xd9"    /* AMD VMMCALL: #UD on Intel */
 #define DEFAULT_PAT 0x0007040600070406ull
+/* Pause-loop exiting: PAUSEs closer than GAP TSC ticks form a loop; one longer than WINDOW exits (KVM vmx.c). */
+#define VMX_PLE_GAP 128
+#define VMX_PLE_WINDOW 4096
 
 struct vmx_caps vmx;
 
@@ -112,7 +115,8 @@ static int vmx_read_caps(void)
 	                /* without them MOV CR8 would write the host's own local-APIC TPR */
 	                PROC_CR8_LOAD_EXITING | PROC_CR8_STORE_EXITING | PROC_RDPMC_EXITING,
 	                PROC_TSC_OFFSETTING, &vmx.proc);
-	r = r ?: adjust("secondary", MSR_IA32_VMX_PROCBASED_CTLS2, PROC2_EPT, PROC2_UNRESTRICTED, &vmx.proc2);
+	r = r ?: adjust("secondary", MSR_IA32_VMX_PROCBASED_CTLS2, PROC2_EPT,
+	                PROC2_UNRESTRICTED | PROC2_PAUSE_LOOP_EXITING, &vmx.proc2);
 	r = r ?: adjust("VM-exit", true_ctls ? MSR_IA32_VMX_TRUE_EXIT_CTLS : MSR_IA32_VMX_EXIT_CTLS,
 	                EXIT_HOST_ADDR_SPACE | EXIT_SAVE_EFER | EXIT_LOAD_EFER,
 	                EXIT_SAVE_PAT | EXIT_LOAD_PAT, &vmx.exit);
@@ -310,6 +314,11 @@ static int vmx_vcpu_init(struct vcpu *v)
 	vmx_write(PIN_BASED_CONTROLS, hv_selftest == SELFTEST_BAD_CONTROL && !v->vm->id ? 0 : vmx.pin);
 	vmx_write(PROC_BASED_CONTROLS, vmx.proc);
 	vmx_write(PROC_BASED_CONTROLS2, vmx.proc2);
+	if (vmx.proc2 & PROC2_PAUSE_LOOP_EXITING) {
+		/* a vCPU spinning on PAUSE exits so the others can run (KVM's ple_gap/ple_window defaults) */
+		vmx_write(PLE_GAP, VMX_PLE_GAP);
+		vmx_write(PLE_WINDOW, VMX_PLE_WINDOW);
+	}
 	vmx_write(EXIT_CONTROLS, vmx.exit);
 	vmx_write(ENTRY_CONTROLS, vmx.entry);
 	/*

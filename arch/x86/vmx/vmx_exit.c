@@ -313,6 +313,7 @@ static void vmx_decode(struct vcpu *v, struct vm_exit *e)
 		e->cpuid.subleaf = (uint32_t)v->regs.gpr[X86_RCX];
 		break;
 	case EXIT_REASON_HLT: e->reason = VMEXIT_HLT; break;
+	case EXIT_REASON_PAUSE: e->reason = VMEXIT_PAUSE; break;
 	case EXIT_REASON_INVD:
 		/* INVD would drop dirty lines the host owns: behave as WBINVD (a no-op here) */
 		arch_skip_insn(v, e);
