@@ -59,24 +59,25 @@ in_log() { grep -qaF -- "$2" "$logs/$1.log"; }
 status_is() { grep -qF "$2" "$logs/$1.out"; }
 
 # Both default guests run every check: 22 (64-bit) + 21 (32-bit) under QEMU,
-# which skips the two it cannot emulate, 23 + 22 under Bochs.
+# which skips the two it cannot emulate, 23 + 22 under Bochs; the 64-bit one
+# has 4 vCPUs and adds 16 SMP and local-APIC checks.
 for s in bios uefi; do
 	scenario "qemu-$s" "$s" "$build/hv.iso" max
 	check "qemu-$s.exit_success" status_is "qemu-$s" "all VMs succeeded"
 	check "qemu-$s.all_vms_succeeded" in_log "qemu-$s" "hv: 2 of 2 VMs succeeded"
-	check "qemu-$s.guest_test_count" test "$(guest_tests "qemu-$s")" -ge 43
+	check "qemu-$s.guest_test_count" test "$(guest_tests "qemu-$s")" -ge 59
 done
 
 # The gnu-efi entry: hv.efi from an ESP, guests as files, arguments by args=.
 esp=$build/esp-test
 rm -rf "$esp"
 boot/uefi/mkesp.sh "$esp" "$build/hv.efi" \
-	"exit=qemu guest=/guests/test-guest64.elf args=qemu-tcg guest=/guests/test-guest32.elf args=from,the,esp,qemu-tcg" \
+	"exit=qemu guest=/guests/test-guest64.elf args=qemu-tcg,smp=4 vcpus=4 guest=/guests/test-guest32.elf args=from,the,esp,qemu-tcg" \
 	"$build/guests/test-guest64.elf" "$build/guests/test-guest32.elf"
 scenario qemu-esp esp "$esp" max
 check qemu-esp.exit_success status_is qemu-esp "all VMs succeeded"
 check qemu-esp.guest_args in_log qemu-esp 'cmdline="from the esp qemu-tcg"'
-check qemu-esp.guest_test_count test "$(guest_tests qemu-esp)" -ge 43
+check qemu-esp.guest_test_count test "$(guest_tests qemu-esp)" -ge 59
 
 # Bad input: each case stops only its VM with one clear line; the last guest still passes.
 bad_input_checks() {
@@ -136,7 +137,18 @@ check qemu-no-npt.stopped status_is qemu-no-npt "the hypervisor reported a faile
 for model in corei7_skylake_x tigerlake ryzen; do
 	scenario "bochs-$model" bochs "$build/test-bochs-default.iso" "$model"
 	check "bochs-$model.all_vms_succeeded" in_log "bochs-$model" "hv: 2 of 2 VMs succeeded"
-	check "bochs-$model.guest_test_count" test "$(guest_tests "bochs-$model")" -ge 45
+	check "bochs-$model.guest_test_count" test "$(guest_tests "bochs-$model")" -ge 61
+done
+
+# Multi-vCPU VMs in both guest builds (16 SMP and local-APIC checks each on
+# top of the single-vCPU ones): QEMU SVM, Bochs VMX and Bochs SVM.
+scenario qemu-smp bios "$build/test-smp.iso" max
+check qemu-smp.all_vms_succeeded in_log qemu-smp "hv: 2 of 2 VMs succeeded"
+check qemu-smp.guest_test_count test "$(guest_tests qemu-smp)" -ge 75
+for model in corei7_skylake_x ryzen; do
+	scenario "bochs-smp-$model" bochs "$build/test-bochs-smp.iso" "$model"
+	check "bochs-smp-$model.all_vms_succeeded" in_log "bochs-smp-$model" "hv: 2 of 2 VMs succeeded"
+	check "bochs-smp-$model.guest_test_count" test "$(guest_tests "bochs-smp-$model")" -ge 77
 done
 check bochs-corei7_skylake_x.uses_vmx in_log bochs-corei7_skylake_x "hv: virtualization: Intel VMX"
 check bochs-tigerlake.vmcs_revision_4 in_log bochs-tigerlake "VMCS revision 0x4,"
@@ -146,7 +158,7 @@ check bochs-ryzen.svm_with_nrips in_log bochs-ryzen "NRIPS yes"
 scenario bochs-vmx-no-ept bochs "$build/test-bochs-default.iso" core2_penryn_t9600
 check bochs-vmx-no-ept.message in_log bochs-vmx-no-ept "hv: VMX without EPT"
 check bochs-vmx-no-ept.stopped in_log bochs-vmx-no-ept "hv: stopping the machine (status 1)"
-scenario bochs-vmx-no-ug bochs "$build/test-bochs-default.iso" corei5_lynnfield_750
+scenario bochs-vmx-no-ug bochs "$build/test-bochs-one-vcpu.iso" corei5_lynnfield_750
 check bochs-vmx-no-ug.guest64_ran in_log bochs-vmx-no-ug "hv: vm0: exited: vcpu0 wrote status 0"
 check bochs-vmx-no-ug.guest32_refused in_log bochs-vmx-no-ug "hv: vm1: not started: /boot/test-guest32.elf: this CPU cannot start a guest in the mode its image needs"
 check bochs-vmx-no-ug.guest_test_count test "$(guest_tests bochs-vmx-no-ug)" -ge 23

@@ -5,7 +5,7 @@
  * fault we provoke (or a broken hypervisor) ends in a readable line rather
  * than a triple fault.
  */
-#include "guest.h"
+#include "smp.h"
 
 #define DESC_KCODE32	0x00cf9a000000ffffull	/* G, D, P, DPL 0, code r/x */
 #define DESC_KCODE64	0x00af9a000000ffffull	/* G, L, P, DPL 0, code r/x */
@@ -17,6 +17,8 @@
 
 #define GATE_INTR_DPL0	0x8e	/* P, DPL 0, interrupt gate (IF cleared on entry) */
 #define GATE_INTR_DPL3	0xee	/* the same, reachable by int n from CPL 3 */
+
+#define VEC_NMI		2
 
 #ifdef __x86_64__
 #define DESC_KCODE DESC_KCODE64
@@ -154,6 +156,8 @@ void cpu_init(void)
 
 	for (unsigned int v = 0; v < 32; v++)
 		set_gate(v, isr_table[v], GATE_INTR_DPL0);
+	for (unsigned int v = IRQ_FIRST_VEC; v < 256; v++)
+		set_gate(v, (ulong)irq_stubs + (v - IRQ_FIRST_VEC) * IRQ_STUB_SIZE, GATE_INTR_DPL0);
 	set_gate(VEC_USER_RETURN, (ulong)isr_user_return, GATE_INTR_DPL3);
 
 	gdtr.limit = sizeof(gdt) - 1;
@@ -161,6 +165,18 @@ void cpu_init(void)
 	idtr.limit = sizeof(idt) - 1;
 	idtr.base = (ulong)idt;
 	cpu_load_tables(&gdtr, &idtr, SEL_TSS);
+}
+
+/*
+ * An AP: the BSP's GDT and IDT (cpu_init ran first). No task register: the
+ * one TSS is the BSP's, and an AP never changes privilege level.
+ */
+void cpu_init_ap(void)
+{
+	struct dtr gdtr = { sizeof(gdt) - 1, (ulong)gdt };
+	struct dtr idtr = { sizeof(idt) - 1, (ulong)idt };
+
+	cpu_load_tables(&gdtr, &idtr, 0);
 }
 
 void load_empty_idt(void)
@@ -182,6 +198,20 @@ void exception_handler(struct frame *f);
 
 void exception_handler(struct frame *f)
 {
+	if (f->vector >= IRQ_FIRST_VEC) {
+		smp_irq((unsigned int)f->vector, f->ip);
+		return;
+	}
+	if (f->vector == VEC_NMI) {
+		smp_nmi();
+		return;
+	}
+	/*
+	 * Probes are the BSP's: fault_armed and its recovery address are one
+	 * global, so a fault on an AP never takes them; it parks the AP, and
+	 * the BSP reports it.
+	 */
+	smp_ap_fault(f->vector, f->ip, f->err);
 	if (fault_armed) {
 		/* A probe expected a fault: tell it which, and resume at its recovery label. */
 		fault_armed = 0;

@@ -48,8 +48,10 @@ cpu_load_tables:
 	mov	%eax, %fs
 	mov	%eax, %gs
 	mov	12(%esp), %eax
+	test	%eax, %eax
+	jz	2f
 	ltr	%ax
-	ret
+2:	ret
 
 /*
  * One stub per exception vector; those for which the CPU pushes no error code
@@ -71,8 +73,10 @@ isr_\vec:
 /*
  * A fault at CPL 3 arrives with the user's DS/ES (or null ones, see
  * user_call): the C handler needs the kernel's, and the interrupted code
- * gets its own back on return.
+ * gets its own back on return. Global: smp_entry.S's interrupt stubs end
+ * here too.
  */
+	.globl isr_common
 isr_common:
 	pusha
 	push	%ds

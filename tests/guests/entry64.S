@@ -47,8 +47,10 @@ cpu_load_tables:
 	mov	%eax, %ss
 	mov	%eax, %fs
 	mov	%eax, %gs
+	test	%edx, %edx
+	jz	2f
 	ltr	%dx
-	ret
+2:	ret
 
 /*
  * One stub per exception vector; those for which the CPU pushes no error code
@@ -70,7 +72,9 @@ isr_\vec:
 /*
  * The CPU aligns RSP to 16 before pushing its 5 words; with error code,
  * vector and 15 registers the call below is made with RSP 16-aligned.
+ * Global: smp_entry.S's interrupt stubs end here too.
  */
+	.globl isr_common
 isr_common:
 	push	%r15
 	push	%r14

@@ -162,9 +162,22 @@ void *memcpy(void *d, const void *s, size_t n);
 
 /* cpu.c */
 void cpu_init(void);
+void cpu_init_ap(void);
 void load_empty_idt(void);
 
-/* entry{32,64}.S */
+/*
+ * smp.c, lapic.c: the multi-vCPU and local-APIC checks (guest word smp=N),
+ * and what exception_handler hands them: interrupts (vectors 0x20..0xff but
+ * 0x80), NMIs, and unexpected exceptions (smp_ap_fault parks an AP and
+ * returns only on the BSP).
+ */
+void smp_checks(unsigned int ncpus);
+void smp_run_checks(void);
+void smp_irq(unsigned int vec, ulong ip);
+void smp_nmi(void);
+void smp_ap_fault(ulong vector, ulong ip, ulong err);
+
+/* entry{32,64}.S; a zero tss_sel loads no task register (APs share the BSP's tables) */
 extern const ulong isr_table[32];
 void isr_user_return(void);
 void cpu_load_tables(const void *gdtr, const void *idtr, ulong tss_sel);

@@ -20,10 +20,13 @@ GUEST_CFLAGS := -ffreestanding -fno-pic -fno-pie -fno-stack-protector \
 GUEST_LDFLAGS := -nostdlib -static -z noexecstack --build-id=none \
 	-z max-page-size=0x1000 -T $(GUEST_SRC)/guest.ld
 
-GUEST_C_SRCS := main.c cpu.c lib.c kvm_time.c x86_checks.c
+GUEST_C_SRCS := main.c cpu.c lib.c kvm_time.c x86_checks.c \
+	smp.c smp_lib.c smp_regs.c lapic.c lapic_x2apic.c lapic_timer.c kvm_smp.c kvm_smp_time.c
+# assembled for both builds (#ifdef __x86_64__ inside)
+GUEST_S_SRCS := smp_entry.S
 
-GUEST_OBJS64 := $(addprefix $(GUEST_OUT)/64/,$(GUEST_C_SRCS:.c=.o) entry64.o)
-GUEST_OBJS32 := $(addprefix $(GUEST_OUT)/32/,$(GUEST_C_SRCS:.c=.o) entry32.o)
+GUEST_OBJS64 := $(addprefix $(GUEST_OUT)/64/,$(GUEST_C_SRCS:.c=.o) $(GUEST_S_SRCS:.S=.o) entry64.o)
+GUEST_OBJS32 := $(addprefix $(GUEST_OUT)/32/,$(GUEST_C_SRCS:.c=.o) $(GUEST_S_SRCS:.S=.o) entry32.o)
 
 GUEST_ELFS := $(GUEST_OUT)/test-guest64.elf $(GUEST_OUT)/test-guest32.elf
 

@@ -118,7 +118,27 @@ struct options {
 	 * reserved-bit #GP of MOV to CR8: checks of those are skipped, not passed.
 	 */
 	bool qemu_tcg;
+	/* smp=N: the VM has N vCPUs (the hypervisor's vcpus=N); 0 runs no SMP checks */
+	unsigned int smp;
 };
+
+/* The number after key (e.g. "smp=") in a word of length len; 0 if the word is not key<digits>. */
+static unsigned int word_number(const char *w, size_t len, const char *key)
+{
+	size_t k = 0;
+	unsigned int n = 0;
+
+	while (key[k] && k < len && w[k] == key[k])
+		k++;
+	if (key[k] || k == len)
+		return 0;
+	for (; k < len; k++) {
+		if (w[k] < '0' || w[k] > '9' || n > 1000)
+			return 0;
+		n = n * 10 + (unsigned int)(w[k] - '0');
+	}
+	return n;
+}
 
 static struct options parse_cmdline(const char *s)
 {
@@ -138,6 +158,8 @@ static struct options parse_cmdline(const char *s)
 			o.triple = true;
 		else if (word_is(s, len, "qemu-tcg"))
 			o.qemu_tcg = true;
+		else if (word_number(s, len, "smp="))
+			o.smp = word_number(s, len, "smp=");
 		s += len;
 	}
 	return o;
@@ -406,6 +428,9 @@ void guest_main(ulong start_info, ulong start_info_rdi)
 #ifdef __x86_64__
 	check_cr8(!opt.qemu_tcg);
 #endif
+
+	if (opt.smp)
+		smp_checks(opt.smp);
 
 	if (opt.oob)
 		oob_access();
