@@ -12,6 +12,11 @@ static uint64_t slice_ticks(void)
 	return time_counter_hz() * SCHED_SLICE_US / 1000000;
 }
 
+static uint64_t wake_granularity_ticks(void)
+{
+	return time_counter_hz() * SCHED_WAKE_GRANULARITY_US / 1000000;
+}
+
 void vcpu_wake(struct vcpu *v)
 {
 	if (v->state == VCPU_RUNNABLE)
@@ -19,9 +24,9 @@ void vcpu_wake(struct vcpu *v)
 	v->state = VCPU_RUNNABLE;
 	v->pv_unhalt = false;
 	v->ready_since = arch_read_counter();
-	/* a vCPU that slept runs next: whoever woke it is likely waiting for it */
-	if (!v->vm->yield_to)
-		v->vm->yield_to = v;
+	/* a vCPU that slept runs soon: whoever woke it is likely waiting for it */
+	if (!v->vm->woken)
+		v->vm->woken = v;
 }
 
 void vcpu_halt(struct vcpu *v)
@@ -78,10 +83,12 @@ static bool others_runnable(const struct vm *vm, const struct vcpu *v)
 /* The vCPU to run after `prev` (index), round-robin; NULL when none is runnable. */
 static struct vcpu *pick(struct vm *vm, unsigned prev)
 {
-	struct vcpu *y = vm->yield_to;
-	vm->yield_to = NULL;
+	struct vcpu *y = vm->yield_to, *w = vm->woken;
+	vm->yield_to = vm->woken = NULL;
 	if (y && y->state == VCPU_RUNNABLE)
 		return y;
+	if (w && w->state == VCPU_RUNNABLE)
+		return w;
 	for (unsigned i = 1; i <= vm->nr_vcpus; i++) {
 		struct vcpu *v = vm->vcpus[(prev + i) % vm->nr_vcpus];
 		if (v->state == VCPU_RUNNABLE)
@@ -140,7 +147,9 @@ static void handle_exit(struct vcpu *v, struct vm_exit *e)
 
 /*
  * Runs `v` until its slice ends, it stops being runnable or it yields. A
- * slice is only cut short for another vCPU: alone, a vCPU keeps the CPU.
+ * vCPU that woke up ends the slice early, but only once v has run for the
+ * wake granularity: a directed yield's target must get to run. A slice is
+ * only cut short for another vCPU: alone, a vCPU keeps the CPU.
  */
 static void run_slice(struct vcpu *v, uint64_t now)
 {
@@ -148,10 +157,15 @@ static void run_slice(struct vcpu *v, uint64_t now)
 	v->steal += now - v->ready_since;
 	hc_vcpu_scheduled(v);
 	uint64_t slice_end = now + slice_ticks();
+	uint64_t wake_ok = now + wake_granularity_ticks();
 	uint64_t next_timer = poll_vcpus(vm, now);
-	while (!vm_ended(vm) && v->state == VCPU_RUNNABLE && !vm->yield_to) {
+	while (!vm_ended(vm) && v->state == VCPU_RUNNABLE && !vm->yield_to &&
+	       !(vm->woken && now >= wake_ok)) {
 		struct vm_exit e;
-		arch_vcpu_run(v, next_timer < slice_end ? next_timer : slice_end, &e);
+		uint64_t deadline = next_timer < slice_end ? next_timer : slice_end;
+		if (vm->woken && wake_ok < deadline)
+			deadline = wake_ok;
+		arch_vcpu_run(v, deadline, &e);
 		v->nr_exits++;
 		enum vm_state before = vm->state;
 		handle_exit(v, &e);

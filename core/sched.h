@@ -19,12 +19,14 @@ struct vcpu;
 
 /* A slice: how long a vCPU runs before the others get their turn. */
 #define SCHED_SLICE_US 1000
+/* A vCPU that woke up preempts the running one once that has run this long. */
+#define SCHED_WAKE_GRANULARITY_US 100
 
 /* Runs the VM's vCPUs until the VM ends. */
 void vm_run(struct vm *vm);
 /* HLT completed on `v`: it sleeps unless a wake-up is already due. */
 void vcpu_halt(struct vcpu *v);
-/* Makes a halted or waiting vCPU runnable (a start, a kick); it runs next. */
+/* Makes a halted or waiting vCPU runnable (a start, a kick); it runs soon (wake granularity). */
 void vcpu_wake(struct vcpu *v);
 /* Ends the running vCPU's slice and runs `to` next when it is runnable. */
 void vcpu_yield_to(struct vcpu *from, struct vcpu *to);

@@ -64,7 +64,8 @@ struct vm {
 	bool arch_ready;           /* arch_vm_init succeeded: arch_vm_destroy is owed */
 	unsigned nr_vcpus;
 	struct vcpu *vcpus[VM_MAX_VCPUS];
-	struct vcpu *yield_to;     /* runs next (a directed yield, a wake-up), if still runnable */
+	struct vcpu *yield_to;     /* runs next (a directed yield), if still runnable */
+	struct vcpu *woken;        /* then this one: it just woke up */
 	enum vm_state state;
 	enum vm_end end;
 	uint32_t exit_status;

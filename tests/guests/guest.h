@@ -213,6 +213,19 @@ int rdmsr_probe(uint32_t msr, uint64_t *val);
 int wrmsr_probe(uint32_t msr, uint64_t val);
 
 /* kvm_time.c */
+/* kvmclock (Linux arch/x86/include/asm/pvclock-abi.h) */
+struct pvclock_vcpu_time_info {
+	uint32_t version, pad0;
+	uint64_t tsc_timestamp, system_time;
+	uint32_t tsc_to_system_mul;
+	int8_t tsc_shift;
+	uint8_t flags, pad[2];
+} __attribute__((packed));
+_Static_assert(sizeof(struct pvclock_vcpu_time_info) == 32, "pvclock layout");
+struct pvclock_wall_clock { uint32_t version, sec, nsec; } __attribute__((packed));
+/* (delta << shift) * mul >> 32: the pvclock scaling (kvm_time.c) */
+uint64_t pvclock_scale(uint64_t delta, uint32_t mul, int8_t shift);
+
 void check_kvm_cpuid_features(void);
 void check_kvm_msr_undefined_gp(void);
 void check_kvmclock(void);

@@ -17,16 +17,6 @@
 #define KVM_VCPU_PREEMPTED	(1u << 0)
 #define NSEC_PER_SEC		1000000000ll
 
-struct pvclock_vcpu_time_info {
-	uint32_t version, pad0;
-	uint64_t tsc_timestamp, system_time;
-	uint32_t tsc_to_system_mul;
-	int8_t tsc_shift;
-	uint8_t flags, pad[2];
-} __attribute__((packed));
-_Static_assert(sizeof(struct pvclock_vcpu_time_info) == 32, "pvclock layout");
-
-struct pvclock_wall_clock { uint32_t version, sec, nsec; } __attribute__((packed));
 
 struct kvm_steal_time {
 	uint64_t steal;
@@ -54,16 +44,6 @@ static volatile struct pvclock_wall_clock wall __attribute__((aligned(16)));
 static ulong gpa(volatile const void *p) { return (ulong)p; }
 
 /* ---- kvmclock (the pvclock sum of Linux arch/x86/kernel/pvclock.c, written out) ---- */
-
-static uint64_t pvclock_scale(uint64_t delta, uint32_t mul, int8_t shift)
-{
-	if (shift < 0)
-		delta >>= -shift;
-	else
-		delta <<= shift;
-	/* (delta * mul) >> 32 in 32-bit halves: no 128-bit type in the 32-bit build */
-	return (delta >> 32) * mul + (((uint64_t)(uint32_t)delta * mul) >> 32);
-}
 
 static uint64_t kvmclock_at(const volatile struct pvclock_vcpu_time_info *t, uint64_t tsc)
 {
@@ -289,6 +269,8 @@ void check_steal_time(void)
 	for (unsigned int id = 1; id < smp.ncpus; id++)
 		if (!smp_call(id, steal_register, id, 1000))
 			check_fail("AP %u did not register steal time", id);
+	/* the BSP's own steal is bounded by the time from its first reading to its last */
+	uint64_t t0 = rdtsc_ordered();
 	for (unsigned int id = 0; id < smp.ncpus; id++)
 		s0[id] = steal_read(id, &v[id]);
 
@@ -296,12 +278,11 @@ void check_steal_time(void)
 	spin_stop = 0;
 	for (unsigned int id = 1; id < smp.ncpus; id++)
 		smp_post(id, spin_job, 40);
-	uint64_t t0 = rdtsc_ordered(), deadline = tsc_after_ms(40);
+	uint64_t deadline = tsc_after_ms(40);
 	while (!tsc_passed(deadline)) {
 		own_preempted |= steal[0].preempted & KVM_VCPU_PREEMPTED;
 		ap_preempted |= steal[1].preempted & KVM_VCPU_PREEMPTED;
 	}
-	uint64_t ns = tsc_to_us(rdtsc_ordered() - t0) * 1000;
 	for (unsigned int id = 1; id < smp.ncpus; id++)
 		smp_wait(id, 1000);
 
@@ -314,6 +295,7 @@ void check_steal_time(void)
 				   (unsigned long long)s1[id], smp.ncpus);
 	}
 	/* steal is time the vCPU wanted to run and didn't: never more than the time that passed */
+	uint64_t ns = (tsc_to_us(rdtsc_ordered() - t0) + 1) * 1000;
 	if (smp.tsc_known && s1[0] > s0[0] && s1[0] - s0[0] > ns + 2000000)
 		check_fail("BSP steal grew %llu ns in %llu ns", (unsigned long long)(s1[0] - s0[0]),
 			   (unsigned long long)ns);

@@ -22,14 +22,6 @@
 #define KVM_FEATURE_STABLE	(1u << 24)
 #define SEC_2020		1577836800u
 
-struct pvclock_vcpu_time_info {
-	uint32_t version, pad0;
-	uint64_t tsc_timestamp, system_time;
-	uint32_t tsc_to_system_mul;
-	int8_t tsc_shift;
-	uint8_t flags, pad[2];
-} __attribute__((packed));
-struct pvclock_wall_clock { uint32_t version, sec, nsec; } __attribute__((packed));
 struct kvm_clock_pairing {
 	int64_t sec, nsec;
 	uint64_t tsc;
@@ -55,7 +47,7 @@ static inline uint64_t rdtsc(void)
 }
 
 /* (delta << shift) * mul >> 32, in 32-bit halves so the ELF32 build needs no 128-bit type. */
-static uint64_t pvclock_scale(uint64_t delta, uint32_t mul, int8_t shift)
+uint64_t pvclock_scale(uint64_t delta, uint32_t mul, int8_t shift)
 {
 	if (shift < 0)
 		delta >>= -shift;

@@ -20,6 +20,7 @@
 
 #define HZ 2000000000ull                     /* 2 GHz host counter */
 #define S (HZ * SCHED_SLICE_US / 1000000)    /* one slice: 2,000,000 ticks */
+#define G (HZ * SCHED_WAKE_GRANULARITY_US / 1000000)  /* wake granularity: 200,000 ticks */
 #define C0 1000000000ull                     /* the counter when a test starts */
 
 static struct vm *vm;
@@ -214,7 +215,7 @@ static void test_pv_unhalt_wakes_halted_vcpu(void **state)
 	fake.exit_hook = hook_unhalt_vcpu1;
 	exit_after(VMEXIT_INTR, S);          /* vcpu0's slice ends */
 	exit_after(VMEXIT_HLT, 0);           /* vcpu1 sleeps */
-	exit_after(VMEXIT_CPUID, 10);        /* vcpu0 kicks it: it wakes and runs next */
+	exit_after(VMEXIT_CPUID, G);         /* vcpu0 kicks it after the granularity: it runs next */
 	exit_after(VMEXIT_SHUTDOWN, 0);
 	run();
 	ASSERT_RAN(0, 1, 0, 1);
@@ -389,13 +390,33 @@ static void test_woken_vcpu_runs_before_round_robin(void **state)
 	make_vcpus(3, 2);
 	vm->vcpus[2]->state = VCPU_HALTED;
 	fake.exit_hook = hook_wake_vcpu2;
-	exit_after(VMEXIT_CPUID, 10);        /* vcpu0: vcpu2's interrupt arrives; vcpu0's slice ends */
+	exit_after(VMEXIT_CPUID, G);         /* vcpu0: vcpu2's interrupt arrives; vcpu0's slice ends */
 	exit_after(VMEXIT_INTR, S);          /* vcpu2, ahead of vcpu1 */
 	exit_after(VMEXIT_SHUTDOWN, 0);      /* then round robin from vcpu2: vcpu0 */
 	run();
 	ASSERT_RAN(0, 2, 0);
 	assert_int_equal(vm->vcpus[2]->steal, 0);
 	assert_int_equal(vm->vcpus[0]->steal, S);
+}
+
+/*
+ * A wake-up early in the slice does not preempt at once: the running vCPU
+ * goes on until it has run for the granularity (its deadline says so), so
+ * the target of a directed yield always gets to run.
+ */
+static void test_wake_preempts_only_after_granularity(void **state)
+{
+	make_vcpus(3, 2);
+	vm->vcpus[2]->state = VCPU_HALTED;
+	fake.exit_hook = hook_wake_vcpu2;
+	exit_after(VMEXIT_CPUID, 10);        /* vcpu0, 10 ticks in: vcpu2 wakes */
+	exit_after(VMEXIT_INTR, G - 10);     /* vcpu0 again, until its deadline */
+	exit_after(VMEXIT_SHUTDOWN, 0);      /* vcpu2 */
+	run();
+	ASSERT_RAN(0, 0, 2);
+	assert_int_equal(fake.ran_deadline[0], C0 + S);
+	assert_int_equal(fake.ran_deadline[1], C0 + G);
+	assert_int_equal(vm->vcpus[2]->steal, G - 10);
 }
 
 static void hook_yield1_then_wake2(struct vcpu *v, struct vm_exit *e)
@@ -420,12 +441,13 @@ static void test_wake_marks_vcpu_next(void **state)
 {
 	make_vcpus(3, 1);
 	vcpu_wake(vm->vcpus[2]);
-	assert_ptr_equal(vm->yield_to, vm->vcpus[2]);
+	assert_ptr_equal(vm->woken, vm->vcpus[2]);
 	vcpu_wake(vm->vcpus[1]);              /* the first one woken keeps its place */
-	assert_ptr_equal(vm->yield_to, vm->vcpus[2]);
-	vm->yield_to = NULL;
+	assert_ptr_equal(vm->woken, vm->vcpus[2]);
+	vm->woken = NULL;
 	vcpu_wake(vm->vcpus[0]);              /* already runnable: nothing changes */
-	assert_null(vm->yield_to);
+	assert_null(vm->woken);
+	assert_null(vm->yield_to);            /* a wake-up is not a directed yield */
 }
 
 /* ---- steal ---- */
@@ -501,6 +523,7 @@ int main(void)
 		T(test_woken_vcpu_runs_before_round_robin),
 		T(test_wake_does_not_override_directed_yield),
 		T(test_wake_marks_vcpu_next),
+		T(test_wake_preempts_only_after_granularity),
 		T(test_steal_not_counted_while_halted),
 		T(test_wake_and_halt_directly),
 	};
