@@ -106,8 +106,10 @@ void x86_emulate_msr(struct vcpu *v, const struct vm_exit *e)
 			r = msr_write_check(v, msr, &val);
 			if (!r)
 				r = x86_vendor->msr_write(v, msr, val);
-			if (!r && msr == MSR_IA32_TSC)
+			if (!r && msr == MSR_IA32_TSC) {
 				hc_clock_changed(v);
+				vlapic_tsc_changed(v);
+			}
 		}
 	}
 	if (r) {

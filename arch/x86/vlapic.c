@@ -203,6 +203,12 @@ static void tsc_deadline_arm(struct vcpu *v)
 	a->timer_due = (int64_t)(host - now) <= 0 ? (now ? now : 1) : host;
 }
 
+void vlapic_tsc_changed(struct vcpu *v)
+{
+	if (timer_mode(L(v)) == APIC_TIMER_TSCDEADLINE)
+		tsc_deadline_arm(v);
+}
+
 uint64_t vlapic_timer_poll(struct vcpu *v, uint64_t now)
 {
 	struct vlapic *a = L(v);

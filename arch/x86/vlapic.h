@@ -132,6 +132,8 @@ void vlapic_eoi(struct vcpu *v);
 bool vlapic_eoi_skippable(const struct vcpu *v);
 /* Processor priority (SDM §10.8.3.1). */
 uint32_t vlapic_ppr(const struct vcpu *v);
+/* The vCPU's TSC was written: an armed TSC deadline is due at another host time. */
+void vlapic_tsc_changed(struct vcpu *v);
 /* Fires the timer if due at host counter `now`; returns the next due time or UINT64_MAX. */
 uint64_t vlapic_timer_poll(struct vcpu *v, uint64_t now);
 

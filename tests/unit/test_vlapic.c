@@ -892,6 +892,23 @@ static void test_initial_count_ignored_in_tsc_deadline_mode(void **state)
 	assert_true(irr_has(v, 0x42));
 }
 
+/* The deadline is in guest TSC: a write to the TSC moves when it is due in host time. */
+static void test_tsc_deadline_follows_tsc_writes(void **state)
+{
+	struct vcpu *v = cpu[0];
+	wr(v, APIC_SVR, SVR_ENABLED);
+	wr(v, APIC_LVT_TIMER, TIMER_TSCDL | 0x42);
+	assert_int_equal(vlapic_msr_write(v, MSR_IA32_TSC_DEADLINE, C0 + 5000), 0);
+	assert_int_equal(vlapic_timer_poll(v, C0), C0 + 5000);
+	v->arch.tsc_offset = 1000;             /* what a TSC write does: the guest's TSC runs 1000 ahead */
+	vlapic_tsc_changed(v);
+	assert_int_equal(vlapic_timer_poll(v, C0), C0 + 4000);
+	v->arch.tsc_offset = 0;
+	wr(v, APIC_LVT_TIMER, 0x42);           /* one-shot mode: the TSC does not matter */
+	vlapic_tsc_changed(v);
+	assert_int_equal(vlapic_timer_poll(v, C0), UINT64_MAX);
+}
+
 static void test_tsc_deadline_msr_ignored_in_other_modes(void **state)
 {
 	struct vcpu *v = cpu[0];
@@ -998,6 +1015,7 @@ int main(void)
 		T(test_hw_disabled_apic_takes_no_ipi),
 		T(test_svr_bit12_reserved),
 		T(test_initial_count_ignored_in_tsc_deadline_mode),
+		T(test_tsc_deadline_follows_tsc_writes),
 	};
 	return cmocka_run_group_tests_name("vlapic", tests, NULL, NULL);
 }
