@@ -155,6 +155,7 @@ static void run_slice(struct vcpu *v, uint64_t now)
 {
 	struct vm *vm = v->vm;
 	v->steal += now - v->ready_since;
+	v->nr_slices++;
 	hc_vcpu_scheduled(v);
 	uint64_t slice_end = now + slice_ticks();
 	uint64_t wake_ok = now + wake_granularity_ticks();
@@ -183,6 +184,19 @@ static void run_slice(struct vcpu *v, uint64_t now)
 	if (v->state == VCPU_RUNNABLE) {
 		v->ready_since = now;
 		hc_vcpu_preempted(v);
+	}
+}
+
+/* What each vCPU did, once the VM has ended. */
+static void report_vcpus(const struct vm *vm)
+{
+	static const char *const state_names[] = { "not started", "runnable", "halted" };
+	struct time_scale ns = time_ns_scale();
+	for (unsigned i = 0; i < vm->nr_vcpus; i++) {
+		const struct vcpu *v = vm->vcpus[i];
+		pr_info("%s: vcpu%u: %llu exits, %llu slices, %llu us waiting for the CPU, %s\n", vm->name, v->id,
+		        (unsigned long long)v->nr_exits, (unsigned long long)v->nr_slices,
+		        (unsigned long long)(time_apply_scale(v->steal, ns) / 1000), state_names[v->state]);
 	}
 }
 
@@ -215,4 +229,5 @@ void vm_run(struct vm *vm)
 		}
 		arch_idle_until(next_timer);
 	}
+	report_vcpus(vm);
 }

@@ -53,6 +53,7 @@ struct vcpu {
 	struct vcpu_arch arch;
 	struct hc_vcpu_state hc;
 	uint64_t nr_exits;
+	uint64_t nr_slices;        /* times it got the CPU */
 };
 
 struct vm {

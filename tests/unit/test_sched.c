@@ -242,6 +242,10 @@ static void test_round_robin_three_vcpus(void **state)
 	assert_int_equal(vm->vcpus[0]->nr_exits, 3);
 	assert_int_equal(vm->vcpus[1]->nr_exits, 2);
 	assert_int_equal(vm->vcpus[2]->nr_exits, 2);
+	/* the end-of-VM report: exits, turns on the CPU, steal in us (2 ticks per ns here), state */
+	if (!fake_console_has(": vcpu0: 3 exits, 3 slices, 4000 us waiting for the CPU, runnable\n") ||
+	    !fake_console_has(": vcpu2: 2 exits, 2 slices, 4000 us waiting for the CPU, runnable\n"))
+		fail_fmt("report lines missing:\n%s", fake_console_text());
 }
 
 static void test_slice_not_cut_short_by_exits(void **state)
