@@ -240,9 +240,9 @@ static uint32_t lapic_read(uint32_t reg)
 }
 
 /*
- * Nothing of ours raises interrupts yet: mask every local interrupt source the
- * firmware may have left armed (a running LAPIC timer would make every VMX
- * guest exit again and again), except LINT1, the NMI line.
+ * Mask every local interrupt source the firmware may have left armed (a
+ * running LAPIC timer would make every guest exit again and again), except
+ * LINT1, the NMI line. The timer is ours again in x86_host_timer_init.
  */
 void x86_lapic_quiesce(void)
 {
