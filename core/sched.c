@@ -25,7 +25,7 @@ void vcpu_wake(struct vcpu *v)
 	v->pv_unhalt = false;
 	v->ready_since = arch_read_counter();
 	/* a vCPU that slept runs soon: whoever woke it is likely waiting for it */
-	if (!v->vm->woken)
+	if (!v->vm->woken && v != v->vm->running)
 		v->vm->woken = v;
 }
 
@@ -80,14 +80,30 @@ static bool others_runnable(const struct vm *vm, const struct vcpu *v)
 	return next_other_runnable(vm, v) != NULL;
 }
 
-/* The vCPU to run after `prev` (index), round-robin; NULL when none is runnable. */
-static struct vcpu *pick(struct vm *vm, unsigned prev)
+/* Whether a runnable vCPU other than `w` has waited for the CPU longer than a slice. */
+static bool someone_starved(const struct vm *vm, const struct vcpu *w, uint64_t now)
+{
+	for (unsigned i = 0; i < vm->nr_vcpus; i++) {
+		const struct vcpu *u = vm->vcpus[i];
+		if (u != w && u->state == VCPU_RUNNABLE && now - u->ready_since > slice_ticks())
+			return true;
+	}
+	return false;
+}
+
+/*
+ * The vCPU to run after `prev` (index): the target of a directed yield,
+ * else one that just woke up (unless that would keep starving another:
+ * two vCPUs waking each other must not shut out a third), else
+ * round-robin. NULL when none is runnable.
+ */
+static struct vcpu *pick(struct vm *vm, unsigned prev, uint64_t now)
 {
 	struct vcpu *y = vm->yield_to, *w = vm->woken;
 	vm->yield_to = vm->woken = NULL;
 	if (y && y->state == VCPU_RUNNABLE)
 		return y;
-	if (w && w->state == VCPU_RUNNABLE)
+	if (w && w->state == VCPU_RUNNABLE && !someone_starved(vm, w, now))
 		return w;
 	for (unsigned i = 1; i <= vm->nr_vcpus; i++) {
 		struct vcpu *v = vm->vcpus[(prev + i) % vm->nr_vcpus];
@@ -156,6 +172,7 @@ static void run_slice(struct vcpu *v, uint64_t now)
 	struct vm *vm = v->vm;
 	v->steal += now - v->ready_since;
 	v->nr_slices++;
+	vm->running = v;
 	hc_vcpu_scheduled(v);
 	uint64_t slice_end = now + slice_ticks();
 	uint64_t wake_ok = now + wake_granularity_ticks();
@@ -181,6 +198,7 @@ static void run_slice(struct vcpu *v, uint64_t now)
 			slice_end = now + slice_ticks();
 		}
 	}
+	vm->running = NULL;
 	if (v->state == VCPU_RUNNABLE) {
 		v->ready_since = now;
 		hc_vcpu_preempted(v);
@@ -209,7 +227,7 @@ void vm_run(struct vm *vm)
 	while (!vm_ended(vm)) {
 		uint64_t now = arch_read_counter();
 		uint64_t next_timer = poll_vcpus(vm, now);
-		struct vcpu *v = pick(vm, prev);
+		struct vcpu *v = pick(vm, prev, now);
 		if (v) {
 			prev = v->id;
 			run_slice(v, now);

@@ -67,6 +67,7 @@ struct vm {
 	struct vcpu *vcpus[VM_MAX_VCPUS];
 	struct vcpu *yield_to;     /* runs next (a directed yield), if still runnable */
 	struct vcpu *woken;        /* then this one: it just woke up */
+	struct vcpu *running;      /* the vCPU in its slice, if any */
 	enum vm_state state;
 	enum vm_end end;
 	uint32_t exit_status;

@@ -130,7 +130,7 @@ void x86_vcpu_load(struct vcpu *v)
 		return;
 	if (loaded) {
 		struct x86_unswitched *u = &loaded->arch.saved;
-		__asm__ volatile("fxsave %0" : "=m"(u->fxsave));
+		__asm__ volatile("fxsave64 %0" : "=m"(u->fxsave));   /* 64-bit FIP/FDP of a 64-bit guest */
 		__asm__ volatile("mov %%db0, %0" : "=r"(u->dr[0]));
 		__asm__ volatile("mov %%db1, %0" : "=r"(u->dr[1]));
 		__asm__ volatile("mov %%db2, %0" : "=r"(u->dr[2]));
@@ -144,7 +144,8 @@ void x86_vcpu_load(struct vcpu *v)
 		speculation_barrier();
 	}
 	const struct x86_unswitched *u = &v->arch.saved;
-	__asm__ volatile("fninit\n\tfxrstor %0" :: "m"(u->fxsave));
+	/* FNINIT first: AMD's FXRSTOR leaves FIP/FDP/FOP alone when no exception is pending */
+	__asm__ volatile("fninit\n\tfxrstor64 %0" :: "m"(u->fxsave));
 	__asm__ volatile("mov %0, %%db0" :: "r"(u->dr[0]));
 	__asm__ volatile("mov %0, %%db1" :: "r"(u->dr[1]));
 	__asm__ volatile("mov %0, %%db2" :: "r"(u->dr[2]));

@@ -96,8 +96,21 @@ void arch_vcpu_run(struct vcpu *v, uint64_t deadline, struct vm_exit *e)
 		x86_host_timer_arm(deadline);
 	x86_vendor->run(v, e);
 	pv_eoi_after_exit(v);
-	if (e->reason == VMEXIT_MEM_FAULT && vlapic_mmio_page(v, e->mem.gpa.v))
-		x86_emulate_apic_mmio(v, e);
+	if (e->reason == VMEXIT_MEM_FAULT && vlapic_mmio_page(v, e->mem.gpa.v)) {
+		/*
+		 * Delivering an event (its IDT entry or stack on the APIC page)
+		 * faulted there: no instruction at RIP made the access, so none
+		 * is emulated (KVM refuses the same case).
+		 */
+		if (x86_vendor->event_queued(v)) {
+			vm_end(v->vm, VM_END_ERROR, 0,
+			       "vcpu%u: event delivery touched the local-APIC page at 0x%llx, rip 0x%llx",
+			       v->id, (unsigned long long)e->mem.gpa.v, (unsigned long long)v->regs.rip);
+			e->reason = VMEXIT_ARCH;
+		} else {
+			x86_emulate_apic_mmio(v, e);
+		}
+	}
 }
 
 /* HLT ends on an interrupt the guest can take with IF set, or an NMI (SDM vol. 2A "HLT"). */

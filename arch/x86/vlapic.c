@@ -12,18 +12,15 @@
 #include "core/time.h"
 #include "core/vm.h"
 
-#define APIC_BASE_BSP    (1ull << 8)
-#define APIC_BASE_EXTD   (1ull << 10)
-#define APIC_BASE_EN     (1ull << 11)
-#define APIC_BASE_ADDR   0x000ffffffffff000ull
-
 /* Version register: version 0x14, max LVT entry 5 (six LVTs, no CMCI), like KVM (lapic.c kvm_apic_set_version). */
 #define APIC_VERSION_VALUE (0x14u | ((VLAPIC_NR_LVT - 1u) << 16))
 #define APIC_SVR_ENABLE  (1u << 8)
 /* vector, enable, focus-check off; EOI-broadcast suppression (bit 12) is not offered, so reserved (KVM: 0x3ff) */
 #define APIC_SVR_MASK    0x3ffu
+/* ESR (SDM §10.5.3 figure 10-9) */
 #define APIC_ESR_SEND_ILLEGAL    (1u << 5)
 #define APIC_ESR_RECEIVE_ILLEGAL (1u << 6)
+/* LVT fields (SDM §10.5.1 figure 10-8) */
 #define APIC_LVT_MASKED  (1u << 16)
 #define APIC_LVT_TIMER_MODE (3u << 17)
 #define APIC_TIMER_ONESHOT  (0u << 17)
@@ -141,13 +138,14 @@ void vlapic_eoi(struct vcpu *v)
 
 /* ---- timer ---- */
 
+/* APIC bus ticks (1 ns each) to host counter ticks. */
 static struct time_scale ns_to_counter(void)
 {
 	static struct time_scale s;
 	static uint64_t for_hz;
 	if (for_hz != time_counter_hz()) {
 		for_hz = time_counter_hz();
-		s = time_make_scale(NSEC_PER_SEC, for_hz);
+		s = time_make_scale(VLAPIC_BUS_HZ, for_hz);
 	}
 	return s;
 }
@@ -161,21 +159,22 @@ static uint64_t timer_divisor(const struct vlapic *a)
 
 static uint32_t timer_mode(const struct vlapic *a) { return a->lvt[0] & APIC_LVT_TIMER_MODE; }
 
-static void timer_start(struct vcpu *v)
+/* One count of the initial-count register in host counter ticks (a period has a floor). */
+static uint64_t timer_ticks(const struct vlapic *a)
 {
-	struct vlapic *a = L(v);
-	a->timer_due = a->timer_period = 0;
-	if (!a->timer_icr || timer_mode(a) == APIC_TIMER_TSCDEADLINE)
-		return;
 	uint64_t ns = (uint64_t)a->timer_icr * timer_divisor(a);
 	if (timer_mode(a) == APIC_TIMER_PERIODIC && ns < VLAPIC_MIN_PERIOD_NS)
 		ns = VLAPIC_MIN_PERIOD_NS;
 	uint64_t ticks = time_apply_scale(ns, ns_to_counter());
-	if (!ticks)
-		ticks = 1;
-	a->timer_due = arch_read_counter() + ticks;
-	if (timer_mode(a) == APIC_TIMER_PERIODIC)
-		a->timer_period = ticks;
+	return ticks ? ticks : 1;
+}
+
+static void timer_start(struct vcpu *v)
+{
+	struct vlapic *a = L(v);
+	a->timer_due = 0;
+	if (a->timer_icr && timer_mode(a) != APIC_TIMER_TSCDEADLINE)
+		a->timer_due = arch_read_counter() + timer_ticks(a);
 }
 
 static uint32_t timer_current_count(const struct vcpu *v)
@@ -197,10 +196,10 @@ static void tsc_deadline_arm(struct vcpu *v)
 	a->timer_due = 0;
 	if (!a->tsc_deadline || timer_mode(a) != APIC_TIMER_TSCDEADLINE)
 		return;
-	/* guest TSC = host counter + tsc_offset; a deadline already past fires at once */
-	uint64_t host = a->tsc_deadline - v->arch.tsc_offset;
+	/* guest TSC = host counter + tsc_offset; a deadline already past fires at once (KVM: unsigned compare) */
 	uint64_t now = arch_read_counter();
-	a->timer_due = (int64_t)(host - now) <= 0 ? (now ? now : 1) : host;
+	uint64_t guest_now = now + v->arch.tsc_offset;
+	a->timer_due = a->tsc_deadline <= guest_now ? (now ? now : 1) : a->tsc_deadline - v->arch.tsc_offset;
 }
 
 void vlapic_tsc_changed(struct vcpu *v)
@@ -218,10 +217,12 @@ uint64_t vlapic_timer_poll(struct vcpu *v, uint64_t now)
 		return a->timer_due;
 	if (!(a->lvt[0] & APIC_LVT_MASKED))
 		vlapic_deliver(v, APIC_DM_FIXED, (uint8_t)a->lvt[0], false);
-	if (a->timer_period) {
-		a->timer_due += a->timer_period;
+	/* the mode at expiry decides whether it starts again (KVM apic_timer_expired) */
+	if (timer_mode(a) == APIC_TIMER_PERIODIC && a->timer_icr) {
+		uint64_t period = timer_ticks(a);
+		a->timer_due += period;
 		if (a->timer_due <= now)            /* missed periods are not replayed as a burst */
-			a->timer_due = now + a->timer_period;
+			a->timer_due = now + period;
 		return a->timer_due;
 	}
 	a->timer_due = 0;
@@ -246,9 +247,7 @@ static void write_lvt(struct vcpu *v, unsigned i, uint32_t val)
 		if (was_dl != (mode == APIC_TIMER_TSCDEADLINE)) {
 			a->timer_icr = 0;
 			a->tsc_deadline = 0;
-			a->timer_due = a->timer_period = 0;
-		} else if (mode != APIC_TIMER_TSCDEADLINE && a->timer_period && mode != APIC_TIMER_PERIODIC) {
-			a->timer_period = 0;          /* periodic to one-shot: this period is the last */
+			a->timer_due = 0;
 		}
 		return;
 	}
@@ -298,13 +297,11 @@ int vlapic_deliver(struct vcpu *v, uint32_t mode, uint8_t vector, bool level)
 		if (v->id == 0)
 			return 0;
 		reset_registers(v);
-		a->init_seen = true;
 		v->state = VCPU_WAIT_SIPI;
 		return 1;
 	case APIC_DM_STARTUP:
 		if (v->state != VCPU_WAIT_SIPI)
 			return 0;                   /* SIPIs to a running CPU are ignored (SDM §8.4.4.1) */
-		a->init_seen = false;
 		if (x86_vcpu_start_at_sipi(v, vector))
 			return 0;
 		vcpu_wake(v);

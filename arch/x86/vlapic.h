@@ -40,8 +40,14 @@ struct vm;
 #define APIC_TIMER_DCR 0x3e0
 #define APIC_SELF_IPI  0x3f0           /* x2APIC only */
 
-#define APIC_DEFAULT_BASE 0xfee00000ull
+/* IA32_APIC_BASE (SDM vol. 4 table 2-2, vol. 3A §10.4.4 figure 10-5) */
 #define MSR_IA32_APIC_BASE_NR 0x1bu
+#define APIC_BASE_BSP    (1ull << 8)
+#define APIC_BASE_EXTD   (1ull << 10)    /* x2APIC mode */
+#define APIC_BASE_EN     (1ull << 11)
+#define APIC_BASE_ADDR   0x000ffffffffff000ull
+#define APIC_DEFAULT_BASE 0xfee00000ull
+/* IA32_TSC_DEADLINE and the x2APIC MSR range (SDM vol. 4 table 2-2, vol. 3A §10.12.1.2) */
 #define MSR_IA32_TSC_DEADLINE 0x6e0u
 #define MSR_X2APIC_FIRST 0x800u
 #define MSR_X2APIC_LAST 0x8ffu
@@ -83,14 +89,12 @@ struct vlapic {
 	uint32_t lvt[VLAPIC_NR_LVT];   /* 0x320 + 0x10 * i */
 	uint32_t timer_icr, timer_dcr;
 	uint64_t timer_due;            /* host counter of the next expiry; 0: not armed */
-	uint64_t timer_period;         /* host counter ticks of a periodic timer, else 0 */
 	uint64_t tsc_deadline;         /* IA32_TSC_DEADLINE as the guest wrote it */
 	uint32_t irr[8], isr[8], tmr[8];
 	bool nmi_pending;
 	bool pv_eoi_on;                /* KVM PV EOI: the guest's flag byte is at pv_eoi_gpa */
 	bool pv_eoi_set;               /* we set the flag before this entry */
 	uint64_t pv_eoi_gpa;
-	bool init_seen;                /* an INIT arrived: the next SIPI starts the vCPU */
 };
 
 /* Power-on state for vCPU `id` (id 0 is the bootstrap processor). */

@@ -211,12 +211,9 @@ void arch_handle_exit(struct vcpu *v, struct vm_exit *e)
 }
 
 /* Local APIC (SDM vol. 3A ch. 10); register offsets are the ones arch/x86/vlapic.h names. */
-#define APIC_BASE_X2APIC (1ull << 10)
-#define APIC_BASE_ENABLE (1ull << 11)
-#define APIC_BASE_ADDR 0x000ffffffffff000ull
 #define APIC_LVT_MASKED (1u << 16)
 #define APIC_LVT_LINT1 0x360            /* left alone: usually the NMI line */
-#define APIC_TIMER_DIV1 0xbu            /* divide configuration: by 1 */
+#define APIC_TIMER_DIV1 0xbu            /* divide configuration: by 1 (SDM figure 10-10) */
 #define X2APIC_MSR(reg) (0x800u + ((reg) >> 4))
 /* Our preemption timer's vector: any free one above the exceptions will do. */
 #define HOST_TIMER_VECTOR 0xecu
@@ -226,7 +223,7 @@ static uint64_t host_apic_base;         /* IA32_APIC_BASE when enabled, else 0 *
 
 static void lapic_write(uint32_t reg, uint32_t val)
 {
-	if (host_apic_base & APIC_BASE_X2APIC)
+	if (host_apic_base & APIC_BASE_EXTD)
 		wrmsr(X2APIC_MSR(reg), val);
 	else
 		*(volatile uint32_t *)(uintptr_t)((host_apic_base & APIC_BASE_ADDR) + reg) = val;
@@ -234,7 +231,7 @@ static void lapic_write(uint32_t reg, uint32_t val)
 
 static uint32_t lapic_read(uint32_t reg)
 {
-	if (host_apic_base & APIC_BASE_X2APIC)
+	if (host_apic_base & APIC_BASE_EXTD)
 		return (uint32_t)rdmsr(X2APIC_MSR(reg));
 	return *(volatile uint32_t *)(uintptr_t)((host_apic_base & APIC_BASE_ADDR) + reg);
 }
@@ -251,7 +248,7 @@ void x86_lapic_quiesce(void)
 	if (!(r[3] & (1u << 9)))              /* CPUID.1:EDX.APIC */
 		return;
 	uint64_t base = rdmsr(MSR_IA32_APIC_BASE);
-	if (!(base & APIC_BASE_ENABLE))
+	if (!(base & APIC_BASE_EN))
 		return;
 	host_apic_base = base;
 	for (uint32_t reg = APIC_LVT_TIMER; reg <= APIC_LVT_ERROR; reg += 0x10)

@@ -423,6 +423,19 @@ static void test_wake_preempts_only_after_granularity(void **state)
 	assert_int_equal(vm->vcpus[2]->steal, G - 10);
 }
 
+/* A wake-up does not jump the queue past a vCPU that has waited longer than a slice. */
+static void test_woken_vcpu_does_not_starve_others(void **state)
+{
+	make_vcpus(3, 2);
+	vm->vcpus[2]->state = VCPU_HALTED;
+	fake.exit_hook = hook_wake_vcpu2;
+	exit_after(VMEXIT_CPUID, S + 1);     /* vcpu0 overruns; vcpu1 has waited S + 1; vcpu2 wakes */
+	exit_after(VMEXIT_INTR, S);          /* vcpu1 first */
+	exit_after(VMEXIT_SHUTDOWN, 0);      /* then vcpu2 */
+	run();
+	ASSERT_RAN(0, 1, 2);
+}
+
 static void hook_yield1_then_wake2(struct vcpu *v, struct vm_exit *e)
 {
 	vcpu_yield_to(v, v->vm->vcpus[1]);
@@ -528,6 +541,7 @@ int main(void)
 		T(test_wake_does_not_override_directed_yield),
 		T(test_wake_marks_vcpu_next),
 		T(test_wake_preempts_only_after_granularity),
+		T(test_woken_vcpu_does_not_starve_others),
 		T(test_steal_not_counted_while_halted),
 		T(test_wake_and_halt_directly),
 	};

@@ -814,6 +814,32 @@ static void test_timer_periodic(void **state)
 	assert_true(irr_has(v, 0x41));
 }
 
+/* One-shot to periodic while armed: the mode at expiry decides, so it goes on (KVM apic_timer_expired). */
+static void test_timer_one_shot_made_periodic_while_armed(void **state)
+{
+	struct vcpu *v = cpu[0];
+	const uint64_t P = 600000;
+	wr(v, APIC_SVR, SVR_ENABLED);
+	wr(v, APIC_TIMER_DCR, 0xb);
+	wr(v, APIC_LVT_TIMER, 0x41);
+	wr(v, APIC_TIMER_ICR, 300000);
+	wr(v, APIC_LVT_TIMER, TIMER_PERIODIC | 0x41);
+	assert_int_equal(vlapic_timer_poll(v, C0 + P), C0 + 2 * P);
+	assert_true(irr_has(v, 0x41));
+}
+
+/* A deadline 2^63 or more cycles ahead is far future, not the past (unsigned compare, as KVM). */
+static void test_tsc_deadline_far_future(void **state)
+{
+	struct vcpu *v = cpu[0];
+	const uint64_t far = C0 + (1ull << 63) + 5;
+	wr(v, APIC_SVR, SVR_ENABLED);
+	wr(v, APIC_LVT_TIMER, TIMER_TSCDL | 0x42);
+	assert_int_equal(vlapic_msr_write(v, MSR_IA32_TSC_DEADLINE, far), 0);
+	assert_int_equal(vlapic_timer_poll(v, C0), far);
+	assert_false(irr_has(v, 0x42));
+}
+
 static void test_timer_periodic_floor_200us(void **state)
 {
 	struct vcpu *v = cpu[0];
@@ -1005,6 +1031,8 @@ int main(void)
 		T(test_timer_divide_values),
 		T(test_timer_periodic),
 		T(test_timer_periodic_floor_200us),
+		T(test_timer_one_shot_made_periodic_while_armed),
+		T(test_tsc_deadline_far_future),
 		T(test_timer_masked_fires_nothing),
 		T(test_timer_reserved_mode_is_one_shot),
 		T(test_tsc_deadline),

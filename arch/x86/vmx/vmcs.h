@@ -62,6 +62,7 @@
 #define PROC2_UNRESTRICTED (1u << 7)
 #define PROC2_PAUSE_LOOP_EXITING (1u << 10)
 /* VM-exit controls (§24.7.1) */
+#define EXIT_SAVE_DEBUG (1u << 2)
 #define EXIT_HOST_ADDR_SPACE (1u << 9)
 #define EXIT_SAVE_PAT (1u << 18)
 #define EXIT_LOAD_PAT (1u << 19)
@@ -70,6 +71,7 @@
 /* VM-entry controls (§24.8.1) */
 #define ENTRY_IA32E_GUEST (1u << 9)
 #define ENTRY_LOAD_PAT (1u << 14)
+#define ENTRY_LOAD_DEBUG (1u << 2)
 #define ENTRY_LOAD_EFER (1u << 15)
 
 /* VMCS field encodings (appendix B) */
@@ -160,6 +162,7 @@ enum vmcs_field {
 #define INTR_TYPE_HW_EXCEPTION (3u << 8)
 #define INTR_TYPE_EXT_INTR (0u << 8)
 #define INTR_TYPE_NMI (2u << 8)
+#define INTR_TYPE_MASK (7u << 8)
 /* Guest interruptibility state (§24.4.2 table 24-3) */
 #define INTERRUPTIBILITY_STI (1u << 0)
 #define INTERRUPTIBILITY_MOV_SS (1u << 1)

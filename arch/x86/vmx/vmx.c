@@ -118,10 +118,11 @@ static int vmx_read_caps(void)
 	r = r ?: adjust("secondary", MSR_IA32_VMX_PROCBASED_CTLS2, PROC2_EPT,
 	                PROC2_UNRESTRICTED | PROC2_PAUSE_LOOP_EXITING, &vmx.proc2);
 	r = r ?: adjust("VM-exit", true_ctls ? MSR_IA32_VMX_TRUE_EXIT_CTLS : MSR_IA32_VMX_EXIT_CTLS,
-	                EXIT_HOST_ADDR_SPACE | EXIT_SAVE_EFER | EXIT_LOAD_EFER,
+	                /* the guest's DR7 and IA32_DEBUGCTL: without these every exit would clear DR7 (SDM §27.5.1) */
+	                EXIT_SAVE_DEBUG | EXIT_HOST_ADDR_SPACE | EXIT_SAVE_EFER | EXIT_LOAD_EFER,
 	                EXIT_SAVE_PAT | EXIT_LOAD_PAT, &vmx.exit);
 	r = r ?: adjust("VM-entry", true_ctls ? MSR_IA32_VMX_TRUE_ENTRY_CTLS : MSR_IA32_VMX_ENTRY_CTLS,
-	                ENTRY_LOAD_EFER, ENTRY_LOAD_PAT, &vmx.entry);
+	                ENTRY_LOAD_DEBUG | ENTRY_LOAD_EFER, ENTRY_LOAD_PAT, &vmx.entry);
 	if (r)
 		return r;
 	vmx.preempt_shift = (vmx.pin & PIN_PREEMPTION_TIMER) ?

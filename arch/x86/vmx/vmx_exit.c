@@ -372,6 +372,9 @@ void vmx_run(struct vcpu *v, struct vm_exit *e)
 	/* an event whose delivery the exit interrupted is delivered again (SDM §27.2.4) */
 	uint32_t idt = (uint32_t)vmx_read(IDT_VECTORING_INFO);
 	if (idt & INTR_INFO_VALID) {
+		/* an NMI cut short left NMI blocking set: entry would refuse to inject it (SDM §26.3.1.5) */
+		if ((idt & INTR_TYPE_MASK) == INTR_TYPE_NMI)
+			vmx_write(GUEST_INTERRUPTIBILITY, vmx_read(GUEST_INTERRUPTIBILITY) & ~(uint64_t)INTERRUPTIBILITY_NMI);
 		vmx_write(ENTRY_INTR_INFO, idt & ~(1u << 12));
 		vmx_write(ENTRY_EXCEPTION_ERROR_CODE, vmx_read(IDT_VECTORING_ERROR_CODE));
 		vmx_write(ENTRY_INSTRUCTION_LEN, vmx_read(EXIT_INSTRUCTION_LEN));
