@@ -1,5 +1,6 @@
 #include "core/arch.h"
 #include "core/exit.h"
+#include "core/string.h"
 #include "core/vm.h"
 #include "hypercalls/hypercall.h"
 
@@ -70,6 +71,12 @@ void hc_vcpu_preempted(struct vcpu *v)
 {
 	if (kvm_abi.vcpu_preempted)
 		kvm_abi.vcpu_preempted(v);
+}
+
+/* Zero is every field's reset value (hypercalls/abi_state.h stores them so). */
+void hc_vcpu_init(struct vcpu *v)
+{
+	memset(&v->hc, 0, sizeof(v->hc));
 }
 
 void hc_vm_destroy(struct vm *vm)

@@ -75,6 +75,8 @@ void hc_vm_destroy(struct vm *vm);
 void hc_clock_changed(struct vcpu *v);
 void hc_vcpu_scheduled(struct vcpu *v);
 void hc_vcpu_preempted(struct vcpu *v);
+/* INIT: every ABI's per-vCPU state (paravirtual MSRs) back to its reset value. */
+void hc_vcpu_init(struct vcpu *v);
 
 extern const struct hc_abi kvm_abi;
 

@@ -49,6 +49,10 @@
 #define MSR_KERNEL_GS_BASE 0xc0000102
 
 /* Exception vectors (SDM vol. 3A §6.3.1). */
+/* DR6 and DR7 after reset and INIT (SDM vol. 3A table 9-1) */
+#define X86_DR6_INIT 0xffff0ff0ull
+#define X86_DR7_INIT 0x400ull
+
 #define X86_EXC_DB 1
 #define X86_EXC_NMI 2
 #define X86_EXC_UD 6

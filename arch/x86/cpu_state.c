@@ -17,7 +17,6 @@
 
 #define CR0_EM (1ull << 2)
 #define CR4_PKE (1ull << 22)
-#define DR6_RESET 0xffff0ff0ul
 #define CPUID7_ECX_PKU (1u << 3)
 #define CPUID7_EDX_MD_CLEAR (1u << 10)
 #define CPUID7_EDX_IBRS_IBPB (1u << 26)
@@ -110,11 +109,23 @@ void x86_vcpu_state_init(struct vcpu *v)
 	struct x86_unswitched *u = &v->arch.saved;
 	memcpy(u->fxsave, &reset_image, sizeof(u->fxsave));
 	memset(u->dr, 0, sizeof(u->dr));
-	u->dr6 = DR6_RESET;
+	u->dr6 = X86_DR6_INIT;
 	u->cr2 = 0;
 }
 
 static struct vcpu *loaded;      /* whose values the CPU holds */
+
+static void save_unswitched(struct vcpu *v)
+{
+	struct x86_unswitched *u = &v->arch.saved;
+	__asm__ volatile("fxsave64 %0" : "=m"(u->fxsave));   /* 64-bit FIP/FDP of a 64-bit guest */
+	__asm__ volatile("mov %%db0, %0" : "=r"(u->dr[0]));
+	__asm__ volatile("mov %%db1, %0" : "=r"(u->dr[1]));
+	__asm__ volatile("mov %%db2, %0" : "=r"(u->dr[2]));
+	__asm__ volatile("mov %%db3, %0" : "=r"(u->dr[3]));
+	__asm__ volatile("mov %%db6, %0" : "=r"(u->dr6));
+	u->cr2 = read_cr2();
+}
 static unsigned loaded_vm_id;    /* and its VM's, still known after it is freed */
 static bool any_loaded;
 
@@ -124,20 +135,28 @@ void x86_vcpu_forget(struct vcpu *v)
 		loaded = NULL;
 }
 
+/*
+ * INIT (SDM vol. 3A table 9-1): DR0-3 0, DR6 and CR2 reset; x87/SSE state
+ * is kept. When v's values are the ones in the CPU they are saved first.
+ */
+void x86_vcpu_init_unswitched(struct vcpu *v)
+{
+	if (loaded == v) {
+		save_unswitched(v);
+		loaded = NULL;
+	}
+	struct x86_unswitched *u = &v->arch.saved;
+	memset(u->dr, 0, sizeof(u->dr));
+	u->dr6 = X86_DR6_INIT;
+	u->cr2 = 0;
+}
+
 void x86_vcpu_load(struct vcpu *v)
 {
 	if (loaded == v)
 		return;
-	if (loaded) {
-		struct x86_unswitched *u = &loaded->arch.saved;
-		__asm__ volatile("fxsave64 %0" : "=m"(u->fxsave));   /* 64-bit FIP/FDP of a 64-bit guest */
-		__asm__ volatile("mov %%db0, %0" : "=r"(u->dr[0]));
-		__asm__ volatile("mov %%db1, %0" : "=r"(u->dr[1]));
-		__asm__ volatile("mov %%db2, %0" : "=r"(u->dr[2]));
-		__asm__ volatile("mov %%db3, %0" : "=r"(u->dr[3]));
-		__asm__ volatile("mov %%db6, %0" : "=r"(u->dr6));
-		u->cr2 = read_cr2();
-	}
+	if (loaded)
+		save_unswitched(loaded);
 	if (!any_loaded || loaded_vm_id != v->vm->id) {
 		/* another VM had this CPU: nothing of it may stay for this one to read or sample */
 		pkru_reset();

@@ -13,6 +13,7 @@
 #include "core/selftest.h"
 #include "core/string.h"
 #include "core/vm.h"
+#include "hypercalls/hypercall.h"
 
 #define BOOT_PML4 0x1000
 #define BOOT_PDPT 0x2000
@@ -117,6 +118,23 @@ int arch_vcpu_boot(struct vcpu *v, const struct guest_image *img)
 	v->regs.rip = img->entry;
 	v->regs.rflags = X86_RFLAGS_FIXED;
 	return x86_vendor->set_state(v, &s);
+}
+
+/*
+ * INIT (SDM vol. 3A table 9-1; KVM kvm_vcpu_reset with init_event): no
+ * event pending or queued, no NMI blocking, debug registers and CR2 at
+ * their reset values, the x87/SSE state kept, and the paravirtual MSRs
+ * (kvmclock, steal time, PV EOI) off, so the hypervisor writes nothing
+ * more into memory the restarted CPU's kernel may now use otherwise.
+ */
+void x86_vcpu_init_event(struct vcpu *v)
+{
+	x86_vendor->init_event(v);
+	x86_vcpu_init_unswitched(v);
+	v->arch.insn_skipped = false;
+	v->arch.nmi_iret_exits = 0;
+	arch_set_pv_eoi(v, 0, false);
+	hc_vcpu_init(v);
 }
 
 /* Real-mode segments after INIT (SDM vol. 3A table 9-1): limit 64 KiB, present, accessed. */

@@ -297,6 +297,7 @@ int vlapic_deliver(struct vcpu *v, uint32_t mode, uint8_t vector, bool level)
 		if (v->id == 0)
 			return 0;
 		reset_registers(v);
+		x86_vcpu_init_event(v);
 		v->state = VCPU_WAIT_SIPI;
 		return 1;
 	case APIC_DM_STARTUP:

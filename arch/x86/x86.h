@@ -23,6 +23,9 @@ void x86_fpu_reset(void);
 void x86_vcpu_state_init(struct vcpu *v);
 void x86_vcpu_load(struct vcpu *v);
 void x86_vcpu_forget(struct vcpu *v);
+/* INIT reached v (an AP): everything INIT resets that the local APIC does not hold (guest_boot.c). */
+void x86_vcpu_init_event(struct vcpu *v);
+void x86_vcpu_init_unswitched(struct vcpu *v);
 /* Puts an AP in the state a startup IPI with `vector` gives it (real mode at vector << 12). */
 int x86_vcpu_start_at_sipi(struct vcpu *v, uint8_t vector);
 

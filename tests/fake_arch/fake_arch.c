@@ -18,6 +18,7 @@
 #include "core/log.h"
 #include "core/string.h"
 #include "arch/x86/x86.h"
+#include "hypercalls/hypercall.h"
 #include "tests/fake_arch/fake_arch.h"
 #include "tests/fake_arch/fake_test.h"
 
@@ -288,6 +289,13 @@ int x86_vcpu_start_at_sipi(struct vcpu *v, uint8_t vector)
 	fake.sipi_vcpu = v;
 	fake.sipi_vector = vector;
 	return fake.fail_sipi;
+}
+
+/* and INIT's reset of what the APIC does not hold */
+void x86_vcpu_init_event(struct vcpu *v)
+{
+	fake.init_events++;
+	hc_vcpu_init(v);
 }
 
 void arch_dump_vcpu(struct vcpu *v)

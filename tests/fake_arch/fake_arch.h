@@ -99,6 +99,7 @@ struct fake_arch_state {
 	uint32_t ipi_refuse;
 	uint64_t pv_eoi_gpa[VM_MAX_VCPUS];                 /* arch_set_pv_eoi */
 	bool pv_eoi_on[VM_MAX_VCPUS];
+	unsigned init_events;                              /* x86_vcpu_init_event */
 	uint64_t counter;                                  /* what arch_read_counter returns */
 	bool counter_stable;                               /* arch_counter_is_stable */
 	/* arch_vcpu_run, per call (the first FAKE_MAX_RUNS): which vCPU ran, with which deadline */

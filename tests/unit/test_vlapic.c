@@ -482,8 +482,14 @@ static void test_init_puts_ap_in_wait_for_sipi(void **state)
 	wr(ap, APIC_TPR, 0x40);
 	wr(ap, APIC_LDR, 0x04000000);
 	vlapic_deliver(ap, APIC_DM_FIXED, 0x70, false);
+	vlapic_deliver(ap, APIC_DM_NMI, 0, false);
+	ap->hc.kvm.steal_time_msr = 0x2001;               /* a paravirtual MSR the guest had set */
 	xapic_ipi(cpu[0], 2, 0x00004500);                 /* INIT, level assert */
 	assert_int_equal(ap->state, VCPU_WAIT_SIPI);
+	/* the rest of the CPU's INIT state, and the paravirtual MSRs off (KVM kvm_vcpu_reset) */
+	assert_int_equal(fake.init_events, 1);
+	assert_int_equal(ap->hc.kvm.steal_time_msr, 0);
+	assert_false(ap->arch.lapic.nmi_pending);
 	/* APIC back to its reset state, except the ID and IA32_APIC_BASE */
 	assert_int_equal(rd(ap, APIC_ID), 2u << 24);
 	assert_int_equal(msr(ap, MSR_IA32_APIC_BASE_NR), BASE_AP_XAPIC);

@@ -34,8 +34,6 @@
 #define IOPM_PAGES 3                    /* 12 KiB, APM §15.10.1 */
 #define MSRPM_PAGES 2                   /* 8 KiB, APM §15.11 */
 #define DEFAULT_PAT 0x0007040600070406ull /* power-on PAT, SDM vol. 3A §11.12.4 */
-#define DR6_INIT 0xffff0ff0ull
-#define DR7_INIT 0x400ull
 #define VMCALL_BYTES "\x0f\x01\xc1"     /* Intel VMCALL: #UD on AMD */
 #define HC_INSN_LEN 3                   /* VMCALL and VMMCALL are 0f 01 xx */
 
@@ -173,8 +171,8 @@ static int svm_vcpu_init(struct vcpu *v)
 	/* V_INTR_MASKING: the guest's IF masks only virtual interrupts, ours stay ours */
 	c->vintr = SVM_VINTR_MASKING;
 	s->vmcb->save.g_pat = DEFAULT_PAT;
-	s->vmcb->save.dr6 = DR6_INIT;
-	s->vmcb->save.dr7 = DR7_INIT;
+	s->vmcb->save.dr6 = X86_DR6_INIT;
+	s->vmcb->save.dr7 = X86_DR7_INIT;
 	return 0;
 }
 
@@ -274,6 +272,18 @@ static void svm_request_window(struct vcpu *v, bool on, bool nmi UNUSED)
 		c->vintr &= ~bits;
 		c->misc1 &= ~SVM_MISC1_VINTR;
 	}
+}
+
+static void svm_init_event(struct vcpu *v)
+{
+	struct svm_vcpu *s = v->arch.vendor;
+	s->pending_event = 0;
+	s->vmcb->ctl.int_state = 0;
+	s->vmcb->ctl.misc1 &= ~SVM_MISC1_IRET;
+	svm_request_window(v, false, false);
+	s->vmcb->save.dr7 = X86_DR7_INIT;
+	s->vmcb->save.dr6 = X86_DR6_INIT;
+	s->vmcb->save.cr2 = 0;
 }
 
 /* Completing an instruction ends an STI or MOV SS shadow. */
@@ -523,6 +533,7 @@ const struct x86_vendor_ops svm_ops = {
 	.inject_nmi = svm_inject_nmi,
 	.request_window = svm_request_window,
 	.clear_shadow = svm_clear_shadow,
+	.init_event = svm_init_event,
 	.dump = svm_dump,
 	.msr_read = svm_msr_read,
 	.msr_write = svm_msr_write,

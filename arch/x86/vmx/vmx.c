@@ -351,7 +351,7 @@ static int vmx_vcpu_init(struct vcpu *v)
 	vmx_write(CR4_GUEST_HOST_MASK, vmx.cr4_fixed0 | ~vmx.cr4_fixed1 | X86_CR4_GUEST_HIDDEN);
 	if (vmx.entry & ENTRY_LOAD_PAT)
 		vmx_write(GUEST_IA32_PAT, DEFAULT_PAT);
-	vmx_write(GUEST_DR7, 0x400);
+	vmx_write(GUEST_DR7, X86_DR7_INIT);
 	vmx_write(GUEST_ACTIVITY_STATE, 0);
 	vmx_write(GUEST_INTERRUPTIBILITY, 0);
 	vmx_write(GUEST_PENDING_DBG, 0);
@@ -514,6 +514,15 @@ static bool vmx_set_deadline(struct vcpu *v, uint64_t deadline)
 	return true;
 }
 
+static void vmx_init_event(struct vcpu *v)
+{
+	vmx_load_vmcs(v);
+	vmx_write(ENTRY_INTR_INFO, 0);
+	vmx_write(GUEST_INTERRUPTIBILITY, 0);
+	vmx_request_window(v, false, false);
+	vmx_write(GUEST_DR7, X86_DR7_INIT);
+}
+
 /* Completing an instruction ends an STI or MOV SS shadow (SDM vol. 2B "STI"). */
 static void vmx_clear_shadow(struct vcpu *v)
 {
@@ -541,6 +550,7 @@ const struct x86_vendor_ops vmx_ops = {
 	.inject_nmi = vmx_inject_nmi,
 	.request_window = vmx_request_window,
 	.clear_shadow = vmx_clear_shadow,
+	.init_event = vmx_init_event,
 	.set_deadline = vmx_set_deadline,
 	.dump = vmx_dump,
 	.msr_read = vmx_msr_read,
