@@ -30,6 +30,8 @@
 #define CPUID1_ECX_XSAVE (1u << 26)
 #define XCR0_X87_SSE 3ull
 
+static bool host_pku;           /* the CPU has protection keys: PKRU is switched per vCPU */
+
 /* FXSAVE image of a reset FPU: FCW 0x37f, everything empty or zero, MXCSR 0x1f80. */
 static const struct {
 	uint16_t fcw, fsw;
@@ -41,23 +43,6 @@ static const struct {
 } __attribute__((aligned(16))) reset_image = { .fcw = 0x37f, .mxcsr = 0x1f80 };
 _Static_assert(sizeof(reset_image) == 512, "FXSAVE area (SDM vol. 1 table 10-2)");
 
-void x86_fpu_init(void)
-{
-	uint32_t r[4];
-	write_cr0((read_cr0() & ~CR0_EM) | X86_CR0_MP | X86_CR0_NE);
-	write_cr4(read_cr4() | X86_CR4_OSFXSR | X86_CR4_OSXMMEXCPT);
-	cpuid(1, 0, r);
-	if (r[2] & CPUID1_ECX_XSAVE) {
-		write_cr4(read_cr4() | CR4_OSXSAVE);
-		__asm__ volatile("xsetbv" :: "c"(0), "a"((uint32_t)XCR0_X87_SSE), "d"(0));
-	}
-}
-
-void x86_fpu_reset(void)
-{
-	__asm__ volatile("fninit\n\tfxrstor %0" :: "m"(reset_image));
-}
-
 /* CPUID leaf 7 subleaf 0, or zeros on a CPU whose highest basic leaf is below 7. */
 static void cpuid_leaf7(uint32_t r[4])
 {
@@ -68,16 +53,48 @@ static void cpuid_leaf7(uint32_t r[4])
 		cpuid(7, 0, r);
 }
 
-/* PKRU is only writable with CR4.PKE on, which we never keep on ourselves. */
-static void pkru_reset(void)
+void x86_fpu_init(void)
 {
 	uint32_t r[4];
+	write_cr0((read_cr0() & ~CR0_EM) | X86_CR0_MP | X86_CR0_NE);
+	write_cr4(read_cr4() | X86_CR4_OSFXSR | X86_CR4_OSXMMEXCPT);
+	cpuid(1, 0, r);
+	if (r[2] & CPUID1_ECX_XSAVE) {
+		write_cr4(read_cr4() | CR4_OSXSAVE);
+		__asm__ volatile("xsetbv" :: "c"(0), "a"((uint32_t)XCR0_X87_SSE), "d"(0));
+	}
 	cpuid_leaf7(r);
-	if (!(r[2] & CPUID7_ECX_PKU))
-		return;
+	host_pku = r[2] & CPUID7_ECX_PKU;
+}
+
+void x86_fpu_reset(void)
+{
+	__asm__ volatile("fninit\n\tfxrstor %0" :: "m"(reset_image));
+}
+
+
+/*
+ * PKRU: a guest on SVM can turn CR4.PKE on (CR4 writes do not exit there)
+ * and WRPKRU, and neither VMRUN nor VM entry switches it, so it is saved
+ * and restored per vCPU like the FPU. RDPKRU/WRPKRU need CR4.PKE, which we
+ * never keep on ourselves.
+ */
+
+static uint32_t pkru_read(void)
+{
+	uint32_t eax, edx;
 	uint64_t cr4 = read_cr4();
 	write_cr4(cr4 | CR4_PKE);
-	__asm__ volatile("wrpkru" :: "a"(0), "c"(0), "d"(0));
+	__asm__ volatile("rdpkru" : "=a"(eax), "=d"(edx) : "c"(0));
+	write_cr4(cr4);
+	return eax;
+}
+
+static void pkru_write(uint32_t val)
+{
+	uint64_t cr4 = read_cr4();
+	write_cr4(cr4 | CR4_PKE);
+	__asm__ volatile("wrpkru" :: "a"(val), "c"(0), "d"(0));
 	write_cr4(cr4);
 }
 
@@ -111,6 +128,7 @@ void x86_vcpu_state_init(struct vcpu *v)
 	memset(u->dr, 0, sizeof(u->dr));
 	u->dr6 = X86_DR6_INIT;
 	u->cr2 = 0;
+	u->pkru = 0;
 }
 
 static struct vcpu *loaded;      /* whose values the CPU holds */
@@ -125,6 +143,8 @@ static void save_unswitched(struct vcpu *v)
 	__asm__ volatile("mov %%db3, %0" : "=r"(u->dr[3]));
 	__asm__ volatile("mov %%db6, %0" : "=r"(u->dr6));
 	u->cr2 = read_cr2();
+	if (host_pku)
+		u->pkru = pkru_read();
 }
 static unsigned loaded_vm_id;    /* and its VM's, still known after it is freed */
 static bool any_loaded;
@@ -157,11 +177,8 @@ void x86_vcpu_load(struct vcpu *v)
 		return;
 	if (loaded)
 		save_unswitched(loaded);
-	if (!any_loaded || loaded_vm_id != v->vm->id) {
-		/* another VM had this CPU: nothing of it may stay for this one to read or sample */
-		pkru_reset();
-		speculation_barrier();
-	}
+	if (!any_loaded || loaded_vm_id != v->vm->id)
+		speculation_barrier();   /* another VM had this CPU: nothing of it may stay to sample */
 	const struct x86_unswitched *u = &v->arch.saved;
 	/* FNINIT first: AMD's FXRSTOR leaves FIP/FDP/FOP alone when no exception is pending */
 	__asm__ volatile("fninit\n\tfxrstor64 %0" :: "m"(u->fxsave));
@@ -171,6 +188,8 @@ void x86_vcpu_load(struct vcpu *v)
 	__asm__ volatile("mov %0, %%db3" :: "r"(u->dr[3]));
 	__asm__ volatile("mov %0, %%db6" :: "r"(u->dr6));
 	write_cr2(u->cr2);
+	if (host_pku)
+		pkru_write(u->pkru);
 	loaded = v;
 	loaded_vm_id = v->vm->id;
 	any_loaded = true;

@@ -132,7 +132,7 @@ void x86_vcpu_init_event(struct vcpu *v)
 	x86_vendor->init_event(v);
 	x86_vcpu_init_unswitched(v);
 	v->arch.insn_skipped = false;
-	v->arch.nmi_iret_exits = 0;
+	v->arch.nmi_blocked = false;
 	arch_set_pv_eoi(v, 0, false);
 	hc_vcpu_init(v);
 }
@@ -166,8 +166,11 @@ int x86_vcpu_start_at_sipi(struct vcpu *v, uint8_t vector)
 	v->regs.gpr[X86_RDX] = sig[0];
 	v->regs.rflags = X86_RFLAGS_FIXED;
 	int r = x86_vendor->set_state(v, &s);
-	if (r)
+	if (r && !v->vm->arch.warned_no_ap_start) {
+		/* once per VM: a guest must not be able to fill the log with SIPIs */
+		v->vm->arch.warned_no_ap_start = true;
 		pr_warn("%s: vcpu%u: this CPU cannot start an AP in real mode (no unrestricted guest)\n",
 		        v->vm->name, v->id);
+	}
 	return r;
 }

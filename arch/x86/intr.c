@@ -113,10 +113,14 @@ void arch_vcpu_run(struct vcpu *v, uint64_t deadline, struct vm_exit *e)
 	}
 }
 
-/* HLT ends on an interrupt the guest can take with IF set, or an NMI (SDM vol. 2A "HLT"). */
+/*
+ * HLT ends on an interrupt the guest can take with IF set, or an NMI it is
+ * not blocking (SDM vol. 2A "HLT"; KVM kvm_vcpu_has_events): a vCPU that
+ * halts inside its NMI handler with another NMI pending sleeps.
+ */
 bool arch_vcpu_can_wake(struct vcpu *v)
 {
-	return v->arch.lapic.nmi_pending ||
+	return (v->arch.lapic.nmi_pending && !v->arch.nmi_blocked) ||
 	       (vlapic_pending_vector(v) >= 0 && (v->regs.rflags & X86_RFLAGS_IF));
 }
 

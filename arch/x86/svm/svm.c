@@ -236,12 +236,13 @@ static bool svm_intr_allowed(struct vcpu *v)
 
 /*
  * Without vNMI the CPU blocks NMIs after an injected one until IRET, but
- * tells us nothing: intercept IRET, and count the NMI handler done one
- * exit after the IRET exit (that exit comes before IRET retires).
+ * tells us nothing: intercept IRET, and count the handler done once RIP
+ * has moved off the IRET that exited (the exit comes before IRET retires;
+ * KVM svm_complete_interrupts does the same with nmi_iret_rip).
  */
 static bool svm_nmi_allowed(struct vcpu *v)
 {
-	return !v->arch.nmi_iret_exits && !(svm_vmcb(v)->ctl.int_state & SVM_INT_SHADOW);
+	return !v->arch.nmi_blocked && !(svm_vmcb(v)->ctl.int_state & SVM_INT_SHADOW);
 }
 
 static void svm_inject_intr(struct vcpu *v, uint8_t vector)
@@ -253,7 +254,8 @@ static void svm_inject_nmi(struct vcpu *v)
 {
 	((struct svm_vcpu *)v->arch.vendor)->pending_event = SVM_EVT_VALID | SVM_EVT_TYPE_NMI | X86_EXC_NMI;
 	svm_vmcb(v)->ctl.misc1 |= SVM_MISC1_IRET;
-	v->arch.nmi_iret_exits = 2;
+	v->arch.nmi_blocked = true;
+	v->arch.nmi_iret_seen = false;
 }
 
 /*
@@ -280,6 +282,7 @@ static void svm_init_event(struct vcpu *v)
 	s->pending_event = 0;
 	s->vmcb->ctl.int_state = 0;
 	s->vmcb->ctl.misc1 &= ~SVM_MISC1_IRET;
+	v->arch.nmi_iret_seen = false;
 	svm_request_window(v, false, false);
 	s->vmcb->save.dr7 = X86_DR7_INIT;
 	s->vmcb->save.dr6 = X86_DR6_INIT;
@@ -453,7 +456,8 @@ static void svm_decode(struct vcpu *v, struct vmcb *vmcb, struct vm_exit *e)
 		break;
 	case SVM_EXIT_IRET:
 		vmcb->ctl.misc1 &= ~SVM_MISC1_IRET;
-		v->arch.nmi_iret_exits = 1;
+		v->arch.nmi_iret_seen = true;
+		v->arch.nmi_iret_rip = vmcb->save.rip;
 		e->reason = VMEXIT_ARCH;
 		break;
 	case SVM_EXIT_NMI:
@@ -507,8 +511,8 @@ static void svm_run(struct vcpu *v, struct vm_exit *e)
 	v->regs.rflags = vmcb->save.rflags;
 	if ((vmcb->ctl.vintr & SVM_VINTR_TPR_MASK) != v->arch.lapic.tpr >> 4)
 		v->arch.lapic.tpr = (uint32_t)(vmcb->ctl.vintr & SVM_VINTR_TPR_MASK) << 4;
-	if (v->arch.nmi_iret_exits == 1 && vmcb->ctl.exitcode != SVM_EXIT_IRET)
-		v->arch.nmi_iret_exits = 0;
+	if (v->arch.nmi_iret_seen && vmcb->save.rip != v->arch.nmi_iret_rip)
+		v->arch.nmi_blocked = v->arch.nmi_iret_seen = false;
 	/* an event whose delivery the exit interrupted is delivered again (APM §15.7.2) */
 	if (vmcb->ctl.exitintinfo & SVM_EVT_VALID)
 		s->pending_event = vmcb->ctl.exitintinfo;

@@ -369,6 +369,8 @@ void vmx_run(struct vcpu *v, struct vm_exit *e)
 	v->regs.gpr[X86_RSP] = vmx_read(GUEST_RSP);
 	v->regs.rip = vmx_read(GUEST_RIP);
 	v->regs.rflags = vmx_read(GUEST_RFLAGS);
+	/* virtual-NMI blocking, for the scheduler's HLT wake-up test without a VMCS load */
+	v->arch.nmi_blocked = vmx_read(GUEST_INTERRUPTIBILITY) & INTERRUPTIBILITY_NMI;
 	/* an event whose delivery the exit interrupted is delivered again (SDM §27.2.4) */
 	uint32_t idt = (uint32_t)vmx_read(IDT_VECTORING_INFO);
 	if (idt & INTR_INFO_VALID) {

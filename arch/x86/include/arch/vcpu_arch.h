@@ -8,6 +8,7 @@
 struct vm_arch {
 	void *vendor;              /* struct svm_vm / struct vmx_vm */
 	uint8_t com1_lcr;          /* guest UART line control: DLAB redirects port 0x3f8 */
+	bool warned_no_ap_start;   /* the "cannot start an AP" line was printed */
 };
 
 /*
@@ -17,6 +18,7 @@ struct vm_arch {
 struct x86_unswitched {
 	uint8_t fxsave[512] __attribute__((aligned(16)));   /* x87/SSE (XCR0 is x87|SSE) */
 	uint64_t dr[4], dr6, cr2;
+	uint32_t pkru;             /* when the CPU has protection keys */
 };
 
 struct vcpu_arch {
@@ -25,7 +27,9 @@ struct vcpu_arch {
 	uint64_t tsc_offset;       /* guest TSC = host TSC + tsc_offset */
 	struct vlapic lapic;       /* its TPR is CR8 << 4 */
 	bool insn_skipped;         /* RIP was moved past an instruction since the last entry */
-	uint8_t nmi_iret_exits;    /* SVM: NMI blocked until an IRET exit plus one more exit */
+	bool nmi_blocked;          /* the guest is in its NMI handler (as of the last exit) */
+	bool nmi_iret_seen;        /* SVM: the handler's IRET exited at nmi_iret_rip, not yet retired */
+	uint64_t nmi_iret_rip;
 };
 
 #endif
