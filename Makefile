@@ -95,7 +95,7 @@ UNIT_CFLAGS := -std=gnu11 -O1 -g -DHV_HOSTED -fsanitize=address,undefined \
 	-fno-sanitize-recover=all -fno-omit-frame-pointer -Wall -Wextra -Werror \
 	-Wno-unused-parameter -I. -Itests/fake_arch/include -Iarch/x86/include -MMD -MP
 UNIT_CODE := $(filter-out core/main.c,$(wildcard core/*.c)) $(wildcard hypercalls/*.c hypercalls/*/*.c) \
-	arch/x86/gwalk.c arch/x86/insn.c arch/x86/mmio_insn.c arch/x86/vlapic.c $(wildcard tests/fake_arch/*.c)
+	arch/x86/gwalk.c arch/x86/insn.c arch/x86/mmio_insn.c arch/x86/vlapic.c arch/x86/vlapic_timer.c $(wildcard tests/fake_arch/*.c)
 UNIT_CODE_OBJS := $(patsubst %,$(BUILD)/unit/%.o,$(UNIT_CODE))
 UNIT_TESTS := $(patsubst tests/unit/%.c,$(BUILD)/unit/bin/%,$(wildcard tests/unit/test_*.c))
 

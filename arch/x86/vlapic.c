@@ -20,13 +20,6 @@
 /* ESR (SDM §10.5.3 figure 10-9) */
 #define APIC_ESR_SEND_ILLEGAL    (1u << 5)
 #define APIC_ESR_RECEIVE_ILLEGAL (1u << 6)
-/* LVT fields (SDM §10.5.1 figure 10-8) */
-#define APIC_LVT_MASKED  (1u << 16)
-#define APIC_LVT_TIMER_MODE (3u << 17)
-#define APIC_TIMER_ONESHOT  (0u << 17)
-#define APIC_TIMER_PERIODIC (1u << 17)
-#define APIC_TIMER_TSCDEADLINE (2u << 17)
-#define APIC_LVT_LEVEL   (1u << 15)
 /* Writable bits of each LVT (SDM figure 10-8): timer, thermal, perf, LINT0, LINT1, error. */
 static const uint32_t lvt_mask[VLAPIC_NR_LVT] = {
 	0x000710ffu, 0x000117ffu, 0x000117ffu, 0x0001f7ffu, 0x0001f7ffu, 0x000100ffu,
@@ -136,101 +129,6 @@ void vlapic_eoi(struct vcpu *v)
 	}
 }
 
-/* ---- timer ---- */
-
-/* APIC bus ticks (1 ns each) to host counter ticks. */
-static struct time_scale ns_to_counter(void)
-{
-	static struct time_scale s;
-	static uint64_t for_hz;
-	if (for_hz != time_counter_hz()) {
-		for_hz = time_counter_hz();
-		s = time_make_scale(VLAPIC_BUS_HZ, for_hz);
-	}
-	return s;
-}
-
-/* Divide configuration bits 3,1,0 (SDM figure 10-10): 000 = 2 ... 110 = 128, 111 = 1. */
-static uint64_t timer_divisor(const struct vlapic *a)
-{
-	uint32_t d = (a->timer_dcr & 3) | ((a->timer_dcr >> 1) & 4);
-	return d == 7 ? 1 : 2ull << d;
-}
-
-static uint32_t timer_mode(const struct vlapic *a) { return a->lvt[0] & APIC_LVT_TIMER_MODE; }
-
-/* One count of the initial-count register in host counter ticks (a period has a floor). */
-static uint64_t timer_ticks(const struct vlapic *a)
-{
-	uint64_t ns = (uint64_t)a->timer_icr * timer_divisor(a);
-	if (timer_mode(a) == APIC_TIMER_PERIODIC && ns < VLAPIC_MIN_PERIOD_NS)
-		ns = VLAPIC_MIN_PERIOD_NS;
-	uint64_t ticks = time_apply_scale(ns, ns_to_counter());
-	return ticks ? ticks : 1;
-}
-
-static void timer_start(struct vcpu *v)
-{
-	struct vlapic *a = L(v);
-	a->timer_due = 0;
-	if (a->timer_icr && timer_mode(a) != APIC_TIMER_TSCDEADLINE)
-		a->timer_due = arch_read_counter() + timer_ticks(a);
-}
-
-static uint32_t timer_current_count(const struct vcpu *v)
-{
-	const struct vlapic *a = CL(v);
-	if (!a->timer_due || timer_mode(a) == APIC_TIMER_TSCDEADLINE)
-		return 0;
-	uint64_t now = arch_read_counter();
-	if (now >= a->timer_due)
-		return 0;
-	uint64_t ns = time_apply_scale(a->timer_due - now, time_ns_scale());
-	uint64_t count = ns / timer_divisor(a);
-	return count > a->timer_icr ? a->timer_icr : (uint32_t)count;
-}
-
-static void tsc_deadline_arm(struct vcpu *v)
-{
-	struct vlapic *a = L(v);
-	a->timer_due = 0;
-	if (!a->tsc_deadline || timer_mode(a) != APIC_TIMER_TSCDEADLINE)
-		return;
-	/* guest TSC = host counter + tsc_offset; a deadline already past fires at once (KVM: unsigned compare) */
-	uint64_t now = arch_read_counter();
-	uint64_t guest_now = now + v->arch.tsc_offset;
-	a->timer_due = a->tsc_deadline <= guest_now ? (now ? now : 1) : a->tsc_deadline - v->arch.tsc_offset;
-}
-
-void vlapic_tsc_changed(struct vcpu *v)
-{
-	if (timer_mode(L(v)) == APIC_TIMER_TSCDEADLINE)
-		tsc_deadline_arm(v);
-}
-
-uint64_t vlapic_timer_poll(struct vcpu *v, uint64_t now)
-{
-	struct vlapic *a = L(v);
-	if (!a->timer_due)
-		return UINT64_MAX;
-	if (now < a->timer_due)
-		return a->timer_due;
-	if (!(a->lvt[0] & APIC_LVT_MASKED))
-		vlapic_deliver(v, APIC_DM_FIXED, (uint8_t)a->lvt[0], false);
-	/* the mode at expiry decides whether it starts again (KVM apic_timer_expired) */
-	if (timer_mode(a) == APIC_TIMER_PERIODIC && a->timer_icr) {
-		uint64_t period = timer_ticks(a);
-		a->timer_due += period;
-		if (a->timer_due <= now)            /* missed periods are not replayed as a burst */
-			a->timer_due = now + period;
-		return a->timer_due;
-	}
-	a->timer_due = 0;
-	if (timer_mode(a) == APIC_TIMER_TSCDEADLINE)
-		a->tsc_deadline = 0;               /* the MSR clears when it fires (SDM §10.5.4.1) */
-	return UINT64_MAX;
-}
-
 static void write_lvt(struct vcpu *v, unsigned i, uint32_t val)
 {
 	struct vlapic *a = L(v);
@@ -238,17 +136,7 @@ static void write_lvt(struct vcpu *v, unsigned i, uint32_t val)
 	if (!sw_enabled(v))
 		val |= APIC_LVT_MASKED;            /* software-disabled: masks stay set (SDM §10.4.7.2) */
 	if (i == 0) {
-		uint32_t mode = val & APIC_LVT_TIMER_MODE;
-		if (mode == (3u << 17))
-			mode = APIC_TIMER_ONESHOT, val &= ~APIC_LVT_TIMER_MODE;  /* reserved mode */
-		/* leaving or entering TSC-deadline mode stops the timer (KVM apic_update_lvtt) */
-		bool was_dl = timer_mode(a) == APIC_TIMER_TSCDEADLINE;
-		a->lvt[0] = val;
-		if (was_dl != (mode == APIC_TIMER_TSCDEADLINE)) {
-			a->timer_icr = 0;
-			a->tsc_deadline = 0;
-			a->timer_due = 0;
-		}
+		vlapic_timer_write_lvt(v, val);
 		return;
 	}
 	a->lvt[i] = val;
@@ -399,7 +287,7 @@ static uint32_t read_reg(struct vcpu *v, uint32_t off)
 	case APIC_ICR_LO:    return a->icr_lo;      /* delivery is instant: the busy bit is never set */
 	case APIC_ICR_HI:    return a->icr_hi;
 	case APIC_TIMER_ICR: return a->timer_icr;
-	case APIC_TIMER_CCR: return timer_current_count(v);
+	case APIC_TIMER_CCR: return vlapic_timer_current_count(v);
 	case APIC_TIMER_DCR: return a->timer_dcr;
 	}
 	if (off >= APIC_LVT_TIMER && off <= APIC_LVT_ERROR)
@@ -451,11 +339,7 @@ static void write_reg(struct vcpu *v, uint32_t off, uint32_t val)
 		vlapic_send_ipi(v, a->icr_lo, a->icr_hi >> 24);
 		return;
 	case APIC_TIMER_ICR:
-		/* ignored in TSC-deadline mode (SDM §10.5.4.1) */
-		if (timer_mode(a) == APIC_TIMER_TSCDEADLINE)
-			return;
-		a->timer_icr = val;
-		timer_start(v);
+		vlapic_timer_write_initial(v, val);
 		return;
 	case APIC_TIMER_DCR:
 		a->timer_dcr = val & 0xb;
@@ -586,11 +470,7 @@ int vlapic_msr_write(struct vcpu *v, uint32_t msr, uint64_t val)
 	if (msr == MSR_IA32_APIC_BASE_NR)
 		return write_apic_base(v, val);
 	if (msr == MSR_IA32_TSC_DEADLINE) {
-		/* ignored outside TSC-deadline mode, as KVM does (kvm_set_lapic_tscdeadline_msr) */
-		if (timer_mode(L(v)) != APIC_TIMER_TSCDEADLINE)
-			return 0;
-		L(v)->tsc_deadline = val;
-		tsc_deadline_arm(v);
+		vlapic_timer_write_deadline(v, val);
 		return 0;
 	}
 	if (msr < MSR_X2APIC_FIRST || msr > MSR_X2APIC_LAST)

@@ -81,6 +81,13 @@ struct vm;
 
 #define VLAPIC_NR_LVT 6                /* timer, thermal, perf, LINT0, LINT1, error */
 
+/* LVT fields (SDM §10.5.1 figure 10-8) */
+#define APIC_LVT_MASKED  (1u << 16)
+#define APIC_LVT_TIMER_MODE (3u << 17)
+#define APIC_TIMER_ONESHOT  (0u << 17)
+#define APIC_TIMER_PERIODIC (1u << 17)
+#define APIC_TIMER_TSCDEADLINE (2u << 17)
+
 struct vlapic {
 	uint64_t base;                 /* IA32_APIC_BASE */
 	uint32_t id;
@@ -136,6 +143,11 @@ void vlapic_eoi(struct vcpu *v);
 bool vlapic_eoi_skippable(const struct vcpu *v);
 /* Processor priority (SDM §10.8.3.1). */
 uint32_t vlapic_ppr(const struct vcpu *v);
+/* The LVT timer (vlapic_timer.c): register writes and the current count. */
+void vlapic_timer_write_lvt(struct vcpu *v, uint32_t val);
+void vlapic_timer_write_initial(struct vcpu *v, uint32_t val);
+void vlapic_timer_write_deadline(struct vcpu *v, uint64_t val);
+uint32_t vlapic_timer_current_count(const struct vcpu *v);
 /* The vCPU's TSC was written: an armed TSC deadline is due at another host time. */
 void vlapic_tsc_changed(struct vcpu *v);
 /* Fires the timer if due at host counter `now`; returns the next due time or UINT64_MAX. */
