@@ -26,25 +26,27 @@ static void inject_pending(struct vcpu *v)
 		ops->clear_shadow(v);
 	}
 	int vec = vlapic_pending_vector(v);
+	int tpr_class = vec < 0 ? vlapic_tpr_blocked_class(v) : -1;
 	bool nmi = a->nmi_pending;
 	if (ops->event_queued(v)) {
 		/* an exception or a re-injected event goes first; ask to come back for ours */
-		ops->request_window(v, vec >= 0, nmi);
+		ops->request_window(v, vec >= 0, nmi, tpr_class);
 		return;
 	}
 	if (nmi && ops->nmi_allowed(v)) {
 		a->nmi_pending = false;
 		ops->inject_nmi(v);
-		ops->request_window(v, vec >= 0, false);
+		ops->request_window(v, vec >= 0, false, tpr_class);
 		return;
 	}
 	if (vec >= 0 && ops->intr_allowed(v)) {
 		vlapic_ack(v, (uint8_t)vec);
 		ops->inject_intr(v, (uint8_t)vec);
-		ops->request_window(v, false, nmi);
+		/* the next one may wait for the TPR (this one just went in service: no window yet) */
+		ops->request_window(v, false, nmi, -1);
 		return;
 	}
-	ops->request_window(v, vec >= 0, nmi);
+	ops->request_window(v, vec >= 0, nmi, tpr_class);
 }
 
 /*

@@ -55,8 +55,12 @@ struct x86_vendor_ops {
 	bool (*nmi_allowed)(struct vcpu *v);
 	void (*inject_intr)(struct vcpu *v, uint8_t vector);
 	void (*inject_nmi)(struct vcpu *v);
-	/* exit as soon as the guest can take an interrupt / an NMI (windows); false, false: none */
-	void (*request_window)(struct vcpu *v, bool intr, bool nmi);
+	/*
+	 * Exit as soon as the guest can take an interrupt / an NMI (windows);
+	 * tpr_class >= 0: an interrupt of that priority class waits for the
+	 * guest to lower its TPR (needed where CR8 writes do not exit: SVM).
+	 */
+	void (*request_window)(struct vcpu *v, bool intr, bool nmi, int tpr_class);
 	/* RIP moved past an instruction we emulated: its STI/MOV SS shadow is over */
 	void (*clear_shadow)(struct vcpu *v);
 	/* INIT: no event queued, no shadow or NMI blocking, no windows; DR7, DR6, CR2 at reset values */

@@ -98,6 +98,17 @@ int vlapic_pending_vector(const struct vcpu *v)
 	return irrv;
 }
 
+int vlapic_tpr_blocked_class(const struct vcpu *v)
+{
+	const struct vlapic *a = CL(v);
+	if (!sw_enabled(v))
+		return -1;
+	int irrv = highest(a->irr), isrv = highest(a->isr);
+	if (irrv < 0 || (isrv >= 0 && (irrv & 0xf0) <= (isrv & 0xf0)))
+		return -1;                          /* nothing, or held back by one in service */
+	return (uint32_t)(irrv & 0xf0) <= (a->tpr & 0xf0) ? irrv >> 4 : -1;
+}
+
 void vlapic_ack(struct vcpu *v, uint8_t vector)
 {
 	bit_clear(L(v)->irr, vector);

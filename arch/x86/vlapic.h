@@ -135,6 +135,8 @@ struct vcpu *vlapic_find(struct vm *vm, uint32_t id);
 
 /* The highest vector that may be delivered now (IRR above PPR), or -1. */
 int vlapic_pending_vector(const struct vcpu *v);
+/* The priority class of the highest requested vector when only the TPR holds it back, else -1. */
+int vlapic_tpr_blocked_class(const struct vcpu *v);
 /* The CPU took `vector`: IRR to ISR. */
 void vlapic_ack(struct vcpu *v, uint8_t vector);
 /* An EOI, as a write to the EOI register does. */

@@ -288,6 +288,24 @@ static void test_pending_ack_eoi_by_priority_class(void **state)
 	assert_int_equal(vlapic_pending_vector(v), 0x31);
 }
 
+/* What SVM's TPR window waits on: the class of a request only the TPR holds back. */
+static void test_tpr_blocked_class(void **state)
+{
+	struct vcpu *v = cpu[1];
+	wr(v, APIC_SVR, SVR_ENABLED);
+	assert_int_equal(vlapic_tpr_blocked_class(v), -1);          /* nothing requested */
+	wr(v, APIC_TPR, 0x70);
+	vlapic_deliver(v, APIC_DM_FIXED, 0x75, false);
+	assert_int_equal(vlapic_pending_vector(v), -1);
+	assert_int_equal(vlapic_tpr_blocked_class(v), 7);
+	wr(v, APIC_TPR, 0x60);                                      /* deliverable: no TPR wait */
+	assert_int_equal(vlapic_tpr_blocked_class(v), -1);
+	assert_int_equal(vlapic_pending_vector(v), 0x75);
+	vlapic_ack(v, 0x75);
+	vlapic_deliver(v, APIC_DM_FIXED, 0x72, false);              /* held by the one in service, not the TPR */
+	assert_int_equal(vlapic_tpr_blocked_class(v), -1);
+}
+
 static void test_level_triggered_sets_tmr_until_eoi(void **state)
 {
 	struct vcpu *v = cpu[0];
@@ -1039,6 +1057,7 @@ int main(void)
 		T(test_timer_periodic_floor_200us),
 		T(test_timer_one_shot_made_periodic_while_armed),
 		T(test_tsc_deadline_far_future),
+		T(test_tpr_blocked_class),
 		T(test_timer_masked_fires_nothing),
 		T(test_timer_reserved_mode_is_one_shot),
 		T(test_tsc_deadline),

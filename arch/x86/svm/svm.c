@@ -8,6 +8,7 @@
 #include "arch/x86/svm/svm.h"
 #include "arch/x86/svm/vmcb.h"
 #include "arch/x86/vendor.h"
+#include "arch/x86/vlapic.h"
 #include "arch/x86/x86.h"
 #include "core/arch.h"
 #include "core/exit.h"
@@ -135,6 +136,7 @@ static int svm_vcpu_init(struct vcpu *v)
 	struct svm_vcpu *s = arch_phys_to_virt(pa + PAGE_SIZE);
 	s->vmcb_pa = pa;
 	s->vmcb = arch_phys_to_virt(pa);
+	s->tpr_window_dead = -1;
 	v->arch.vendor = s;
 
 	struct vmcb_control *c = &s->vmcb->ctl;
@@ -259,21 +261,35 @@ static void svm_inject_nmi(struct vcpu *v)
 }
 
 /*
- * A virtual interrupt with top priority, ignoring V_TPR, and its VINTR
- * intercept: exits when the guest can take it. A blocked NMI waits for the
- * IRET intercept set when the last one was injected.
+ * A virtual interrupt (V_IRQ) and its VINTR intercept: the CPU exits as
+ * soon as the guest could take it (APM §15.21.4). For a deliverable one:
+ * top priority, V_TPR ignored. For one the TPR holds back: its own class,
+ * V_TPR honoured, so the exit comes when the guest lowers CR8 (which does
+ * not exit on SVM). A blocked NMI waits for the IRET intercept set when
+ * the last one was injected.
  */
-static void svm_request_window(struct vcpu *v, bool on, bool nmi UNUSED)
+static void svm_request_window(struct vcpu *v, bool intr, bool nmi UNUSED, int tpr_class)
 {
-	struct vmcb_control *c = &svm_vmcb(v)->ctl;
+	struct svm_vcpu *s = v->arch.vendor;
+	struct vmcb_control *c = &s->vmcb->ctl;
 	const uint64_t bits = SVM_VINTR_IRQ | (0xfull << SVM_VINTR_PRIO_SHIFT) | SVM_VINTR_IGN_TPR;
-	if (on) {
+	c->vintr &= ~bits;
+	c->misc1 &= ~SVM_MISC1_VINTR;
+	s->tpr_window = false;
+	/*
+	 * Some implementations (QEMU's) take V_IRQ at V_INTR_PRIO == V_TPR, where
+	 * the APIC would not: a TPR window that exited for nothing is not armed
+	 * again until V_TPR changes, or it would exit for ever.
+	 */
+	if (!intr && (tpr_class < 0 || (int)(c->vintr & SVM_VINTR_TPR_MASK) == s->tpr_window_dead))
+		return;
+	if (intr) {
 		c->vintr |= bits;
-		c->misc1 |= SVM_MISC1_VINTR;
 	} else {
-		c->vintr &= ~bits;
-		c->misc1 &= ~SVM_MISC1_VINTR;
+		c->vintr |= SVM_VINTR_IRQ | ((uint64_t)tpr_class << SVM_VINTR_PRIO_SHIFT);
+		s->tpr_window = true;
 	}
+	c->misc1 |= SVM_MISC1_VINTR;
 }
 
 static void svm_init_event(struct vcpu *v)
@@ -283,7 +299,7 @@ static void svm_init_event(struct vcpu *v)
 	s->vmcb->ctl.int_state = 0;
 	s->vmcb->ctl.misc1 &= ~SVM_MISC1_IRET;
 	v->arch.nmi_iret_seen = false;
-	svm_request_window(v, false, false);
+	svm_request_window(v, false, false, -1);
 	s->vmcb->save.dr7 = X86_DR7_INIT;
 	s->vmcb->save.dr6 = X86_DR6_INIT;
 	s->vmcb->save.cr2 = 0;
@@ -450,10 +466,15 @@ static void svm_decode(struct vcpu *v, struct vmcb *vmcb, struct vm_exit *e)
 		x86_take_host_interrupt();
 		e->reason = VMEXIT_INTR;
 		break;
-	case SVM_EXIT_VINTR:
-		svm_request_window(v, false, false);  /* the guest can take an interrupt: inject on entry */
+	case SVM_EXIT_VINTR: {
+		struct svm_vcpu *s = v->arch.vendor;
+		/* a TPR window whose interrupt the TPR still holds exited for nothing */
+		s->tpr_window_dead = s->tpr_window && vlapic_tpr_blocked_class(v) >= 0 ?
+		                     (int)(vmcb->ctl.vintr & SVM_VINTR_TPR_MASK) : -1;
+		svm_request_window(v, false, false, -1);  /* the guest can take an interrupt: inject on entry */
 		e->reason = VMEXIT_ARCH;
 		break;
+	}
 	case SVM_EXIT_IRET:
 		vmcb->ctl.misc1 &= ~SVM_MISC1_IRET;
 		v->arch.nmi_iret_seen = true;

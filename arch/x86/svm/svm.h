@@ -16,6 +16,8 @@ struct svm_vcpu {
 	struct vmcb *vmcb;
 	hpa_t vmcb_pa;
 	uint64_t pending_event;         /* EVENTINJ for the next VMRUN */
+	bool tpr_window;                /* V_IRQ is armed for a TPR-held interrupt */
+	int tpr_window_dead;            /* V_TPR at which that window exited without effect, or -1 */
 	bool ran;
 };
 

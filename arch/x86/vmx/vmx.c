@@ -484,9 +484,10 @@ static void vmx_inject_nmi(struct vcpu *v)
 /*
  * Exit as soon as the guest can take an interrupt / an NMI. Without the
  * control (no CPU lacks it in practice) the event waits for the next exit:
- * the slice bounds it.
+ * the slice bounds it. CR8 writes exit on VMX, so a TPR-held interrupt is
+ * looked at again when the TPR drops.
  */
-void vmx_request_window(struct vcpu *v, bool intr, bool nmi)
+void vmx_request_window(struct vcpu *v, bool intr, bool nmi, int tpr_class UNUSED)
 {
 	struct vmx_vcpu *x = v->arch.vendor;
 	uint32_t bits = ((intr ? PROC_INTR_WINDOW_EXITING : 0) | (nmi ? PROC_NMI_WINDOW_EXITING : 0)) &
@@ -519,7 +520,7 @@ static void vmx_init_event(struct vcpu *v)
 	vmx_load_vmcs(v);
 	vmx_write(ENTRY_INTR_INFO, 0);
 	vmx_write(GUEST_INTERRUPTIBILITY, 0);
-	vmx_request_window(v, false, false);
+	vmx_request_window(v, false, false, -1);
 	vmx_write(GUEST_DR7, X86_DR7_INIT);
 }
 

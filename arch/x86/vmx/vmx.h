@@ -43,7 +43,7 @@ uint64_t vmx_real_cr4(uint64_t want);
 /* Sets the IA-32e-mode-guest entry control from the guest's EFER.LMA. */
 void vmx_set_entry_mode(uint64_t efer);
 void vmx_run(struct vcpu *v, struct vm_exit *e);
-void vmx_request_window(struct vcpu *v, bool intr, bool nmi);
+void vmx_request_window(struct vcpu *v, bool intr, bool nmi, int tpr_class);
 void vmx_dump(struct vcpu *v);
 /* 0 after a VM exit; 1 VMfailInvalid; 2 VMfailValid (see VM_INSTRUCTION_ERROR). */
 int vmx_enter(uint64_t *gprs, int launched);

@@ -303,7 +303,7 @@ static void vmx_decode(struct vcpu *v, struct vm_exit *e)
 	case EXIT_REASON_PREEMPTION_TIMER: e->reason = VMEXIT_INTR; break;
 	case EXIT_REASON_INTR_WINDOW:
 	case EXIT_REASON_NMI_WINDOW:
-		vmx_request_window(v, false, false);  /* it can take the event now: injected on entry */
+		vmx_request_window(v, false, false, -1);  /* it can take the event now: injected on entry */
 		e->reason = VMEXIT_ARCH;
 		break;
 	case EXIT_REASON_TRIPLE_FAULT: e->reason = VMEXIT_SHUTDOWN; break;
