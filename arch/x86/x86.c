@@ -292,10 +292,15 @@ void x86_host_timer_init(void)
 	        (unsigned long long)(ticks * HOST_TIMER_CALIBRATE_DIV / 1000));
 }
 
+/* The deadline the timer counts towards; 0 once it fired (or was never armed). */
+static uint64_t host_timer_armed;
+
 void x86_host_timer_arm(uint64_t deadline)
 {
-	if (!host_timer_ok)
+	/* most entries of a slice share its deadline: the LAPIC write (an exit when we are nested) is skipped */
+	if (!host_timer_ok || deadline == host_timer_armed)
 		return;
+	host_timer_armed = deadline;
 	uint64_t now = rdtsc();
 	uint64_t count = deadline > now ? time_apply_scale(deadline - now, host_timer_scale) : 1;
 	lapic_write(APIC_TIMER_ICR, count == 0 ? 1 : count > UINT32_MAX ? UINT32_MAX : (uint32_t)count);
@@ -328,8 +333,10 @@ void x86_ack_interrupt(uint64_t vector)
 {
 	if (host_apic_base)
 		lapic_write(APIC_EOI, 0);
-	if (vector == HOST_TIMER_VECTOR)
+	if (vector == HOST_TIMER_VECTOR) {
+		host_timer_armed = 0;
 		return;
+	}
 	/* Otherwise the source is unknown: EOI both PICs too (an EOI with nothing in service is ignored). */
 	outb(0xa0, 0x20);
 	outb(0x20, 0x20);
