@@ -91,6 +91,10 @@ int arch_send_ipi(struct vcpu *t, uint32_t icr);
  * guest through the byte at `gpa` that its next EOI needs no exit.
  */
 void arch_set_pv_eoi(struct vcpu *v, uint64_t gpa, bool on);
+/* The bytes of this CPU's hypercall instruction (x86: VMCALL or VMMCALL) into buf; their count (<= 4). */
+size_t arch_hypercall_insn(uint8_t *buf);
+/* The frequency of the guest's interrupt-controller timer (x86: the emulated APIC timer's bus). */
+uint64_t arch_apic_timer_hz(void);
 /* Raise #UD (x86) or the arch's undefined-instruction exception in the guest. */
 void arch_inject_undef(struct vcpu *v);
 

@@ -4,6 +4,7 @@
 #include "core/selftest.h"
 #include "core/string.h"
 #include "core/vm.h"
+#include "hypercalls/hypercall.h"
 #include <arch/vcpu_arch.h>
 
 static bool key_is(const char *tok, size_t keylen, const char *key)
@@ -63,6 +64,26 @@ static void parse_vcpus(struct hv_config *cfg, const char *tok, size_t len, cons
 		cfg->default_vcpus = (unsigned)n;
 }
 
+static void parse_abi(struct hv_config *cfg, const char *tok, size_t len, const char *val, size_t vlen)
+{
+	const struct hc_abi *abi = hc_abi_by_name(val, vlen);
+	struct vm_config *vm = cfg->nr_vms ? &cfg->vms[cfg->nr_vms - 1] : NULL;
+	if (cfg->last_guest_refused) {
+		config_error(cfg, tok, len, "belongs to a guest= that was refused");
+		return;
+	}
+	if (!abi) {
+		config_error(cfg, tok, len, "the ABI is kvm or hyperv");
+		if (vm)
+			vm->bad = true;
+		return;
+	}
+	if (vm)
+		vm->abi = abi;
+	else
+		cfg->default_abi = abi;
+}
+
 static void parse_token(struct hv_config *cfg, const char *tok, size_t len)
 {
 	const char *eq = memchr(tok, '=', len);
@@ -81,7 +102,7 @@ static void parse_token(struct hv_config *cfg, const char *tok, size_t len)
 			return;
 		}
 		struct vm_config *vm = &cfg->vms[cfg->nr_vms++];
-		*vm = (struct vm_config){ .mem = cfg->default_mem, .nr_vcpus = cfg->default_vcpus };
+		*vm = (struct vm_config){ .mem = cfg->default_mem, .nr_vcpus = cfg->default_vcpus, .abi = cfg->default_abi };
 		memcpy(vm->image, val, vlen);
 	} else if (key_is(tok, klen, "args")) {
 		/* the UEFI loader already folded it into the guest's module command line */
@@ -91,6 +112,8 @@ static void parse_token(struct hv_config *cfg, const char *tok, size_t len)
 		parse_mem(cfg, tok, len, val, vlen);
 	} else if (key_is(tok, klen, "vcpus")) {
 		parse_vcpus(cfg, tok, len, val, vlen);
+	} else if (key_is(tok, klen, "abi")) {
+		parse_abi(cfg, tok, len, val, vlen);
 	} else if (key_is(tok, klen, "loglevel")) {
 		if (log_parse_level(val, vlen, &level))
 			config_error(cfg, tok, len, "log level is err, warn, info or debug");
@@ -134,7 +157,7 @@ void config_default_vms(struct hv_config *cfg, const struct boot_info *bi)
 {
 	for (uint32_t i = 0; i < bi->nr_modules && cfg->nr_vms < CFG_MAX_VMS; i++) {
 		struct vm_config *vm = &cfg->vms[cfg->nr_vms++];
-		*vm = (struct vm_config){ .mem = cfg->default_mem, .nr_vcpus = cfg->default_vcpus };
+		*vm = (struct vm_config){ .mem = cfg->default_mem, .nr_vcpus = cfg->default_vcpus, .abi = cfg->default_abi };
 		memcpy(vm->image, bi->modules[i].cmdline, module_name_len(&bi->modules[i]));
 	}
 }

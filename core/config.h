@@ -7,6 +7,8 @@
  *                  before any guest= it sets the default)
  *   vcpus=N        vCPUs (1..8) for the last guest= (default 1; before any
  *                  guest= it sets the default)
+ *   abi=NAME       the hypercall ABI the last guest= speaks: kvm (default) or
+ *                  hyperv (before any guest= it sets the default)
  *   loglevel=L     err|warn|info|debug
  *   exit=M         how the machine stops when every VM has ended:
  *                  qemu (isa-debug-exit 0xf4), bochs (port 0x8900), halt
@@ -19,6 +21,8 @@
 #include "core/boot_info.h"
 #include "core/types.h"
 
+struct hc_abi;
+
 #define CFG_MAX_VMS 16
 #define CFG_DEFAULT_MEM MiB(16)
 
@@ -26,6 +30,7 @@ struct vm_config {
 	char image[BOOT_MOD_CMDLINE_MAX]; /* module name: first word of its command line */
 	uint64_t mem;
 	unsigned nr_vcpus;
+	const struct hc_abi *abi;         /* NULL: the default (KVM) */
 	bool bad;                         /* a token for this VM was rejected */
 };
 
@@ -34,6 +39,7 @@ struct hv_config {
 	unsigned nr_vms;
 	uint64_t default_mem;
 	unsigned default_vcpus;
+	const struct hc_abi *default_abi;
 	unsigned nr_errors;               /* bad tokens (each already reported) */
 	bool last_guest_refused;          /* the latest guest= was rejected */
 };

@@ -7,6 +7,8 @@
 #include "core/vmm.h"
 #include "hypercalls/hypercall.h"
 
+static struct vcpu *next_other_runnable(const struct vm *vm, const struct vcpu *v);
+
 static uint64_t slice_ticks(void)
 {
 	return time_counter_hz() * SCHED_SLICE_US / 1000000;
@@ -37,6 +39,13 @@ void vcpu_halt(struct vcpu *v)
 		return;
 	}
 	v->state = VCPU_HALTED;
+}
+
+void vcpu_yield(struct vcpu *v)
+{
+	struct vcpu *t = next_other_runnable(v->vm, v);
+	if (t)
+		vcpu_yield_to(v, t);
 }
 
 void vcpu_yield_to(struct vcpu *from, struct vcpu *to)
@@ -134,14 +143,11 @@ static void handle_exit(struct vcpu *v, struct vm_exit *e)
 		arch_skip_insn(v, e);
 		vcpu_halt(v);
 		break;
-	case VMEXIT_PAUSE: {
+	case VMEXIT_PAUSE:
 		/* spinning: what it waits for is likely another vCPU's to give (KVM kvm_vcpu_on_spin) */
-		struct vcpu *t = next_other_runnable(vm, v);
 		arch_skip_insn(v, e);
-		if (t)
-			vcpu_yield_to(v, t);
+		vcpu_yield(v);
 		break;
-	}
 	case VMEXIT_SHUTDOWN:
 		vm_end(vm, VM_END_TRIPLE_FAULT, 0, "vcpu%u: triple fault (shutdown), rip 0x%llx",
 		       v->id, (unsigned long long)v->regs.rip);

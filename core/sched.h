@@ -28,6 +28,8 @@ void vm_run(struct vm *vm);
 void vcpu_halt(struct vcpu *v);
 /* Makes a halted or waiting vCPU runnable (a start, a kick); it runs soon (wake granularity). */
 void vcpu_wake(struct vcpu *v);
+/* Gives the CPU to the next runnable vCPU of v's VM, if there is one (a spinning vCPU). */
+void vcpu_yield(struct vcpu *v);
 /* Ends the running vCPU's slice and runs `to` next when it is runnable. */
 void vcpu_yield_to(struct vcpu *from, struct vcpu *to);
 

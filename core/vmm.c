@@ -70,6 +70,7 @@ static bool vm_setup(struct vm *vm, const struct vm_config *cfg, const struct bo
 		vm_end(vm, VM_END_LOAD_FAILED, 0, "%s: %u vCPUs (1..%u)", cfg->image, cfg->nr_vcpus, VM_MAX_VCPUS);
 		return false;
 	}
+	vm->hc.abi = cfg->abi;
 	vm->arch_ready = !arch_vm_init(vm);
 	for (unsigned i = 0; vm->arch_ready && i < cfg->nr_vcpus; i++)
 		if (!vcpu_create(vm, i))

@@ -23,7 +23,19 @@ struct kvm_vcpu_state {
 	uint64_t steal_reported;       /* v->steal (host ticks) already added to the guest's record */
 };
 
-struct hc_vm_state { struct kvm_vm_state kvm; };
+/* Hyper-V (TLFS "Partition" and "Hypercall interface" MSRs). */
+struct hv_vm_state {
+	uint64_t guest_os_id;          /* HV_X64_MSR_GUEST_OS_ID */
+	uint64_t hypercall;            /* HV_X64_MSR_HYPERCALL */
+};
+
+struct hc_abi;
+
+struct hc_vm_state {
+	const struct hc_abi *abi;      /* the ABI the VM speaks (abi=); NULL: KVM */
+	struct kvm_vm_state kvm;
+	struct hv_vm_state hv;
+};
 struct hc_vcpu_state { struct kvm_vcpu_state kvm; };
 
 #endif

@@ -4,13 +4,54 @@
 #include "core/vm.h"
 #include "hypercalls/hypercall.h"
 
-/*
- * Which ABI a call belongs to. Only KVM exists so far; the side-by-side rule
- * for several ABIs in one VM comes with them (see docs/ once it does).
- */
-static const struct hc_abi *hc_select_abi(struct vcpu *v UNUSED, const struct vm_exit *e UNUSED)
+static const struct hc_abi *const abis[] = { &kvm_abi, &hyperv_abi };
+
+const struct hc_abi *hc_abi_by_name(const char *name, size_t len)
 {
-	return &kvm_abi;
+	for (size_t i = 0; i < ARRAY_SIZE(abis); i++)
+		if (strlen(abis[i]->name) == len && !memcmp(abis[i]->name, name, len))
+			return abis[i];
+	return NULL;
+}
+
+/* The ABI the VM speaks (abi=, one per VM so far): every call, CPUID leaf and MSR goes to it. */
+static const struct hc_abi *vm_abi(const struct vm *vm)
+{
+	return vm->hc.abi ? vm->hc.abi : &kvm_abi;
+}
+
+/*
+ * The Hyper-V convention (TLFS "Hypercall Interface"; register use as in
+ * Linux arch/x86/include/asm/mshyperv.h hv_do_hypercall).
+ */
+static void hv_dispatch(const struct hc_abi *abi, struct vcpu *v, const struct vm_exit *e)
+{
+	struct guest_regs *r = &v->regs;
+	if (e->cpl != 0 || e->mode == MODE_REAL) {
+		arch_inject_undef(v);
+		return;
+	}
+	struct hc_args a = { .long_mode = e->mode == MODE_64 };
+	if (a.long_mode) {
+		a.arg[0] = r->gpr[X86_RCX];
+		a.arg[1] = r->gpr[X86_RDX];
+		a.arg[2] = r->gpr[X86_R8];
+	} else {
+		a.arg[0] = (r->gpr[X86_RDX] & UINT32_MAX) << 32 | (r->gpr[X86_RAX] & UINT32_MAX);
+		a.arg[1] = (r->gpr[X86_RBX] & UINT32_MAX) << 32 | (r->gpr[X86_RCX] & UINT32_MAX);
+		a.arg[2] = (r->gpr[X86_RDI] & UINT32_MAX) << 32 | (r->gpr[X86_RSI] & UINT32_MAX);
+	}
+	a.nr = a.arg[0] & 0xffff;
+	bool done = true;
+	uint64_t result = abi->hv_call(v, &a, &done);
+	if (a.long_mode) {
+		r->gpr[X86_RAX] = result;
+	} else {
+		r->gpr[X86_RAX] = (uint32_t)result;
+		r->gpr[X86_RDX] = result >> 32;
+	}
+	if (done)
+		arch_skip_insn(v, e);
 }
 
 /* Register reads and the 32-bit truncation happen here and nowhere else. */
@@ -27,12 +68,16 @@ static void hc_decode(const struct hc_abi *abi, const struct guest_regs *r, bool
 
 void hc_dispatch(struct vcpu *v, const struct vm_exit *e)
 {
-	const struct hc_abi *abi = hc_select_abi(v, e);
+	const struct hc_abi *abi = vm_abi(v->vm);
 	struct hc_args a;
 	int64_t ret;
 
-	hc_decode(abi, &v->regs, e->mode == MODE_64, &a);
 	v->vm->nr_hypercalls++;
+	if (abi->conv == HC_CONV_HYPERV) {
+		hv_dispatch(abi, v, e);
+		return;
+	}
+	hc_decode(abi, &v->regs, e->mode == MODE_64, &a);
 	if (e->cpl != 0)
 		ret = abi->err_cpl;
 	else if (a.nr >= abi->nr_calls || !abi->calls[a.nr].fn)
@@ -47,30 +92,35 @@ void hc_dispatch(struct vcpu *v, const struct vm_exit *e)
 
 int hc_msr_read(struct vcpu *v, uint32_t msr, uint64_t *val)
 {
-	return kvm_abi.msr_read ? kvm_abi.msr_read(v, msr, val) : -ENOENT;
+	const struct hc_abi *abi = vm_abi(v->vm);
+	return abi->msr_read ? abi->msr_read(v, msr, val) : -ENOENT;
 }
 
 int hc_msr_write(struct vcpu *v, uint32_t msr, uint64_t val)
 {
-	return kvm_abi.msr_write ? kvm_abi.msr_write(v, msr, val) : -ENOENT;
+	const struct hc_abi *abi = vm_abi(v->vm);
+	return abi->msr_write ? abi->msr_write(v, msr, val) : -ENOENT;
 }
 
 void hc_clock_changed(struct vcpu *v)
 {
-	if (kvm_abi.clock_changed)
-		kvm_abi.clock_changed(v);
+	const struct hc_abi *abi = vm_abi(v->vm);
+	if (abi->clock_changed)
+		abi->clock_changed(v);
 }
 
 void hc_vcpu_scheduled(struct vcpu *v)
 {
-	if (kvm_abi.vcpu_scheduled)
-		kvm_abi.vcpu_scheduled(v);
+	const struct hc_abi *abi = vm_abi(v->vm);
+	if (abi->vcpu_scheduled)
+		abi->vcpu_scheduled(v);
 }
 
 void hc_vcpu_preempted(struct vcpu *v)
 {
-	if (kvm_abi.vcpu_preempted)
-		kvm_abi.vcpu_preempted(v);
+	const struct hc_abi *abi = vm_abi(v->vm);
+	if (abi->vcpu_preempted)
+		abi->vcpu_preempted(v);
 }
 
 /* Zero is every field's reset value (hypercalls/abi_state.h stores them so). */
@@ -81,8 +131,10 @@ void hc_vcpu_init(struct vcpu *v)
 
 void hc_vm_destroy(struct vm *vm)
 {
-	if (kvm_abi.vm_destroy)
-		kvm_abi.vm_destroy(vm);
+	/* every ABI frees what it allocated for the VM, whichever it spoke */
+	for (size_t i = 0; i < ARRAY_SIZE(abis); i++)
+		if (abis[i]->vm_destroy)
+			abis[i]->vm_destroy(vm);
 }
 
 bool hc_cpuid(struct vm *vm, uint32_t leaf, uint32_t subleaf, struct cpuid_regs *out)
@@ -92,8 +144,8 @@ bool hc_cpuid(struct vm *vm, uint32_t leaf, uint32_t subleaf, struct cpuid_regs 
 	*out = (struct cpuid_regs){ 0 };
 	uint32_t block = (leaf - HC_CPUID_BASE) / HC_CPUID_STRIDE;
 	uint32_t off = (leaf - HC_CPUID_BASE) % HC_CPUID_STRIDE;
-	/* One ABI, at the base block: a KVM VM looks exactly like KVM there. */
-	if (block == 0 && !kvm_abi.cpuid(vm, off, subleaf, out))
+	/* One ABI, at the base block: a KVM VM looks exactly like KVM there, a Hyper-V one like Hyper-V. */
+	if (block == 0 && !vm_abi(vm)->cpuid(vm, off, subleaf, out))
 		*out = (struct cpuid_regs){ 0 };
 	return true;
 }

@@ -33,8 +33,22 @@ struct hc_call {
 
 struct cpuid_regs { uint32_t eax, ebx, ecx, edx; };
 
+/*
+ * How calls are made. HC_CONV_REGS: number and arguments in registers
+ * (nr_reg, args64/args32), the result in result_reg, RIP always moves on
+ * (KVM, Xen). HC_CONV_HYPERV: the TLFS input value, input GPA and output
+ * GPA (RCX, RDX, R8; or EDX:EAX, EBX:ECX, EDI:ESI outside 64-bit mode)
+ * become arg[0..2]; #UD at CPL > 0 and in real mode; the result value goes
+ * to RAX (EDX:EAX); RIP stays on the call when the handler says it is
+ * not done (a rep call continued).
+ */
+enum hc_conv { HC_CONV_REGS, HC_CONV_HYPERV };
+
 struct hc_abi {
 	const char *name;
+	enum hc_conv conv;
+	/* HC_CONV_HYPERV: the whole call; *done false leaves RIP on the instruction */
+	uint64_t (*hv_call)(struct vcpu *v, const struct hc_args *a, bool *done);
 	uint8_t nr_reg;                 /* X86_* register holding the call number */
 	uint8_t result_reg;
 	uint8_t nargs;
@@ -78,6 +92,9 @@ void hc_vcpu_preempted(struct vcpu *v);
 /* INIT: every ABI's per-vCPU state (paravirtual MSRs) back to its reset value. */
 void hc_vcpu_init(struct vcpu *v);
 
-extern const struct hc_abi kvm_abi;
+/* The ABI named `name` (abi= on the command line: "kvm", "hyperv"), or NULL. */
+const struct hc_abi *hc_abi_by_name(const char *name, size_t len);
+
+extern const struct hc_abi kvm_abi, hyperv_abi;
 
 #endif

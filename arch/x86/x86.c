@@ -185,6 +185,16 @@ void arch_dump_vcpu(struct vcpu *v)
 
 struct vcpu *arch_vcpu_by_irq_id(struct vm *vm, uint32_t id) { return vlapic_find(vm, id); }
 
+uint64_t arch_apic_timer_hz(void) { return VLAPIC_BUS_HZ; }
+
+/* VMCALL on Intel, VMMCALL on AMD: the one that does not need the #UD detour. */
+size_t arch_hypercall_insn(uint8_t *buf)
+{
+	static const uint8_t vmcall[3] = { 0x0f, 0x01, 0xc1 }, vmmcall[3] = { 0x0f, 0x01, 0xd9 };
+	memcpy(buf, x86_vendor == &svm_ops ? vmmcall : vmcall, 3);
+	return 3;
+}
+
 int arch_send_ipi(struct vcpu *t, uint32_t icr)
 {
 	return vlapic_deliver_icr(t, icr);

@@ -258,6 +258,15 @@ int arch_send_ipi(struct vcpu *t, uint32_t icr)
 	return 1;
 }
 
+uint64_t arch_apic_timer_hz(void) { return 1000000000ull; }
+
+/* VMMCALL, as on the SVM machines the tests mostly run on */
+size_t arch_hypercall_insn(uint8_t *buf)
+{
+	buf[0] = 0x0f, buf[1] = 0x01, buf[2] = 0xd9;
+	return 3;
+}
+
 void arch_set_pv_eoi(struct vcpu *v, uint64_t gpa, bool on)
 {
 	fake.pv_eoi_gpa[v->id] = gpa;

@@ -8,6 +8,7 @@
 #include <cmocka.h>
 
 #include "core/config.h"
+#include "hypercalls/hypercall.h"
 #include "core/log.h"
 #include "tests/fake_arch/fake_arch.h"
 #include "tests/fake_arch/fake_test.h"
@@ -332,6 +333,34 @@ static void test_vcpus_after_refused_guest(void **state)
 	assert_error_line("vcpus=4", "belongs to a guest= that was refused");
 }
 
+static void test_abi_per_guest_and_default(void **state)
+{
+	config_parse("guest=a abi=hyperv guest=b abi=hyperv guest=c abi=kvm", &cfg);
+	assert_int_equal(cfg.nr_errors, 0);
+	assert_ptr_equal(cfg.vms[0].abi, &hyperv_abi);
+	assert_ptr_equal(cfg.vms[1].abi, &hyperv_abi);
+	assert_ptr_equal(cfg.vms[2].abi, &kvm_abi);
+	setup(NULL);
+	config_parse("abi=hyperv guest=a guest=b abi=kvm", &cfg);
+	assert_ptr_equal(cfg.vms[0].abi, &hyperv_abi);
+	assert_ptr_equal(cfg.vms[1].abi, &kvm_abi);
+}
+
+static void test_abi_unknown(void **state)
+{
+	config_parse("guest=a abi=xen", &cfg);
+	assert_true(cfg.vms[0].bad);
+	assert_int_equal(cfg.nr_errors, 1);
+	assert_error_line("abi=xen", "the ABI is kvm or hyperv");
+	setup(NULL);
+	config_parse("guest=a abi=", &cfg);
+	assert_true(cfg.vms[0].bad);
+	setup(NULL);
+	config_parse("guest= abi=hyperv guest=b", &cfg);
+	assert_null(cfg.vms[0].abi);
+	assert_error_line("abi=hyperv", "belongs to a guest= that was refused");
+}
+
 static void test_loglevel(void **state)
 {
 	config_parse("loglevel=debug", &cfg);
@@ -505,6 +534,8 @@ int main(void)
 		T(test_vcpus_applies_to_last_guest_or_default),
 		T(test_vcpus_out_of_range_or_junk),
 		T(test_vcpus_after_refused_guest),
+		T(test_abi_per_guest_and_default),
+		T(test_abi_unknown),
 		T(test_mem_limits_inclusive),
 		T(test_bad_mem_before_guests_keeps_default),
 		T(test_bad_mem_marks_only_its_guest),

@@ -1,0 +1,171 @@
+/*
+ * The Hyper-V hypercall ABI (TLFS). The dispatcher (hypercalls/dispatch.c)
+ * reads the input value and the two GPAs for either calling convention;
+ * here the input value is decoded, once, and the call runs.
+ */
+#include "core/arch.h"
+#include "core/gmem.h"
+#include "core/string.h"
+#include "core/sched.h"
+#include "core/time.h"
+#include "core/vm.h"
+#include "hypercalls/hyperv/hv_abi.h"
+#include "hypercalls/hyperv/hyperv.h"
+
+int hv_decode_input(uint64_t input, struct hv_input *in)
+{
+	*in = (struct hv_input){
+		.code = (uint16_t)(input & HV_INPUT_CODE_MASK),
+		.fast = input & HV_INPUT_FAST,
+		.varhead = (uint16_t)((input & HV_INPUT_VARHEAD_MASK) >> HV_INPUT_VARHEAD_SHIFT),
+		.nested = input & HV_INPUT_NESTED,
+		.rep_count = (uint16_t)((input & HV_INPUT_REP_COUNT_MASK) >> HV_INPUT_REP_COUNT_SHIFT),
+		.rep_start = (uint16_t)((input & HV_INPUT_REP_START_MASK) >> HV_INPUT_REP_START_SHIFT),
+	};
+	return (input & HV_INPUT_RESERVED) ? HV_STATUS_INVALID_HYPERCALL_INPUT : HV_STATUS_SUCCESS;
+}
+
+/*
+ * HvCallNotifyLongSpinWait: the caller has spun long on a lock another vCPU
+ * holds; give the CPU to another vCPU (KVM: kvm_vcpu_on_spin). A simple
+ * call: rep fields or a variable header are invalid input.
+ */
+static uint16_t hv_notify_long_spin_wait(struct vcpu *v, const struct hv_input *in, const struct hc_args *a UNUSED)
+{
+	if (in->rep_count || in->rep_start || in->varhead)
+		return HV_STATUS_INVALID_HYPERCALL_INPUT;
+	vcpu_yield(v);
+	return HV_STATUS_SUCCESS;
+}
+
+static const struct hv_call_desc {
+	uint16_t code;
+	uint16_t (*fn)(struct vcpu *v, const struct hv_input *in, const struct hc_args *a);
+	const char *name;
+} hv_calls[] = {
+	{ HVCALL_NOTIFY_LONG_SPIN_WAIT, hv_notify_long_spin_wait, "notify_long_spin_wait" },
+};
+
+static uint64_t hv_call(struct vcpu *v, const struct hc_args *a, bool *done)
+{
+	struct hv_input in;
+	*done = true;
+	int status = hv_decode_input(a->arg[0], &in);
+	if (status)
+		return (uint64_t)status;
+	for (size_t i = 0; i < ARRAY_SIZE(hv_calls); i++)
+		if (hv_calls[i].code == in.code)
+			return hv_calls[i].fn(v, &in, a);
+	return HV_STATUS_INVALID_HYPERCALL_CODE;
+}
+
+/* ---- discovery: exactly what works ---- */
+
+static bool hv_cpuid(struct vm *vm UNUSED, uint32_t off, uint32_t subleaf UNUSED, struct cpuid_regs *out)
+{
+	switch (HC_CPUID_BASE + off) {
+	case HV_CPUID_VENDOR_AND_MAX:
+		*out = (struct cpuid_regs){ HV_CPUID_MAX_LEAF, HV_SIGNATURE_EBX, HV_SIGNATURE_ECX, HV_SIGNATURE_EDX };
+		return true;
+	case HV_CPUID_INTERFACE:
+		*out = (struct cpuid_regs){ .eax = HV_INTERFACE_HV1 };
+		return true;
+	case HV_CPUID_VERSION:
+		*out = (struct cpuid_regs){ .eax = HV_VERSION_BUILD, .ebx = HV_VERSION_MAJOR_MINOR };
+		return true;
+	case HV_CPUID_FEATURES:
+		*out = (struct cpuid_regs){
+			.eax = HV_MSR_TIME_REF_COUNT_AVAILABLE | HV_MSR_HYPERCALL_AVAILABLE |
+			       HV_MSR_VP_INDEX_AVAILABLE | HV_ACCESS_FREQUENCY_MSRS,
+			.edx = HV_FEATURE_FREQUENCY_MSRS_AVAILABLE,
+		};
+		return true;
+	case HV_CPUID_ENLIGHTENMENTS:
+		*out = (struct cpuid_regs){ .ebx = HV_SPINLOCK_RETRIES_NEVER };
+		return true;
+	case HV_CPUID_LIMITS:
+		*out = (struct cpuid_regs){ .eax = VM_MAX_VCPUS };
+		return true;
+	}
+	/* 0x40000006-0x4000000a: defined, nothing offered */
+	return HC_CPUID_BASE + off <= HV_CPUID_MAX_LEAF;
+}
+
+/* ---- synthetic MSRs ---- */
+
+/*
+ * The hypercall page: the vendor's call instruction and RET at offset 0,
+ * INT3 elsewhere (the layout KVM and Xen write). Written through the gate:
+ * a page outside guest RAM makes the MSR write #GP, as in KVM.
+ */
+#define X86_INT3 0xcc
+#define X86_RET 0xc3
+
+static int hv_write_hypercall_page(struct vcpu *v, uint64_t gpa)
+{
+	uint8_t chunk[64], call[8];
+	if (!gmem_range_ok(v->vm, mk_gpa(gpa), PAGE_SIZE, true))
+		return -EFAULT;
+	memset(chunk, X86_INT3, sizeof(chunk));
+	for (uint64_t off = 0; off < PAGE_SIZE; off += sizeof(chunk))
+		gmem_write(v->vm, mk_gpa(gpa + off), chunk, sizeof(chunk));
+	size_t n = arch_hypercall_insn(call);
+	call[n] = X86_RET;
+	return gmem_write(v->vm, mk_gpa(gpa), call, n + 1);
+}
+
+/* TIME_REF_COUNT: 100 ns units since the partition was created. */
+static uint64_t hv_time_ref_count(const struct vm *vm)
+{
+	return time_apply_scale(arch_read_counter() - vm->clock_base, time_ns_scale()) / 100;
+}
+
+static int hv_msr_read(struct vcpu *v, uint32_t msr, uint64_t *val)
+{
+	const struct hv_vm_state *h = &v->vm->hc.hv;
+	switch (msr) {
+	case HV_X64_MSR_GUEST_OS_ID:    *val = h->guest_os_id; return 0;
+	case HV_X64_MSR_HYPERCALL:      *val = h->hypercall; return 0;
+	case HV_X64_MSR_VP_INDEX:       *val = v->id; return 0;
+	case HV_X64_MSR_TIME_REF_COUNT: *val = hv_time_ref_count(v->vm); return 0;
+	case HV_X64_MSR_TSC_FREQUENCY:  *val = time_counter_hz(); return 0;
+	case HV_X64_MSR_APIC_FREQUENCY: *val = arch_apic_timer_hz(); return 0;
+	}
+	return -ENOENT;
+}
+
+static int hv_msr_write(struct vcpu *v, uint32_t msr, uint64_t val)
+{
+	struct hv_vm_state *h = &v->vm->hc.hv;
+	switch (msr) {
+	case HV_X64_MSR_GUEST_OS_ID:
+		h->guest_os_id = val;
+		if (!val)                       /* an OS ID of 0 turns the hypercall page off (KVM hyperv.c) */
+			h->hypercall &= ~HV_X64_MSR_HYPERCALL_ENABLE;
+		return 0;
+	case HV_X64_MSR_HYPERCALL:
+		/* ignored until the guest says who it is; a locked value stays (TLFS) */
+		if (!h->guest_os_id || (h->hypercall & HV_X64_MSR_HYPERCALL_LOCKED))
+			return 0;
+		if ((val & HV_X64_MSR_HYPERCALL_ENABLE) &&
+		    hv_write_hypercall_page(v, val & ~(PAGE_SIZE - 1)))
+			return -EINVAL;
+		h->hypercall = val;
+		return 0;
+	case HV_X64_MSR_VP_INDEX:
+	case HV_X64_MSR_TIME_REF_COUNT:
+	case HV_X64_MSR_TSC_FREQUENCY:
+	case HV_X64_MSR_APIC_FREQUENCY:
+		return -EINVAL;                 /* read-only for the guest (KVM: #GP) */
+	}
+	return -ENOENT;
+}
+
+const struct hc_abi hyperv_abi = {
+	.name = "hyperv",
+	.conv = HC_CONV_HYPERV,
+	.hv_call = hv_call,
+	.cpuid = hv_cpuid,
+	.msr_read = hv_msr_read,
+	.msr_write = hv_msr_write,
+};

@@ -1,0 +1,280 @@
+/*
+ * hypercalls/hyperv/ through the real dispatcher: the TLFS input value and
+ * both calling conventions, #UD from CPL > 0 and real mode, status codes,
+ * discovery leaves and the synthetic MSRs (hypercall page included).
+ */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <string.h>
+#include <cmocka.h>
+
+#include "core/exit.h"
+#include "core/time.h"
+#include "core/vm.h"
+#include "hypercalls/hypercall.h"
+#include "hypercalls/hyperv/hv_abi.h"
+#include "hypercalls/hyperv/hyperv.h"
+#include "tests/fake_arch/fake_arch.h"
+#include "tests/fake_arch/fake_test.h"
+
+#define HZ 2000000000ull
+#define C0 1000000000ull
+#define RAM MiB(1)
+#define RIP0 0x1000ull
+
+static struct vm *vm;
+static struct vcpu *v, *v2;
+
+static int setup(void **state)
+{
+	fake_arch_reset();
+	fake.counter = C0;
+	time_init(HZ, C0, 0);
+	vm = fake_vm_new();
+	fake_vm_add_slot(vm, 0, RAM, 0, 0);
+	vm->mem_size = RAM;
+	vm->hc.abi = &hyperv_abi;
+	vm->clock_base = C0;
+	v = fake_vcpu_new(vm);
+	v2 = fake_vcpu_new(vm);
+	v->state = v2->state = VCPU_RUNNABLE;
+	for (unsigned i = 0; i < X86_NR_GPRS; i++)
+		v->regs.gpr[i] = 0x1111111111111111ull * (i + 1) ^ 0x8000000000000000ull;
+	v->regs.rip = RIP0;
+	return 0;
+}
+
+static int teardown(void **state)
+{
+	fake_cleanup();
+	return 0;
+}
+
+static void call(enum cpu_mode mode, uint8_t cpl)
+{
+	struct vm_exit e = {
+		.reason = VMEXIT_HYPERCALL, .insn_len = 3, .cpl = cpl, .mode = mode, .hc.insn = HC_INSN_VMMCALL,
+	};
+	hc_dispatch(v, &e);
+}
+
+/* 64-bit: input value in RCX, GPAs in RDX and R8, result in RAX. */
+static uint64_t call64(uint64_t input, uint64_t in_gpa, uint64_t out_gpa)
+{
+	v->regs.gpr[X86_RCX] = input;
+	v->regs.gpr[X86_RDX] = in_gpa;
+	v->regs.gpr[X86_R8] = out_gpa;
+	call(MODE_64, 0);
+	return v->regs.gpr[X86_RAX];
+}
+
+/* ---- the input value, decoded once ---- */
+
+static void test_decode_fields(void **state)
+{
+	struct hv_input in;
+	/* code 0x1234, fast, varhead 0x155, nested, rep count 0xabc, rep start 0x123 */
+	uint64_t input = 0x1234 | (1ull << 16) | (0x155ull << 17) | (1ull << 31) | (0xabcull << 32) | (0x123ull << 48);
+	assert_int_equal(hv_decode_input(input, &in), HV_STATUS_SUCCESS);
+	assert_int_equal(in.code, 0x1234);
+	assert_true(in.fast);
+	assert_int_equal(in.varhead, 0x155);
+	assert_true(in.nested);
+	assert_int_equal(in.rep_count, 0xabc);
+	assert_int_equal(in.rep_start, 0x123);
+	assert_int_equal(hv_decode_input(0x8001, &in), HV_STATUS_SUCCESS);
+	assert_int_equal(in.code, 0x8001);
+	assert_false(in.fast || in.nested || in.varhead || in.rep_count || in.rep_start);
+}
+
+/* Bits 30:27, 47:44 and 63:60 are reserved: each one alone is invalid input. */
+static void test_decode_every_reserved_bit(void **state)
+{
+	struct hv_input in;
+	for (unsigned b = 0; b < 64; b++) {
+		bool reserved = (b >= 27 && b <= 30) || (b >= 44 && b <= 47) || b >= 60;
+		int st = hv_decode_input(HVCALL_NOTIFY_LONG_SPIN_WAIT | (1ull << b), &in);
+		if (st != (reserved ? HV_STATUS_INVALID_HYPERCALL_INPUT : HV_STATUS_SUCCESS))
+			fail_fmt("bit %u: status %d", b, st);
+	}
+}
+
+/* ---- conventions ---- */
+
+static void test_unknown_code(void **state)
+{
+	static const uint64_t codes[] = { 0, 1, 0x0007, 0x0009, 0x00ff, 0x7fff, 0x8001, 0xffff };
+	for (size_t i = 0; i < ARRAY_SIZE(codes); i++) {
+		uint64_t r = call64(codes[i], 0, 0);
+		if (r != HV_STATUS_INVALID_HYPERCALL_CODE)
+			fail_fmt("code 0x%llx: result 0x%llx", (unsigned long long)codes[i], (unsigned long long)r);
+	}
+	assert_int_equal(v->regs.rip, RIP0 + 3 * ARRAY_SIZE(codes));
+}
+
+static void test_reserved_bits_before_code(void **state)
+{
+	/* an unknown code with a reserved bit: the input is checked first (KVM hyperv.c) */
+	assert_int_equal(call64(0x7fff | (1ull << 27), 0, 0), HV_STATUS_INVALID_HYPERCALL_INPUT);
+	assert_int_equal(call64(HVCALL_NOTIFY_LONG_SPIN_WAIT | (1ull << 63), 0, 0), HV_STATUS_INVALID_HYPERCALL_INPUT);
+}
+
+/* 32-bit: EDX:EAX input value, EBX:ECX / EDI:ESI GPAs, result EDX:EAX. */
+static void test_convention_32bit(void **state)
+{
+	v->regs.gpr[X86_RDX] = 0xffffffff00000000ull;            /* upper halves are not part of it */
+	v->regs.gpr[X86_RAX] = 0xdeadbeef00000000ull | 0x7777;
+	call(MODE_PROT32, 0);
+	assert_int_equal(v->regs.gpr[X86_RAX], HV_STATUS_INVALID_HYPERCALL_CODE);
+	assert_int_equal(v->regs.gpr[X86_RDX], 0);
+	/* a reserved bit in the high half (bit 60 = EDX bit 28) reaches the decoder */
+	v->regs.gpr[X86_RDX] = 1u << 28;
+	v->regs.gpr[X86_RAX] = HVCALL_NOTIFY_LONG_SPIN_WAIT;
+	call(MODE_PROT32, 0);
+	assert_int_equal(v->regs.gpr[X86_RAX], HV_STATUS_INVALID_HYPERCALL_INPUT);
+	assert_int_equal(v->regs.rip, RIP0 + 6);
+}
+
+static void test_cpl3_and_real_mode_ud(void **state)
+{
+	uint64_t rax = v->regs.gpr[X86_RAX];
+	v->regs.gpr[X86_RCX] = HVCALL_NOTIFY_LONG_SPIN_WAIT;
+	call(MODE_64, 3);
+	call(MODE_PROT32, 1);
+	call(MODE_REAL, 0);
+	assert_int_equal(fake.inject_undef, 3);
+	assert_int_equal(v->regs.rip, RIP0);                     /* the #UD is at the instruction */
+	assert_int_equal(v->regs.gpr[X86_RAX], rax);             /* no result written */
+	assert_null(vm->yield_to);
+}
+
+/* ---- calls ---- */
+
+static void test_notify_long_spin_wait_yields(void **state)
+{
+	assert_int_equal(call64(HVCALL_NOTIFY_LONG_SPIN_WAIT, 0, 0), HV_STATUS_SUCCESS);
+	assert_ptr_equal(vm->yield_to, v2);
+	vm->yield_to = NULL;
+	v2->state = VCPU_HALTED;                                 /* nobody to give the CPU to */
+	assert_int_equal(call64(HVCALL_NOTIFY_LONG_SPIN_WAIT | HV_INPUT_FAST, 0, 0), HV_STATUS_SUCCESS);
+	assert_null(vm->yield_to);
+}
+
+static void test_notify_long_spin_wait_rejects_rep_and_varhead(void **state)
+{
+	static const uint64_t bad[] = { 1ull << 32, 1ull << 48, 1ull << 17 };
+	for (size_t i = 0; i < ARRAY_SIZE(bad); i++)
+		assert_int_equal(call64(HVCALL_NOTIFY_LONG_SPIN_WAIT | bad[i], 0, 0), HV_STATUS_INVALID_HYPERCALL_INPUT);
+	assert_null(vm->yield_to);
+}
+
+/* ---- discovery ---- */
+
+static void test_cpuid_leaves(void **state)
+{
+	struct cpuid_regs r;
+	assert_true(hc_cpuid(vm, 0x40000000, 0, &r));
+	assert_int_equal(r.eax, 0x4000000a);
+	assert_memory_equal(&r.ebx, "Micr", 4);
+	assert_memory_equal(&r.ecx, "osof", 4);
+	assert_memory_equal(&r.edx, "t Hv", 4);
+	assert_true(hc_cpuid(vm, 0x40000001, 0, &r));
+	assert_memory_equal(&r.eax, "Hv#1", 4);
+	assert_int_equal(r.ebx | r.ecx | r.edx, 0);
+	assert_true(hc_cpuid(vm, 0x40000003, 0, &r));
+	/* exactly what works: TIME_REF_COUNT, HYPERCALL, VP_INDEX, frequency MSRs */
+	assert_int_equal(r.eax, (1u << 1) | (1u << 5) | (1u << 6) | (1u << 11));
+	assert_int_equal(r.ebx, 0);
+	assert_int_equal(r.edx, 1u << 8);
+	assert_true(hc_cpuid(vm, 0x40000005, 0, &r));
+	assert_int_equal(r.eax, VM_MAX_VCPUS);
+	for (uint32_t leaf = 0x40000006; leaf <= 0x4000000b; leaf++) {
+		memset(&r, 0xff, sizeof(r));
+		assert_true(hc_cpuid(vm, leaf, 0, &r));
+		assert_int_equal(r.eax | r.ebx | r.ecx | r.edx, 0);
+	}
+}
+
+/* ---- synthetic MSRs ---- */
+
+static void test_hypercall_page(void **state)
+{
+	uint64_t val;
+	const uint64_t page = 0x5000;
+	/* ignored until a guest OS ID is set */
+	assert_int_equal(hc_msr_write(v, HV_X64_MSR_HYPERCALL, page | 1), 0);
+	assert_int_equal(hc_msr_read(v, HV_X64_MSR_HYPERCALL, &val), 0);
+	assert_int_equal(val, 0);
+	assert_int_equal(*fake_vm_hva(vm, page), 0);
+	assert_int_equal(hc_msr_write(v, HV_X64_MSR_GUEST_OS_ID, 0x8100000000000000ull), 0);
+	assert_int_equal(hc_msr_write(v, HV_X64_MSR_HYPERCALL, page | 1), 0);
+	assert_int_equal(hc_msr_read(v, HV_X64_MSR_HYPERCALL, &val), 0);
+	assert_int_equal(val, page | 1);
+	const uint8_t *p = fake_vm_hva(vm, page);
+	static const uint8_t want[] = { 0x0f, 0x01, 0xd9, 0xc3 };   /* VMMCALL; RET (the fake is AMD) */
+	assert_memory_equal(p, want, sizeof(want));
+	for (unsigned i = sizeof(want); i < PAGE_SIZE; i++)
+		if (p[i] != 0xcc)
+			fail_fmt("page byte %u is 0x%x, want int3", i, p[i]);
+	assert_int_equal(p[PAGE_SIZE], 0);                      /* nothing past the page */
+	/* an OS ID of 0 turns the page off */
+	assert_int_equal(hc_msr_write(v, HV_X64_MSR_GUEST_OS_ID, 0), 0);
+	assert_int_equal(hc_msr_read(v, HV_X64_MSR_HYPERCALL, &val), 0);
+	assert_int_equal(val, page);
+}
+
+static void test_hypercall_page_outside_ram_gp(void **state)
+{
+	assert_int_equal(hc_msr_write(v, HV_X64_MSR_GUEST_OS_ID, 1), 0);
+	assert_int_equal(hc_msr_write(v, HV_X64_MSR_HYPERCALL, RAM | 1), -EINVAL);
+	assert_int_equal(hc_msr_write(v, HV_X64_MSR_HYPERCALL, 0xfffffffffffff001ull), -EINVAL);
+	uint64_t val;
+	assert_int_equal(hc_msr_read(v, HV_X64_MSR_HYPERCALL, &val), 0);
+	assert_int_equal(val, 0);
+}
+
+static void test_read_only_msrs(void **state)
+{
+	uint64_t val;
+	assert_int_equal(hc_msr_read(v2, HV_X64_MSR_VP_INDEX, &val), 0);
+	assert_int_equal(val, 1);
+	assert_int_equal(hc_msr_read(v, HV_X64_MSR_TSC_FREQUENCY, &val), 0);
+	assert_int_equal(val, HZ);
+	assert_int_equal(hc_msr_read(v, HV_X64_MSR_APIC_FREQUENCY, &val), 0);
+	assert_int_equal(val, 1000000000ull);
+	assert_int_equal(hc_msr_read(v, HV_X64_MSR_TIME_REF_COUNT, &val), 0);
+	assert_int_equal(val, 0);
+	fake.counter = C0 + HZ;                                  /* one second: 10^7 units of 100 ns */
+	assert_int_equal(hc_msr_read(v, HV_X64_MSR_TIME_REF_COUNT, &val), 0);
+	assert_int_equal(val, 10000000);
+	static const uint32_t ro[] = { HV_X64_MSR_VP_INDEX, HV_X64_MSR_TIME_REF_COUNT,
+	                               HV_X64_MSR_TSC_FREQUENCY, HV_X64_MSR_APIC_FREQUENCY };
+	for (size_t i = 0; i < ARRAY_SIZE(ro); i++)
+		assert_int_equal(hc_msr_write(v, ro[i], 0), -EINVAL);
+	/* MSRs of another ABI are not this VM's */
+	assert_int_equal(hc_msr_read(v, 0x4b564d01, &val), -ENOENT);
+	assert_int_equal(hc_msr_read(v, 0x40000003, &val), -ENOENT);
+}
+
+int main(void)
+{
+#define T(f) cmocka_unit_test_setup_teardown(f, setup, teardown)
+	const struct CMUnitTest tests[] = {
+		T(test_decode_fields),
+		T(test_decode_every_reserved_bit),
+		T(test_unknown_code),
+		T(test_reserved_bits_before_code),
+		T(test_convention_32bit),
+		T(test_cpl3_and_real_mode_ud),
+		T(test_notify_long_spin_wait_yields),
+		T(test_notify_long_spin_wait_rejects_rep_and_varhead),
+		T(test_cpuid_leaves),
+		T(test_hypercall_page),
+		T(test_hypercall_page_outside_ram_gp),
+		T(test_read_only_msrs),
+	};
+#undef T
+	return cmocka_run_group_tests_name("hyperv", tests, NULL, NULL);
+}
