@@ -226,6 +226,8 @@ struct pvclock_wall_clock { uint32_t version, sec, nsec; } __attribute__((packed
 /* (delta << shift) * mul >> 32: the pvclock scaling (kvm_time.c) */
 uint64_t pvclock_scale(uint64_t delta, uint32_t mul, int8_t shift);
 
+/* hyperv.c: the checks of a VM that speaks the Hyper-V ABI */
+void hyperv_checks(void);
 void check_kvm_cpuid_features(void);
 void check_kvm_msr_undefined_gp(void);
 void check_kvmclock(void);

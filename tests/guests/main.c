@@ -120,6 +120,8 @@ struct options {
 	bool qemu_tcg;
 	/* smp=N: the VM has N vCPUs (the hypervisor's vcpus=N); 0 runs no SMP checks */
 	unsigned int smp;
+	/* hyperv: the VM speaks the Hyper-V ABI (abi=hyperv): its checks replace the KVM ones */
+	bool hyperv;
 };
 
 /* The number after key (e.g. "smp=") in a word of length len; 0 if the word is not key<digits>. */
@@ -158,6 +160,8 @@ static struct options parse_cmdline(const char *s)
 			o.triple = true;
 		else if (word_is(s, len, "qemu-tcg"))
 			o.qemu_tcg = true;
+		else if (word_is(s, len, "hyperv"))
+			o.hyperv = true;
 		else if (word_number(s, len, "smp="))
 			o.smp = word_number(s, len, "smp=");
 		s += len;
@@ -396,15 +400,9 @@ static void dirty_fpu(void)
 	                 :: "m"(pattern), "m"(fcw), "m"(mxcsr));
 }
 
-void guest_main(ulong start_info, ulong start_info_rdi)
+/* A VM that speaks the KVM ABI. */
+static void kvm_checks(void)
 {
-	cpu_init();
-
-	struct options opt = parse_cmdline(check_start_info(start_info, start_info_rdi));
-
-	check_fpu_clean_at_start();
-	check_dr_cr2_clean_at_start();
-	check_hypervisor_bit();
 	check_cpuid_signature();
 	check_kvm_cpuid_features();
 	/* Before the other hypercall checks: they'd be unreliable if registers were clobbered. */
@@ -414,13 +412,28 @@ void guest_main(ulong start_info, ulong start_info_rdi)
 	check_mmu_op();
 	check_vmcall_insn();
 	check_cpl3_eperm();
-	check_unknown_msr_gp();
 	check_kvm_msr_undefined_gp();
 	check_kvmclock();
 	check_wall_clock();
 	check_clock_pairing();
 	check_map_gpa_range();
 	check_kvm_control_msrs();
+}
+
+void guest_main(ulong start_info, ulong start_info_rdi)
+{
+	cpu_init();
+
+	struct options opt = parse_cmdline(check_start_info(start_info, start_info_rdi));
+
+	check_fpu_clean_at_start();
+	check_dr_cr2_clean_at_start();
+	check_hypervisor_bit();
+	if (opt.hyperv)
+		hyperv_checks();
+	else
+		kvm_checks();
+	check_unknown_msr_gp();
 	check_single_step();
 	if (!opt.qemu_tcg)
 		check_int1();
