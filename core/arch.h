@@ -91,6 +91,12 @@ int arch_send_ipi(struct vcpu *t, uint32_t icr);
  * guest through the byte at `gpa` that its next EOI needs no exit.
  */
 void arch_set_pv_eoi(struct vcpu *v, uint64_t gpa, bool on);
+/*
+ * The guest TLB of `t` is flushed before t runs again (all its linear and
+ * combined mappings). With one physical CPU nobody else runs meanwhile,
+ * so a flush requested during a hypercall is complete when the call returns.
+ */
+void arch_flush_guest_tlb(struct vcpu *t);
 /* The bytes of this CPU's hypercall instruction (x86: VMCALL or VMMCALL) into buf; their count (<= 4). */
 size_t arch_hypercall_insn(uint8_t *buf);
 /* The frequency of the guest's interrupt-controller timer (x86: the emulated APIC timer's bus). */

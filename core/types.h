@@ -26,6 +26,15 @@ static inline gva_t mk_gva(uint64_t v) { return (gva_t){ v }; }
 #define ARRAY_SIZE(a) (sizeof(a) / sizeof((a)[0]))
 #define ALIGN_DOWN(x, a) ((x) & ~((__typeof__(x))(a) - 1))
 #define ALIGN_UP(x, a)   ALIGN_DOWN((x) + (a) - 1, (a))
+
+/* Set bits in x. Not __builtin_popcount: without -mpopcnt it calls libgcc, which the hypervisor does not link. */
+static inline unsigned popcount64(uint64_t x)
+{
+	unsigned n = 0;
+	for (; x; x &= x - 1)
+		n++;
+	return n;
+}
 #define IS_ALIGNED(x, a) (((x) & ((__typeof__(x))(a) - 1)) == 0)
 #define MIN(a, b) ((a) < (b) ? (a) : (b))
 #define MAX(a, b) ((a) > (b) ? (a) : (b))

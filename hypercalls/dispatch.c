@@ -44,8 +44,13 @@ static void hv_dispatch(const struct hc_abi *abi, struct vcpu *v, const struct v
 	a.nr = a.arg[0] & 0xffff;
 	bool done = true;
 	uint64_t result = abi->hv_call(v, &a, &done);
+	/*
+	 * Not done: `result` is the input value with the rep start index moved
+	 * on, put back where the guest keeps it (RCX; EDX:EAX, which is also
+	 * where a 32-bit result goes), and the call is executed again.
+	 */
 	if (a.long_mode) {
-		r->gpr[X86_RAX] = result;
+		r->gpr[done ? X86_RAX : X86_RCX] = result;
 	} else {
 		r->gpr[X86_RAX] = (uint32_t)result;
 		r->gpr[X86_RDX] = result >> 32;

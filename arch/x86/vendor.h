@@ -63,6 +63,8 @@ struct x86_vendor_ops {
 	void (*request_window)(struct vcpu *v, bool intr, bool nmi, int tpr_class);
 	/* RIP moved past an instruction we emulated: its STI/MOV SS shadow is over */
 	void (*clear_shadow)(struct vcpu *v);
+	/* Flush the vCPU's guest TLB before its next run. */
+	void (*flush_tlb)(struct vcpu *v);
 	/* INIT: no event queued, no shadow or NMI blocking, no windows; DR7, DR6, CR2 at reset values */
 	void (*init_event)(struct vcpu *v);
 	/* Exit by host counter `deadline` with a timer of the vendor's own; false: none (NULL too) */

@@ -187,6 +187,8 @@ struct vcpu *arch_vcpu_by_irq_id(struct vm *vm, uint32_t id) { return vlapic_fin
 
 uint64_t arch_apic_timer_hz(void) { return VLAPIC_BUS_HZ; }
 
+void arch_flush_guest_tlb(struct vcpu *t) { x86_vendor->flush_tlb(t); }
+
 /* VMCALL on Intel, VMMCALL on AMD: the one that does not need the #UD detour. */
 size_t arch_hypercall_insn(uint8_t *buf)
 {

@@ -32,8 +32,32 @@
 #define HV_STATUS_INVALID_PARAMETER       0x0005
 #define HV_STATUS_ACCESS_DENIED           0x0006
 
-/* Call codes */
-#define HVCALL_NOTIFY_LONG_SPIN_WAIT      0x0008
+/* Call codes (TLFS appendix "Hypercall Code Reference") */
+#define HVCALL_FLUSH_VIRTUAL_ADDRESS_SPACE    0x0002
+#define HVCALL_FLUSH_VIRTUAL_ADDRESS_LIST     0x0003
+#define HVCALL_NOTIFY_LONG_SPIN_WAIT          0x0008
+#define HVCALL_SEND_IPI                       0x000b
+#define HVCALL_FLUSH_VIRTUAL_ADDRESS_SPACE_EX 0x0013
+#define HVCALL_FLUSH_VIRTUAL_ADDRESS_LIST_EX  0x0014
+#define HVCALL_SEND_IPI_EX                    0x0015
+
+/* Fast calls without XMM input carry 16 bytes: RDX and R8 (EBX:ECX, EDI:ESI) */
+#define HV_FAST_INPUT_BYTES 16
+
+/* Flush flags (TLFS "HvCallFlushVirtualAddressSpace") */
+#define HV_FLUSH_ALL_PROCESSORS              (1ull << 0)
+#define HV_FLUSH_ALL_VIRTUAL_ADDRESS_SPACES  (1ull << 1)
+#define HV_FLUSH_NON_GLOBAL_MAPPINGS_ONLY    (1ull << 2)
+#define HV_FLUSH_USE_EXTENDED_RANGE_FORMAT   (1ull << 3)
+#define HV_FLUSH_VALID_FLAGS                 0xfull
+
+/* Virtual processor sets (TLFS "HV_VP_SET"): 64 banks of 64 VPs */
+#define HV_GENERIC_SET_SPARSE_4K 0
+#define HV_GENERIC_SET_ALL       1
+
+/* SendSyntheticClusterIpi: vectors 0x10-0xff (KVM hyperv.c HV_IPI_LOW_VECTOR/HIGH_VECTOR) */
+#define HV_IPI_LOW_VECTOR  0x10
+#define HV_IPI_HIGH_VECTOR 0xff
 
 /* Synthetic MSRs (TLFS appendix "Hypervisor Synthetic MSRs") */
 #define HV_X64_MSR_GUEST_OS_ID     0x40000000u
@@ -69,6 +93,10 @@
 #define HV_ACCESS_FREQUENCY_MSRS         (1u << 11)
 /* 0x40000003 EDX */
 #define HV_FEATURE_FREQUENCY_MSRS_AVAILABLE (1u << 8)
+/* 0x40000004 EAX: recommendations */
+#define HV_X64_REMOTE_TLB_FLUSH_RECOMMENDED  (1u << 2)
+#define HV_X64_CLUSTER_IPI_RECOMMENDED       (1u << 10)
+#define HV_X64_EX_PROCESSOR_MASKS_RECOMMENDED (1u << 11)
 /* 0x40000004 EBX: spin-wait retries before NotifyLongSpinWait; all ones is "never" (KVM's default) */
 #define HV_SPINLOCK_RETRIES_NEVER 0xffffffffu
 

@@ -27,36 +27,107 @@ int hv_decode_input(uint64_t input, struct hv_input *in)
 
 /*
  * HvCallNotifyLongSpinWait: the caller has spun long on a lock another vCPU
- * holds; give the CPU to another vCPU (KVM: kvm_vcpu_on_spin). A simple
- * call: rep fields or a variable header are invalid input.
+ * holds; give the CPU to another vCPU (KVM: kvm_vcpu_on_spin).
  */
-static uint16_t hv_notify_long_spin_wait(struct vcpu *v, const struct hv_input *in, const struct hc_args *a UNUSED)
+static uint16_t hv_notify_long_spin_wait(struct hv_ctx *c)
 {
-	if (in->rep_count || in->rep_start || in->varhead)
-		return HV_STATUS_INVALID_HYPERCALL_INPUT;
-	vcpu_yield(v);
+	vcpu_yield(c->v);
 	return HV_STATUS_SUCCESS;
 }
 
+/*
+ * What each call takes: its fixed header (qwords), whether a variable
+ * header may follow, whether it is a rep call, whether it may be made fast
+ * (then the header is RDX/R8: at most 16 bytes, no rep elements).
+ */
 static const struct hv_call_desc {
 	uint16_t code;
-	uint16_t (*fn)(struct vcpu *v, const struct hv_input *in, const struct hc_args *a);
+	uint8_t header_qwords;
+	bool varhead, rep, fast_ok;
+	uint16_t (*fn)(struct hv_ctx *c);
 	const char *name;
 } hv_calls[] = {
-	{ HVCALL_NOTIFY_LONG_SPIN_WAIT, hv_notify_long_spin_wait, "notify_long_spin_wait" },
+	{ HVCALL_FLUSH_VIRTUAL_ADDRESS_SPACE, 3, false, false, false, hv_flush, "flush_virtual_address_space" },
+	{ HVCALL_FLUSH_VIRTUAL_ADDRESS_LIST, 3, false, true, false, hv_flush, "flush_virtual_address_list" },
+	{ HVCALL_NOTIFY_LONG_SPIN_WAIT, 1, false, false, true, hv_notify_long_spin_wait, "notify_long_spin_wait" },
+	{ HVCALL_SEND_IPI, 2, false, false, true, hv_send_ipi, "send_synthetic_cluster_ipi" },
+	{ HVCALL_FLUSH_VIRTUAL_ADDRESS_SPACE_EX, 4, true, false, false, hv_flush, "flush_virtual_address_space_ex" },
+	{ HVCALL_FLUSH_VIRTUAL_ADDRESS_LIST_EX, 4, true, true, false, hv_flush, "flush_virtual_address_list_ex" },
+	{ HVCALL_SEND_IPI_EX, 3, true, false, false, hv_send_ipi, "send_synthetic_cluster_ipi_ex" },
 };
+
+bool hv_rep_budget_spent(const struct hv_ctx *c)
+{
+	return arch_read_counter() - c->start >= time_counter_hz() / 1000000 * (HV_REP_BUDGET_NS / 1000);
+}
+
+int hv_rep_element(const struct hv_ctx *c, unsigned i, uint64_t *val)
+{
+	uint64_t gpa = c->in_gpa + (uint64_t)(c->nr_qwords + i) * 8;
+	return gmem_read(c->v->vm, mk_gpa(gpa), val, sizeof(*val));
+}
+
+/*
+ * Everything about the input but the call's own meaning, in one place:
+ * rep fields only on rep calls (a count, and a start below it), a variable
+ * header only where one is defined, fast only where the input fits the
+ * registers; slow input 8-byte aligned, within one page and in guest RAM
+ * (KVM answers unreadable input with INVALID_HYPERCALL_INPUT).
+ */
+static uint16_t hv_check_and_read(const struct hv_call_desc *d, const struct hc_args *a, struct hv_ctx *c)
+{
+	const struct hv_input *in = &c->in;
+	if (d->rep ? (!in->rep_count || in->rep_start >= in->rep_count) : (in->rep_count || in->rep_start))
+		return HV_STATUS_INVALID_HYPERCALL_INPUT;
+	if (in->varhead && !d->varhead)
+		return HV_STATUS_INVALID_HYPERCALL_INPUT;
+	c->nr_qwords = d->header_qwords + in->varhead;
+	if (c->nr_qwords > HV_MAX_INPUT_QWORDS)
+		return HV_STATUS_INVALID_HYPERCALL_INPUT;
+	if (in->fast) {
+		if (!d->fast_ok || c->nr_qwords * 8 > HV_FAST_INPUT_BYTES)
+			return HV_STATUS_INVALID_HYPERCALL_INPUT;
+		c->input[0] = a->arg[1];
+		c->input[1] = a->arg[2];
+		return HV_STATUS_SUCCESS;
+	}
+	uint64_t bytes = (uint64_t)(c->nr_qwords + (d->rep ? in->rep_count : 0)) * 8;
+	if (c->in_gpa & 7)
+		return HV_STATUS_INVALID_ALIGNMENT;
+	if ((c->in_gpa & (PAGE_SIZE - 1)) + bytes > PAGE_SIZE)
+		return HV_STATUS_INVALID_HYPERCALL_INPUT;
+	if (gmem_read(c->v->vm, mk_gpa(c->in_gpa), c->input, (size_t)c->nr_qwords * 8))
+		return HV_STATUS_INVALID_HYPERCALL_INPUT;
+	return HV_STATUS_SUCCESS;
+}
 
 static uint64_t hv_call(struct vcpu *v, const struct hc_args *a, bool *done)
 {
-	struct hv_input in;
+	struct hv_ctx c = { .v = v, .in_gpa = a->arg[1], .out_gpa = a->arg[2], .start = arch_read_counter() };
+	const struct hv_call_desc *d = NULL;
 	*done = true;
-	int status = hv_decode_input(a->arg[0], &in);
+	int status = hv_decode_input(a->arg[0], &c.in);
 	if (status)
 		return (uint64_t)status;
-	for (size_t i = 0; i < ARRAY_SIZE(hv_calls); i++)
-		if (hv_calls[i].code == in.code)
-			return hv_calls[i].fn(v, &in, a);
-	return HV_STATUS_INVALID_HYPERCALL_CODE;
+	for (size_t i = 0; i < ARRAY_SIZE(hv_calls) && !d; i++)
+		if (hv_calls[i].code == c.in.code)
+			d = &hv_calls[i];
+	if (!d)
+		return HV_STATUS_INVALID_HYPERCALL_CODE;
+	status = hv_check_and_read(d, a, &c);
+	if (status)
+		return (uint64_t)status;
+	c.next_rep = c.in.rep_start;
+	status = d->fn(&c);
+	if (!d->rep)
+		return (uint64_t)status;
+	if (!status && c.more) {
+		/* continue where it stopped: RIP stays, the rep start index moves on (TLFS "Hypercall Continuation") */
+		*done = false;
+		return (a->arg[0] & ~HV_INPUT_REP_START_MASK) | ((uint64_t)c.next_rep << HV_INPUT_REP_START_SHIFT);
+	}
+	/* reps completed counts from 0, not from the start index (TLFS "Hypercall Outputs") */
+	return (uint64_t)status | ((uint64_t)c.next_rep << HV_RESULT_REPS_SHIFT);
 }
 
 /* ---- discovery: exactly what works ---- */
@@ -81,7 +152,11 @@ static bool hv_cpuid(struct vm *vm UNUSED, uint32_t off, uint32_t subleaf UNUSED
 		};
 		return true;
 	case HV_CPUID_ENLIGHTENMENTS:
-		*out = (struct cpuid_regs){ .ebx = HV_SPINLOCK_RETRIES_NEVER };
+		*out = (struct cpuid_regs){
+			.eax = HV_X64_REMOTE_TLB_FLUSH_RECOMMENDED | HV_X64_CLUSTER_IPI_RECOMMENDED |
+			       HV_X64_EX_PROCESSOR_MASKS_RECOMMENDED,
+			.ebx = HV_SPINLOCK_RETRIES_NEVER,
+		};
 		return true;
 	case HV_CPUID_LIMITS:
 		*out = (struct cpuid_regs){ .eax = VM_MAX_VCPUS };

@@ -260,6 +260,8 @@ int arch_send_ipi(struct vcpu *t, uint32_t icr)
 
 uint64_t arch_apic_timer_hz(void) { return 1000000000ull; }
 
+void arch_flush_guest_tlb(struct vcpu *t) { fake.tlb_flushes[t->id]++; }
+
 /* VMMCALL, as on the SVM machines the tests mostly run on */
 size_t arch_hypercall_insn(uint8_t *buf)
 {
@@ -475,6 +477,11 @@ void fake_cleanup(void)
 }
 
 /* ---- time: a counter the tests set; a vCPU's counter adds its tsc_offset ---- */
-uint64_t arch_read_counter(void) { return fake.counter; }
+uint64_t arch_read_counter(void)
+{
+	uint64_t now = fake.counter;
+	fake.counter += fake.counter_step;      /* time that passes with each reading, when a test wants it */
+	return now;
+}
 bool arch_counter_is_stable(void) { return fake.counter_stable; }
 uint64_t arch_guest_counter(struct vcpu *v, uint64_t host) { return host + v->arch.tsc_offset; }

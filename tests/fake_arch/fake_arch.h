@@ -100,6 +100,8 @@ struct fake_arch_state {
 	uint64_t pv_eoi_gpa[VM_MAX_VCPUS];                 /* arch_set_pv_eoi */
 	bool pv_eoi_on[VM_MAX_VCPUS];
 	unsigned init_events;                              /* x86_vcpu_init_event */
+	unsigned tlb_flushes[VM_MAX_VCPUS];                /* arch_flush_guest_tlb */
+	uint64_t counter_step;                             /* added to fake.counter at each reading */
 	uint64_t counter;                                  /* what arch_read_counter returns */
 	bool counter_stable;                               /* arch_counter_is_stable */
 	/* arch_vcpu_run, per call (the first FAKE_MAX_RUNS): which vCPU ran, with which deadline */

@@ -25,7 +25,7 @@
 #define RIP0 0x1000ull
 
 static struct vm *vm;
-static struct vcpu *v, *v2;
+static struct vcpu *v, *v2, *v3;
 
 static int setup(void **state)
 {
@@ -39,7 +39,8 @@ static int setup(void **state)
 	vm->clock_base = C0;
 	v = fake_vcpu_new(vm);
 	v2 = fake_vcpu_new(vm);
-	v->state = v2->state = VCPU_RUNNABLE;
+	v3 = fake_vcpu_new(vm);
+	v->state = v2->state = v3->state = VCPU_RUNNABLE;
 	for (unsigned i = 0; i < X86_NR_GPRS; i++)
 		v->regs.gpr[i] = 0x1111111111111111ull * (i + 1) ^ 0x8000000000000000ull;
 	v->regs.rip = RIP0;
@@ -157,9 +158,190 @@ static void test_notify_long_spin_wait_yields(void **state)
 	assert_int_equal(call64(HVCALL_NOTIFY_LONG_SPIN_WAIT, 0, 0), HV_STATUS_SUCCESS);
 	assert_ptr_equal(vm->yield_to, v2);
 	vm->yield_to = NULL;
-	v2->state = VCPU_HALTED;                                 /* nobody to give the CPU to */
+	v2->state = v3->state = VCPU_HALTED;                     /* nobody to give the CPU to */
 	assert_int_equal(call64(HVCALL_NOTIFY_LONG_SPIN_WAIT | HV_INPUT_FAST, 0, 0), HV_STATUS_SUCCESS);
 	assert_null(vm->yield_to);
+}
+
+/* ---- calls on other VPs: input in a page ---- */
+
+#define IN_GPA 0x3000ull
+
+static void put_input(uint64_t gpa, const uint64_t *q, unsigned n)
+{
+	memcpy(fake_vm_hva(vm, gpa), q, n * 8);
+}
+
+static uint64_t rep(unsigned count, unsigned start)
+{
+	return (uint64_t)count << 32 | (uint64_t)start << 48;
+}
+
+static uint64_t varhead(unsigned n) { return (uint64_t)n << 17; }
+
+static void test_flush_space_mask_and_all(void **state)
+{
+	const uint64_t q[] = { 0x1000, 0, 0x5 };                 /* address space, flags, VPs 0 and 2 */
+	put_input(IN_GPA, q, 3);
+	assert_int_equal(call64(HVCALL_FLUSH_VIRTUAL_ADDRESS_SPACE, IN_GPA, 0), HV_STATUS_SUCCESS);
+	assert_int_equal(fake.tlb_flushes[0], 1);
+	assert_int_equal(fake.tlb_flushes[1], 0);
+	assert_int_equal(fake.tlb_flushes[2], 1);
+	const uint64_t all[] = { 0, HV_FLUSH_ALL_PROCESSORS | HV_FLUSH_ALL_VIRTUAL_ADDRESS_SPACES, 0 };
+	put_input(IN_GPA, all, 3);
+	assert_int_equal(call64(HVCALL_FLUSH_VIRTUAL_ADDRESS_SPACE, IN_GPA, 0), HV_STATUS_SUCCESS);
+	assert_int_equal(fake.tlb_flushes[0] + fake.tlb_flushes[1] + fake.tlb_flushes[2], 5);
+	/* VPs that do not exist are ignored */
+	const uint64_t far[] = { 0, 0, 1ull << 40 };
+	put_input(IN_GPA, far, 3);
+	assert_int_equal(call64(HVCALL_FLUSH_VIRTUAL_ADDRESS_SPACE, IN_GPA, 0), HV_STATUS_SUCCESS);
+	assert_int_equal(fake.tlb_flushes[0] + fake.tlb_flushes[1] + fake.tlb_flushes[2], 5);
+}
+
+static void test_flush_bad_input(void **state)
+{
+	const uint64_t badflags[] = { 0, 1ull << 4, 1 };
+	put_input(IN_GPA, badflags, 3);
+	assert_int_equal(call64(HVCALL_FLUSH_VIRTUAL_ADDRESS_SPACE, IN_GPA, 0), HV_STATUS_INVALID_PARAMETER);
+	assert_int_equal(call64(HVCALL_FLUSH_VIRTUAL_ADDRESS_SPACE, IN_GPA + 4, 0), HV_STATUS_INVALID_ALIGNMENT);
+	/* the header crosses into the next page; it lies outside RAM; it is made fast */
+	assert_int_equal(call64(HVCALL_FLUSH_VIRTUAL_ADDRESS_SPACE, IN_GPA + PAGE_SIZE - 16, 0),
+	                 HV_STATUS_INVALID_HYPERCALL_INPUT);
+	assert_int_equal(call64(HVCALL_FLUSH_VIRTUAL_ADDRESS_SPACE, RAM, 0), HV_STATUS_INVALID_HYPERCALL_INPUT);
+	assert_int_equal(call64(HVCALL_FLUSH_VIRTUAL_ADDRESS_SPACE | HV_INPUT_FAST, 0, 0),
+	                 HV_STATUS_INVALID_HYPERCALL_INPUT);
+	/* a space flush is not a rep call; a list flush is, and needs a count above its start */
+	assert_int_equal(call64(HVCALL_FLUSH_VIRTUAL_ADDRESS_SPACE | rep(1, 0), IN_GPA, 0),
+	                 HV_STATUS_INVALID_HYPERCALL_INPUT);
+	assert_int_equal(call64(HVCALL_FLUSH_VIRTUAL_ADDRESS_LIST, IN_GPA, 0), HV_STATUS_INVALID_HYPERCALL_INPUT);
+	assert_int_equal(call64(HVCALL_FLUSH_VIRTUAL_ADDRESS_LIST | rep(2, 2), IN_GPA, 0),
+	                 HV_STATUS_INVALID_HYPERCALL_INPUT);
+	/* the rep list must stay in the page */
+	assert_int_equal(call64(HVCALL_FLUSH_VIRTUAL_ADDRESS_LIST | rep(510, 0), IN_GPA + 8, 0),
+	                 HV_STATUS_INVALID_HYPERCALL_INPUT);
+	for (unsigned i = 0; i < 3; i++)
+		assert_int_equal(fake.tlb_flushes[i], 0);
+}
+
+static void test_flush_ex_vp_sets(void **state)
+{
+	/* sparse: bank 0 only, VP 1 */
+	const uint64_t sparse[] = { 0, 0, HV_GENERIC_SET_SPARSE_4K, 1, 1ull << 1 };
+	put_input(IN_GPA, sparse, 5);
+	assert_int_equal(call64(HVCALL_FLUSH_VIRTUAL_ADDRESS_SPACE_EX | varhead(1), IN_GPA, 0), HV_STATUS_SUCCESS);
+	assert_int_equal(fake.tlb_flushes[1], 1);
+	assert_int_equal(fake.tlb_flushes[0] + fake.tlb_flushes[2], 0);
+	/* the variable header must count the banks (KVM: var_cnt == hweight64(valid_bank_mask)) */
+	assert_int_equal(call64(HVCALL_FLUSH_VIRTUAL_ADDRESS_SPACE_EX | varhead(2), IN_GPA, 0),
+	                 HV_STATUS_INVALID_HYPERCALL_INPUT);
+	assert_int_equal(call64(HVCALL_FLUSH_VIRTUAL_ADDRESS_SPACE_EX, IN_GPA, 0), HV_STATUS_INVALID_HYPERCALL_INPUT);
+	/* banks beyond the VM's VPs name nobody */
+	const uint64_t high[] = { 0, 0, HV_GENERIC_SET_SPARSE_4K, 2, ~0ull };
+	put_input(IN_GPA, high, 5);
+	assert_int_equal(call64(HVCALL_FLUSH_VIRTUAL_ADDRESS_SPACE_EX | varhead(1), IN_GPA, 0), HV_STATUS_SUCCESS);
+	assert_int_equal(fake.tlb_flushes[0] + fake.tlb_flushes[1] + fake.tlb_flushes[2], 1);
+	/* format "all" */
+	const uint64_t all[] = { 0, 0, HV_GENERIC_SET_ALL, 0 };
+	put_input(IN_GPA, all, 4);
+	assert_int_equal(call64(HVCALL_FLUSH_VIRTUAL_ADDRESS_SPACE_EX, IN_GPA, 0), HV_STATUS_SUCCESS);
+	assert_int_equal(fake.tlb_flushes[0] + fake.tlb_flushes[1] + fake.tlb_flushes[2], 4);
+	/* an unknown format */
+	const uint64_t bad[] = { 0, 0, 7, 0 };
+	put_input(IN_GPA, bad, 4);
+	assert_int_equal(call64(HVCALL_FLUSH_VIRTUAL_ADDRESS_SPACE_EX, IN_GPA, 0), HV_STATUS_INVALID_HYPERCALL_INPUT);
+}
+
+/* A list flush reports its reps completed (43:32), counted from 0 (TLFS "Hypercall Outputs"). */
+static void test_flush_list_reps_completed(void **state)
+{
+	const uint64_t q[] = { 0, 0, 0x2, 0x1000, 0x2000, 0x3000, 0x4000 };
+	put_input(IN_GPA, q, 7);
+	uint64_t r = call64(HVCALL_FLUSH_VIRTUAL_ADDRESS_LIST | rep(4, 1), IN_GPA, 0);
+	assert_int_equal(r, HV_STATUS_SUCCESS | 4ull << 32);
+	assert_int_equal(fake.tlb_flushes[1], 1);
+	assert_int_equal(v->regs.rip, RIP0 + 3);
+}
+
+/*
+ * The budget runs out after one element: RIP stays, RCX carries the rep
+ * start index of the next element, RAX is untouched; executing the call
+ * again finishes it.
+ */
+static void test_rep_continuation(void **state)
+{
+	const uint64_t q[] = { 0, 0, 0x1, 0x1000, 0x2000, 0x3000 };
+	put_input(IN_GPA, q, 6);
+	uint64_t rax = v->regs.gpr[X86_RAX];
+	fake.counter_step = HZ;                                   /* each clock reading: a second later */
+	uint64_t input = HVCALL_FLUSH_VIRTUAL_ADDRESS_LIST | rep(3, 0);
+	call64(input, IN_GPA, 0);
+	assert_int_equal(v->regs.rip, RIP0);
+	assert_int_equal(v->regs.gpr[X86_RAX], rax);
+	assert_int_equal(v->regs.gpr[X86_RCX], (input & ~(0xfffull << 48)) | (1ull << 48));
+	/* the guest executes the same instruction again, with the registers as they are */
+	call(MODE_64, 0);
+	assert_int_equal(v->regs.gpr[X86_RCX], (input & ~(0xfffull << 48)) | (2ull << 48));
+	call(MODE_64, 0);
+	assert_int_equal(v->regs.gpr[X86_RAX], HV_STATUS_SUCCESS | 3ull << 32);
+	assert_int_equal(v->regs.rip, RIP0 + 3);
+	fake.counter_step = 0;
+}
+
+/* 32-bit: the continued input value goes back to EDX:EAX. */
+static void test_rep_continuation_32bit(void **state)
+{
+	const uint64_t q[] = { 0, 0, 0x1, 0x1000, 0x2000 };
+	put_input(IN_GPA, q, 5);
+	fake.counter_step = HZ;
+	uint64_t input = HVCALL_FLUSH_VIRTUAL_ADDRESS_LIST | rep(2, 0);
+	v->regs.gpr[X86_RAX] = (uint32_t)input;
+	v->regs.gpr[X86_RDX] = input >> 32;
+	v->regs.gpr[X86_RBX] = 0;
+	v->regs.gpr[X86_RCX] = IN_GPA;
+	call(MODE_PROT32, 0);
+	assert_int_equal(v->regs.rip, RIP0);
+	assert_int_equal(v->regs.gpr[X86_RDX], (input >> 32) | (1u << 16));
+	call(MODE_PROT32, 0);
+	assert_int_equal(v->regs.gpr[X86_RAX], HV_STATUS_SUCCESS);
+	assert_int_equal(v->regs.gpr[X86_RDX], 2);                /* reps completed, bits 43:32 */
+	assert_int_equal(v->regs.rip, RIP0 + 3);
+	fake.counter_step = 0;
+}
+
+static void test_send_ipi(void **state)
+{
+	/* fast: vector in RDX, mask in R8 */
+	assert_int_equal(call64(HVCALL_SEND_IPI | HV_INPUT_FAST, 0x41, 0x6), HV_STATUS_SUCCESS);
+	assert_int_equal(fake.ipis[0], 0);
+	assert_int_equal(fake.ipis[1], 1);
+	assert_int_equal(fake.ipis[2], 1);
+	assert_int_equal(fake.ipi_icr[1], 0x41);                  /* fixed, edge */
+	/* slow, the same layout in the page */
+	const uint64_t q[] = { 0x42, 0x1 };
+	put_input(IN_GPA, q, 2);
+	assert_int_equal(call64(HVCALL_SEND_IPI, IN_GPA, 0), HV_STATUS_SUCCESS);
+	assert_int_equal(fake.ipis[0], 1);
+	/* vectors below 0x10, a target VTL, reserved bits: invalid input, nothing sent */
+	assert_int_equal(call64(HVCALL_SEND_IPI | HV_INPUT_FAST, 0x0f, 0x7), HV_STATUS_INVALID_HYPERCALL_INPUT);
+	assert_int_equal(call64(HVCALL_SEND_IPI | HV_INPUT_FAST, 0x41 | 1ull << 32, 0x7), HV_STATUS_INVALID_HYPERCALL_INPUT);
+	assert_int_equal(call64(HVCALL_SEND_IPI | HV_INPUT_FAST, 0x100, 0x7), HV_STATUS_INVALID_HYPERCALL_INPUT);
+	assert_int_equal(fake.ipis[0] + fake.ipis[1] + fake.ipis[2], 3);
+}
+
+static void test_send_ipi_ex(void **state)
+{
+	const uint64_t q[] = { 0x51, HV_GENERIC_SET_SPARSE_4K, 1, 0x5 };
+	put_input(IN_GPA, q, 4);
+	assert_int_equal(call64(HVCALL_SEND_IPI_EX | varhead(1), IN_GPA, 0), HV_STATUS_SUCCESS);
+	assert_int_equal(fake.ipis[0], 1);
+	assert_int_equal(fake.ipis[1], 0);
+	assert_int_equal(fake.ipis[2], 1);
+	/* Ex calls do not fit the registers: never fast here */
+	assert_int_equal(call64(HVCALL_SEND_IPI_EX | HV_INPUT_FAST, 0x51, 0), HV_STATUS_INVALID_HYPERCALL_INPUT);
+	const uint64_t all[] = { 0x52, HV_GENERIC_SET_ALL, 0 };
+	put_input(IN_GPA, all, 3);
+	assert_int_equal(call64(HVCALL_SEND_IPI_EX, IN_GPA, 0), HV_STATUS_SUCCESS);
+	assert_int_equal(fake.ipis[0] + fake.ipis[1] + fake.ipis[2], 5);
 }
 
 static void test_notify_long_spin_wait_rejects_rep_and_varhead(void **state)
@@ -270,6 +452,14 @@ int main(void)
 		T(test_cpl3_and_real_mode_ud),
 		T(test_notify_long_spin_wait_yields),
 		T(test_notify_long_spin_wait_rejects_rep_and_varhead),
+		T(test_flush_space_mask_and_all),
+		T(test_flush_bad_input),
+		T(test_flush_ex_vp_sets),
+		T(test_flush_list_reps_completed),
+		T(test_rep_continuation),
+		T(test_rep_continuation_32bit),
+		T(test_send_ipi),
+		T(test_send_ipi_ex),
 		T(test_cpuid_leaves),
 		T(test_hypercall_page),
 		T(test_hypercall_page_outside_ram_gp),

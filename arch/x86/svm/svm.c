@@ -23,6 +23,7 @@
 #define CPUID_SVM_FEATURES 0x8000000au
 #define SVM_FEAT_NP (1u << 0)           /* 0x8000000a EDX */
 #define SVM_FEAT_NRIPS (1u << 3)
+#define SVM_FEAT_FLUSH_BY_ASID (1u << 6)
 #define SVM_FEAT_PAUSE_FILTER (1u << 10)
 #define SVM_FEAT_PAUSE_THRESHOLD (1u << 12)
 /* PAUSEs before an intercept, and the cycle gap that restarts the count: KVM's defaults (svm.c, kvm_host.h) */
@@ -41,7 +42,7 @@
 static struct {
 	hpa_t hsave_pa, host_vmcb_pa;
 	bool nrips;
-	bool pause_filter, pause_thresh;
+	bool pause_filter, pause_thresh, flush_by_asid;
 	uint32_t nr_asids, next_asid;
 } svm;
 
@@ -66,6 +67,7 @@ static int svm_init_cpu(void)
 	}
 	svm.nrips = r[3] & SVM_FEAT_NRIPS;
 	svm.pause_filter = r[3] & SVM_FEAT_PAUSE_FILTER;
+	svm.flush_by_asid = r[3] & SVM_FEAT_FLUSH_BY_ASID;
 	svm.pause_thresh = r[3] & SVM_FEAT_PAUSE_THRESHOLD;
 	svm.nr_asids = r[1];
 	svm.next_asid = 1;
@@ -305,6 +307,12 @@ static void svm_init_event(struct vcpu *v)
 	s->vmcb->save.cr2 = 0;
 }
 
+/* The guest's TLB entries are tagged with its ASID: flushed by TLB_CONTROL at the next VMRUN. */
+static void svm_flush_tlb(struct vcpu *v)
+{
+	((struct svm_vcpu *)v->arch.vendor)->flush_tlb = true;
+}
+
 /* Completing an instruction ends an STI or MOV SS shadow. */
 static void svm_clear_shadow(struct vcpu *v)
 {
@@ -520,7 +528,9 @@ static void svm_run(struct vcpu *v, struct vm_exit *e)
 	vmcb->ctl.event_inj = s->pending_event;
 	/* CR8 / the APIC's TPR: the guest writes V_TPR without an exit (APM §15.21.4) */
 	vmcb->ctl.vintr = (vmcb->ctl.vintr & ~SVM_VINTR_TPR_MASK) | (v->arch.lapic.tpr >> 4);
-	vmcb->ctl.tlb_control = s->ran ? 0 : SVM_TLB_FLUSH_ALL;
+	vmcb->ctl.tlb_control = !s->ran ? SVM_TLB_FLUSH_ALL :
+	                        !s->flush_tlb ? 0 : svm.flush_by_asid ? SVM_TLB_FLUSH_ASID : SVM_TLB_FLUSH_ALL;
+	s->flush_tlb = false;
 	s->pending_event = 0;
 	s->ran = true;
 
@@ -559,6 +569,7 @@ const struct x86_vendor_ops svm_ops = {
 	.request_window = svm_request_window,
 	.clear_shadow = svm_clear_shadow,
 	.init_event = svm_init_event,
+	.flush_tlb = svm_flush_tlb,
 	.dump = svm_dump,
 	.msr_read = svm_msr_read,
 	.msr_write = svm_msr_write,

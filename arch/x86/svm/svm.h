@@ -19,6 +19,7 @@ struct svm_vcpu {
 	bool tpr_window;                /* V_IRQ is armed for a TPR-held interrupt */
 	int tpr_window_dead;            /* V_TPR at which that window exited without effect, or -1 */
 	bool ran;
+	bool flush_tlb;                 /* flush its ASID at the next VMRUN */
 };
 
 static inline struct vmcb *svm_vmcb(struct vcpu *v)

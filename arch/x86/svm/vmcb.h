@@ -189,6 +189,7 @@ _Static_assert(sizeof(struct vmcb) == 0x1000, "VMCB is one page");
 #define SVM_INT_SHADOW 1ull                  /* int_state bit 0: STI / MOV SS shadow */
 
 #define SVM_TLB_FLUSH_ALL 1     /* TLB_CONTROL: flush the entire TLB (every ASID) */
+#define SVM_TLB_FLUSH_ASID 3    /* TLB_CONTROL: this guest's ASID only (with FlushByAsid) */
 #define SVM_NP_ENABLE 1ull
 
 #endif

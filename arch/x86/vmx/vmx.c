@@ -524,6 +524,14 @@ static void vmx_init_event(struct vcpu *v)
 	vmx_write(GUEST_DR7, X86_DR7_INIT);
 }
 
+/*
+ * Without VPIDs every VM entry and exit invalidates the linear and combined
+ * mappings of VPID 0 (SDM vol. 3C, "Invalidation of TLBs and Paging-Structure Caches", VPID 0): the next entry flushes.
+ */
+static void vmx_flush_tlb(struct vcpu *v UNUSED)
+{
+}
+
 /* Completing an instruction ends an STI or MOV SS shadow (SDM vol. 2B "STI"). */
 static void vmx_clear_shadow(struct vcpu *v)
 {
@@ -552,6 +560,7 @@ const struct x86_vendor_ops vmx_ops = {
 	.request_window = vmx_request_window,
 	.clear_shadow = vmx_clear_shadow,
 	.init_event = vmx_init_event,
+	.flush_tlb = vmx_flush_tlb,
 	.set_deadline = vmx_set_deadline,
 	.dump = vmx_dump,
 	.msr_read = vmx_msr_read,
