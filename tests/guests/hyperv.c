@@ -24,7 +24,15 @@
 #define HV_STATUS_SUCCESS                 0
 #define HV_STATUS_INVALID_HYPERCALL_CODE  2
 #define HV_STATUS_INVALID_HYPERCALL_INPUT 3
+#define HVCALL_FLUSH_VIRTUAL_ADDRESS_SPACE 0x0002
+#define HVCALL_FLUSH_VIRTUAL_ADDRESS_LIST  0x0003
 #define HVCALL_NOTIFY_LONG_SPIN_WAIT      0x0008
+#define HVCALL_SEND_IPI                   0x000b
+#define HVCALL_SEND_IPI_EX                0x0015
+#define HV_STATUS_INVALID_ALIGNMENT       4
+#define HV_FLUSH_ALL_PROCESSORS           1ull
+#define HV_GENERIC_SET_SPARSE_4K          0ull
+#define HV_IPI_VECTOR                     0x61
 #define HV_INPUT_FAST                     (1ull << 16)
 
 static uint8_t hcall_page[4096] __attribute__((aligned(4096)));
@@ -164,10 +172,70 @@ static void check_hv_msrs(void)
 	check_done(HV_SUITE, "msrs");
 }
 
+static uint64_t hv_in[512] __attribute__((aligned(4096)));
+
+/* Flushes through the page: status, reps completed (43:32), the alignment rule. */
+static void check_hv_flush(void)
+{
+	uint64_t r;
+	hv_in[0] = 0;
+	hv_in[1] = HV_FLUSH_ALL_PROCESSORS;
+	hv_in[2] = 0;
+	if ((r = hv_call_at(hcall_page, HVCALL_FLUSH_VIRTUAL_ADDRESS_SPACE, (ulong)hv_in, 0)) != HV_STATUS_SUCCESS)
+		check_fail("FlushVirtualAddressSpace gave 0x%llx", (unsigned long long)r);
+	hv_in[1] = 0;
+	hv_in[2] = 1;                                           /* VP 0: this one */
+	for (unsigned i = 0; i < 3; i++)
+		hv_in[3 + i] = (ulong)hcall_page + i * 4096;
+	if ((r = hv_call_at(hcall_page, HVCALL_FLUSH_VIRTUAL_ADDRESS_LIST | 3ull << 32, (ulong)hv_in, 0)) !=
+	    (HV_STATUS_SUCCESS | 3ull << 32))
+		check_fail("FlushVirtualAddressList of 3 gave 0x%llx, want 3 reps completed", (unsigned long long)r);
+	if ((r = hv_call_at(hcall_page, HVCALL_FLUSH_VIRTUAL_ADDRESS_SPACE, (ulong)hv_in + 4, 0)) !=
+	    HV_STATUS_INVALID_ALIGNMENT)
+		check_fail("input at a misaligned GPA gave 0x%llx, want 4", (unsigned long long)r);
+	check_done(HV_SUITE, "flush");
+}
+
+/* A synthetic IPI to ourselves (VP 0) arrives through the local APIC, in both forms. */
+static void check_hv_send_ipi(void)
+{
+	uint64_t r;
+	const char *why = lapic_absent_reason();
+	if (why) {
+		check_fail("%s", why);
+		goto out;
+	}
+	lapic_local_init();
+	irq_disable();
+	uint32_t before = cpus[0].irqs[HV_IPI_VECTOR];
+	if ((r = hv_call_at(hcall_page, HVCALL_SEND_IPI | HV_INPUT_FAST, HV_IPI_VECTOR, 1)) != HV_STATUS_SUCCESS)
+		check_fail("SendSyntheticClusterIpi gave 0x%llx", (unsigned long long)r);
+	hv_in[0] = HV_IPI_VECTOR;
+	hv_in[1] = HV_GENERIC_SET_SPARSE_4K;
+	hv_in[2] = 1;                                           /* bank 0 */
+	hv_in[3] = 1;                                           /* VP 0 */
+	irq_enable();
+	__asm__ volatile("nop");
+	irq_disable();
+	if ((r = hv_call_at(hcall_page, HVCALL_SEND_IPI_EX | 1ull << 17, (ulong)hv_in, 0)) != HV_STATUS_SUCCESS)
+		check_fail("SendSyntheticClusterIpiEx gave 0x%llx", (unsigned long long)r);
+	irq_enable();
+	__asm__ volatile("nop");
+	irq_disable();
+	if (cpus[0].irqs[HV_IPI_VECTOR] - before != 2)
+		check_fail("vector 0x%x arrived %u times, want 2", HV_IPI_VECTOR, cpus[0].irqs[HV_IPI_VECTOR] - before);
+	if ((r = hv_call_at(hcall_page, HVCALL_SEND_IPI | HV_INPUT_FAST, 0x0f, 1)) != HV_STATUS_INVALID_HYPERCALL_INPUT)
+		check_fail("vector 0x0f gave 0x%llx, want 3", (unsigned long long)r);
+out:
+	check_done(HV_SUITE, "send_ipi");
+}
+
 void hyperv_checks(void)
 {
 	check_hv_cpuid();
 	check_hv_hypercall_page();
 	check_hv_calls();
 	check_hv_msrs();
+	check_hv_flush();
+	check_hv_send_ipi();
 }
