@@ -97,6 +97,13 @@ void arch_set_pv_eoi(struct vcpu *v, uint64_t gpa, bool on);
  * so a flush requested during a hypercall is complete when the call returns.
  */
 void arch_flush_guest_tlb(struct vcpu *t);
+/*
+ * The interrupt controller's registers by offset (x86: the local APIC's
+ * xAPIC layout, 32 bits), for paravirtual MSRs that alias them (Hyper-V's
+ * EOI/ICR/TPR). A write to an ICR low half sends.
+ */
+uint32_t arch_apic_reg_read(struct vcpu *v, uint32_t off);
+void arch_apic_reg_write(struct vcpu *v, uint32_t off, uint32_t val);
 /* The bytes of this CPU's hypercall instruction (x86: VMCALL or VMMCALL) into buf; their count (<= 4). */
 size_t arch_hypercall_insn(uint8_t *buf);
 /* The frequency of the guest's interrupt-controller timer (x86: the emulated APIC timer's bus). */

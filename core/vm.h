@@ -34,6 +34,7 @@ enum vm_end {
 	VM_END_HALTED,      /* HLT with nothing that could ever wake it */
 	VM_END_ERROR,       /* hypervisor-side failure for this VM */
 	VM_END_LOAD_FAILED,
+	VM_END_GUEST_CRASH, /* the guest reported a crash (Hyper-V CRASH_CTL) */
 };
 
 /*

@@ -27,6 +27,9 @@ struct kvm_vcpu_state {
 struct hv_vm_state {
 	uint64_t guest_os_id;          /* HV_X64_MSR_GUEST_OS_ID */
 	uint64_t hypercall;            /* HV_X64_MSR_HYPERCALL */
+	uint64_t reference_tsc;        /* HV_X64_MSR_REFERENCE_TSC */
+	uint32_t tsc_sequence;         /* the last sequence written into the TSC page */
+	uint64_t crash[5];             /* HV_X64_MSR_CRASH_P0..P4 */
 };
 
 struct hc_abi;

@@ -189,6 +189,9 @@ uint64_t arch_apic_timer_hz(void) { return VLAPIC_BUS_HZ; }
 
 void arch_flush_guest_tlb(struct vcpu *t) { x86_vendor->flush_tlb(t); }
 
+uint32_t arch_apic_reg_read(struct vcpu *v, uint32_t off) { return vlapic_mmio_read(v, off); }
+void arch_apic_reg_write(struct vcpu *v, uint32_t off, uint32_t val) { vlapic_mmio_write(v, off, val); }
+
 /* VMCALL on Intel, VMMCALL on AMD: the one that does not need the #UD detour. */
 size_t arch_hypercall_insn(uint8_t *buf)
 {

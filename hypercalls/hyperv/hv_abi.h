@@ -64,8 +64,17 @@
 #define HV_X64_MSR_HYPERCALL       0x40000001u
 #define HV_X64_MSR_VP_INDEX        0x40000002u
 #define HV_X64_MSR_TIME_REF_COUNT  0x40000020u
+#define HV_X64_MSR_REFERENCE_TSC   0x40000021u
 #define HV_X64_MSR_TSC_FREQUENCY   0x40000022u
 #define HV_X64_MSR_APIC_FREQUENCY  0x40000023u
+#define HV_X64_MSR_EOI             0x40000070u
+#define HV_X64_MSR_ICR             0x40000071u
+#define HV_X64_MSR_TPR             0x40000072u
+#define HV_X64_MSR_CRASH_P0        0x40000100u
+#define HV_X64_MSR_CRASH_P4        0x40000104u
+#define HV_X64_MSR_CRASH_CTL       0x40000105u
+#define HV_CRASH_CTL_CRASH_NOTIFY  (1ull << 63)
+#define HV_X64_MSR_TSC_REFERENCE_ENABLE (1ull << 0)
 #define HV_X64_MSR_HYPERCALL_ENABLE      (1ull << 0)
 #define HV_X64_MSR_HYPERCALL_LOCKED      (1ull << 1)
 #define HV_X64_MSR_HYPERCALL_PAGE_SHIFT  12
@@ -88,16 +97,30 @@
 #define HV_VERSION_MAJOR_MINOR 0x000a0000u
 /* 0x40000003 EAX: partition privileges (HV_MSR_*_AVAILABLE) */
 #define HV_MSR_TIME_REF_COUNT_AVAILABLE  (1u << 1)
+#define HV_MSR_APIC_ACCESS_AVAILABLE     (1u << 4)
+#define HV_MSR_REFERENCE_TSC_AVAILABLE   (1u << 9)
 #define HV_MSR_HYPERCALL_AVAILABLE       (1u << 5)
 #define HV_MSR_VP_INDEX_AVAILABLE        (1u << 6)
 #define HV_ACCESS_FREQUENCY_MSRS         (1u << 11)
 /* 0x40000003 EDX */
 #define HV_FEATURE_FREQUENCY_MSRS_AVAILABLE (1u << 8)
+#define HV_FEATURE_GUEST_CRASH_MSR_AVAILABLE (1u << 10)
 /* 0x40000004 EAX: recommendations */
 #define HV_X64_REMOTE_TLB_FLUSH_RECOMMENDED  (1u << 2)
+#define HV_X64_APIC_ACCESS_RECOMMENDED       (1u << 3)
 #define HV_X64_CLUSTER_IPI_RECOMMENDED       (1u << 10)
 #define HV_X64_EX_PROCESSOR_MASKS_RECOMMENDED (1u << 11)
 /* 0x40000004 EBX: spin-wait retries before NotifyLongSpinWait; all ones is "never" (KVM's default) */
 #define HV_SPINLOCK_RETRIES_NEVER 0xffffffffu
+
+/* The reference TSC page (TLFS "Partition Reference TSC Mechanism"): time = ((tsc * scale) >> 64) + offset, 100 ns */
+struct hv_ref_tsc_page {
+	uint32_t tsc_sequence;        /* 0: not valid, use TIME_REF_COUNT */
+	uint32_t reserved;
+	uint64_t tsc_scale;
+	int64_t tsc_offset;
+} __attribute__((packed));
+_Static_assert(sizeof(struct hv_ref_tsc_page) == 24, "TLFS reference TSC page header");
+#define HV_REF_TIME_HZ 10000000ull     /* 100 ns units */
 
 #endif

@@ -146,14 +146,16 @@ static bool hv_cpuid(struct vm *vm UNUSED, uint32_t off, uint32_t subleaf UNUSED
 		return true;
 	case HV_CPUID_FEATURES:
 		*out = (struct cpuid_regs){
-			.eax = HV_MSR_TIME_REF_COUNT_AVAILABLE | HV_MSR_HYPERCALL_AVAILABLE |
-			       HV_MSR_VP_INDEX_AVAILABLE | HV_ACCESS_FREQUENCY_MSRS,
-			.edx = HV_FEATURE_FREQUENCY_MSRS_AVAILABLE,
+			.eax = HV_MSR_TIME_REF_COUNT_AVAILABLE | HV_MSR_APIC_ACCESS_AVAILABLE |
+			       HV_MSR_HYPERCALL_AVAILABLE | HV_MSR_VP_INDEX_AVAILABLE |
+			       HV_MSR_REFERENCE_TSC_AVAILABLE | HV_ACCESS_FREQUENCY_MSRS,
+			.edx = HV_FEATURE_FREQUENCY_MSRS_AVAILABLE | HV_FEATURE_GUEST_CRASH_MSR_AVAILABLE,
 		};
 		return true;
 	case HV_CPUID_ENLIGHTENMENTS:
 		*out = (struct cpuid_regs){
-			.eax = HV_X64_REMOTE_TLB_FLUSH_RECOMMENDED | HV_X64_CLUSTER_IPI_RECOMMENDED |
+			.eax = HV_X64_REMOTE_TLB_FLUSH_RECOMMENDED | HV_X64_APIC_ACCESS_RECOMMENDED |
+			       HV_X64_CLUSTER_IPI_RECOMMENDED |
 			       HV_X64_EX_PROCESSOR_MASKS_RECOMMENDED,
 			.ebx = HV_SPINLOCK_RETRIES_NEVER,
 		};
@@ -195,6 +197,68 @@ static uint64_t hv_time_ref_count(const struct vm *vm)
 	return time_apply_scale(arch_read_counter() - vm->clock_base, time_ns_scale()) / 100;
 }
 
+/* floor(HV_REF_TIME_HZ * 2^64 / hz) by long division (no 128-bit divide in the hypervisor). */
+uint64_t hv_ref_tsc_scale(uint64_t hz)
+{
+	uint64_t q = 0, r = HV_REF_TIME_HZ;
+	if (hz <= HV_REF_TIME_HZ)
+		return 0;                       /* a counter slower than 10 MHz: the page is not offered */
+	for (int i = 0; i < 64; i++) {
+		r <<= 1;
+		q <<= 1;
+		if (r >= hz) {
+			r -= hz;
+			q |= 1;
+		}
+	}
+	return q;
+}
+
+/*
+ * The reference TSC page: scale and offset such that the guest computes
+ * TIME_REF_COUNT from its TSC. Only with a TSC of constant rate; otherwise
+ * the sequence is 0 and the guest reads the MSR (TLFS). Rewritten whenever
+ * the guest's TSC changes; the sequence moves on each time, skipping 0.
+ */
+static int hv_write_tsc_page(struct vcpu *v)
+{
+	struct hv_vm_state *h = &v->vm->hc.hv;
+	if (!(h->reference_tsc & HV_X64_MSR_TSC_REFERENCE_ENABLE))
+		return 0;
+	struct hv_ref_tsc_page p = { 0 };
+	uint64_t scale = hv_ref_tsc_scale(time_counter_hz());
+	if (arch_counter_is_stable() && scale) {
+		uint64_t host = arch_read_counter();
+		uint64_t tsc = arch_guest_counter(v, host);
+		uint64_t from_tsc = (uint64_t)(((unsigned __int128)tsc * scale) >> 64);
+		uint64_t ref = time_apply_scale(host - v->vm->clock_base, time_ns_scale()) / 100;
+		h->tsc_sequence = h->tsc_sequence + 1 ? h->tsc_sequence + 1 : 1;
+		p = (struct hv_ref_tsc_page){ h->tsc_sequence, 0, scale, (int64_t)(ref - from_tsc) };
+	}
+	return gmem_write(v->vm, mk_gpa(h->reference_tsc & ~(uint64_t)(PAGE_SIZE - 1)), &p, sizeof(p));
+}
+
+static void hv_clock_changed(struct vcpu *v)
+{
+	hv_write_tsc_page(v);
+}
+
+/* CRASH_CTL with CRASH_NOTIFY: the guest's crash report (P0-P4, as Windows and Linux fill them) ends the VM. */
+static void hv_crash(struct vcpu *v)
+{
+	const uint64_t *p = v->vm->hc.hv.crash;
+	vm_end(v->vm, VM_END_GUEST_CRASH, 0,
+	       "vcpu%u: guest crash report P0 0x%llx P1 0x%llx P2 0x%llx P3 0x%llx P4 0x%llx", v->id,
+	       (unsigned long long)p[0], (unsigned long long)p[1], (unsigned long long)p[2],
+	       (unsigned long long)p[3], (unsigned long long)p[4]);
+}
+
+/* Local-APIC offsets the synthetic APIC MSRs alias (TLFS "Synthetic APIC MSRs"; KVM kvm_hv_vapic_msr_*). */
+#define APIC_OFF_TPR    0x080
+#define APIC_OFF_EOI    0x0b0
+#define APIC_OFF_ICR_LO 0x300
+#define APIC_OFF_ICR_HI 0x310
+
 static int hv_msr_read(struct vcpu *v, uint32_t msr, uint64_t *val)
 {
 	const struct hv_vm_state *h = &v->vm->hc.hv;
@@ -205,6 +269,17 @@ static int hv_msr_read(struct vcpu *v, uint32_t msr, uint64_t *val)
 	case HV_X64_MSR_TIME_REF_COUNT: *val = hv_time_ref_count(v->vm); return 0;
 	case HV_X64_MSR_TSC_FREQUENCY:  *val = time_counter_hz(); return 0;
 	case HV_X64_MSR_APIC_FREQUENCY: *val = arch_apic_timer_hz(); return 0;
+	case HV_X64_MSR_REFERENCE_TSC:  *val = h->reference_tsc; return 0;
+	case HV_X64_MSR_CRASH_CTL:      *val = HV_CRASH_CTL_CRASH_NOTIFY; return 0;
+	case HV_X64_MSR_EOI:            *val = 0; return 0;
+	case HV_X64_MSR_TPR:            *val = arch_apic_reg_read(v, APIC_OFF_TPR); return 0;
+	case HV_X64_MSR_ICR:
+		*val = (uint64_t)arch_apic_reg_read(v, APIC_OFF_ICR_HI) << 32 | arch_apic_reg_read(v, APIC_OFF_ICR_LO);
+		return 0;
+	}
+	if (msr >= HV_X64_MSR_CRASH_P0 && msr <= HV_X64_MSR_CRASH_P4) {
+		*val = h->crash[msr - HV_X64_MSR_CRASH_P0];
+		return 0;
 	}
 	return -ENOENT;
 }
@@ -227,11 +302,41 @@ static int hv_msr_write(struct vcpu *v, uint32_t msr, uint64_t val)
 			return -EINVAL;
 		h->hypercall = val;
 		return 0;
+	case HV_X64_MSR_REFERENCE_TSC: {
+		uint64_t old = h->reference_tsc;
+		h->reference_tsc = val;
+		if (hv_write_tsc_page(v)) {
+			h->reference_tsc = old;
+			return -EINVAL;         /* the page is not guest RAM */
+		}
+		return 0;
+	}
+	case HV_X64_MSR_CRASH_CTL:
+		if (val & HV_CRASH_CTL_CRASH_NOTIFY)
+			hv_crash(v);
+		return 0;
+	case HV_X64_MSR_EOI:
+		arch_apic_reg_write(v, APIC_OFF_EOI, 0);
+		return 0;
+	case HV_X64_MSR_TPR:
+		if (val >> 8)
+			return -EINVAL;
+		arch_apic_reg_write(v, APIC_OFF_TPR, (uint32_t)val);
+		return 0;
+	case HV_X64_MSR_ICR:
+		/* xAPIC layout: destination in bits 63:56; writing the low half sends */
+		arch_apic_reg_write(v, APIC_OFF_ICR_HI, (uint32_t)(val >> 32));
+		arch_apic_reg_write(v, APIC_OFF_ICR_LO, (uint32_t)val);
+		return 0;
 	case HV_X64_MSR_VP_INDEX:
 	case HV_X64_MSR_TIME_REF_COUNT:
 	case HV_X64_MSR_TSC_FREQUENCY:
 	case HV_X64_MSR_APIC_FREQUENCY:
 		return -EINVAL;                 /* read-only for the guest (KVM: #GP) */
+	}
+	if (msr >= HV_X64_MSR_CRASH_P0 && msr <= HV_X64_MSR_CRASH_P4) {
+		h->crash[msr - HV_X64_MSR_CRASH_P0] = val;
+		return 0;
 	}
 	return -ENOENT;
 }
@@ -243,4 +348,5 @@ const struct hc_abi hyperv_abi = {
 	.cpuid = hv_cpuid,
 	.msr_read = hv_msr_read,
 	.msr_write = hv_msr_write,
+	.clock_changed = hv_clock_changed,
 };

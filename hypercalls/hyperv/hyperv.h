@@ -49,6 +49,9 @@ int hv_rep_element(const struct hv_ctx *c, unsigned i, uint64_t *val);
 /* A processor set (HV_VP_SET, or a plain 64-bit mask): -1 for a bad one, else 0 and *mask filled. */
 int hv_vp_set(const struct hv_ctx *c, unsigned at, uint64_t *mask, unsigned vp_count);
 
+/* The reference TSC page's scale for a TSC of `hz`: floor(10^7 * 2^64 / hz); 0 below 10 MHz. */
+uint64_t hv_ref_tsc_scale(uint64_t hz);
+
 uint16_t hv_flush(struct hv_ctx *c);
 uint16_t hv_send_ipi(struct hv_ctx *c);
 

@@ -262,6 +262,17 @@ uint64_t arch_apic_timer_hz(void) { return 1000000000ull; }
 
 void arch_flush_guest_tlb(struct vcpu *t) { fake.tlb_flushes[t->id]++; }
 
+/* a register file per vCPU; writes are also logged in order */
+uint32_t arch_apic_reg_read(struct vcpu *v, uint32_t off) { return fake.apic_regs[v->id][(off >> 4) & 0x3f]; }
+
+void arch_apic_reg_write(struct vcpu *v, uint32_t off, uint32_t val)
+{
+	fake.apic_regs[v->id][(off >> 4) & 0x3f] = val;
+	if (fake.apic_writes < FAKE_MAX_EVENTS)
+		fake.apic_write_log[fake.apic_writes] = (struct fake_apic_write){ v->id, off, val };
+	fake.apic_writes++;
+}
+
 /* VMMCALL, as on the SVM machines the tests mostly run on */
 size_t arch_hypercall_insn(uint8_t *buf)
 {

@@ -71,6 +71,8 @@ void fake_pmm_setup(struct boot_info *bi);
 
 /* ---- recorded arch calls and switches ---- */
 #define FAKE_MAX_EVENTS 32
+
+struct fake_apic_write { unsigned vcpu; uint32_t off, val; };
 #define FAKE_MAX_RUNS 64
 
 struct fake_arch_state {
@@ -102,6 +104,9 @@ struct fake_arch_state {
 	unsigned init_events;                              /* x86_vcpu_init_event */
 	unsigned tlb_flushes[VM_MAX_VCPUS];                /* arch_flush_guest_tlb */
 	uint64_t counter_step;                             /* added to fake.counter at each reading */
+	uint32_t apic_regs[VM_MAX_VCPUS][64];              /* arch_apic_reg_read/write, by offset / 16 */
+	struct fake_apic_write apic_write_log[FAKE_MAX_EVENTS];
+	unsigned apic_writes;
 	uint64_t counter;                                  /* what arch_read_counter returns */
 	bool counter_stable;                               /* arch_counter_is_stable */
 	/* arch_vcpu_run, per call (the first FAKE_MAX_RUNS): which vCPU ran, with which deadline */

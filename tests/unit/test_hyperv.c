@@ -366,10 +366,14 @@ static void test_cpuid_leaves(void **state)
 	assert_memory_equal(&r.eax, "Hv#1", 4);
 	assert_int_equal(r.ebx | r.ecx | r.edx, 0);
 	assert_true(hc_cpuid(vm, 0x40000003, 0, &r));
-	/* exactly what works: TIME_REF_COUNT, HYPERCALL, VP_INDEX, frequency MSRs */
-	assert_int_equal(r.eax, (1u << 1) | (1u << 5) | (1u << 6) | (1u << 11));
+	/* exactly what works: TIME_REF_COUNT, APIC MSRs, HYPERCALL, VP_INDEX, REFERENCE_TSC, frequency MSRs */
+	assert_int_equal(r.eax, (1u << 1) | (1u << 4) | (1u << 5) | (1u << 6) | (1u << 9) | (1u << 11));
 	assert_int_equal(r.ebx, 0);
-	assert_int_equal(r.edx, 1u << 8);
+	assert_int_equal(r.edx, (1u << 8) | (1u << 10));          /* frequency MSRs, crash MSRs */
+	assert_true(hc_cpuid(vm, 0x40000004, 0, &r));
+	/* remote TLB flush, APIC MSRs, cluster IPI, Ex processor masks by hypercall */
+	assert_int_equal(r.eax, (1u << 2) | (1u << 3) | (1u << 10) | (1u << 11));
+	assert_int_equal(r.ebx, 0xffffffffu);
 	assert_true(hc_cpuid(vm, 0x40000005, 0, &r));
 	assert_int_equal(r.eax, VM_MAX_VCPUS);
 	for (uint32_t leaf = 0x40000006; leaf <= 0x4000000b; leaf++) {
@@ -440,6 +444,100 @@ static void test_read_only_msrs(void **state)
 	assert_int_equal(hc_msr_read(v, 0x40000003, &val), -ENOENT);
 }
 
+/* ---- reference TSC page ---- */
+
+static void test_ref_tsc_scale(void **state)
+{
+	/* 10^7 * 2^64 / hz: exact for powers of two, and 2^64 / 200 for 2 GHz */
+	assert_int_equal(hv_ref_tsc_scale(20000000), 1ull << 63);
+	assert_int_equal(hv_ref_tsc_scale(2000000000ull), 92233720368547758ull);
+	assert_int_equal(hv_ref_tsc_scale(HV_REF_TIME_HZ), 0);    /* not slower than 100 ns */
+	assert_int_equal(hv_ref_tsc_scale(5000000000ull), 36893488147419103ull);
+}
+
+static void test_reference_tsc_page(void **state)
+{
+	const uint64_t page = 0x6000;
+	fake.counter_stable = true;
+	vm->clock_base = C0 - 3 * HZ;                             /* the partition is 3 s old */
+	assert_int_equal(hc_msr_write(v, HV_X64_MSR_REFERENCE_TSC, page | 1), 0);
+	uint64_t val;
+	assert_int_equal(hc_msr_read(v, HV_X64_MSR_REFERENCE_TSC, &val), 0);
+	assert_int_equal(val, page | 1);
+	struct hv_ref_tsc_page p;
+	memcpy(&p, fake_vm_hva(vm, page), sizeof(p));
+	assert_int_not_equal(p.tsc_sequence, 0);
+	assert_int_equal(p.tsc_scale, hv_ref_tsc_scale(HZ));
+	/* at any TSC value the guest's sum is TIME_REF_COUNT */
+	fake.counter = C0 + 12345678;
+	uint64_t tsc = fake.counter + v->arch.tsc_offset;
+	uint64_t t = (uint64_t)(((unsigned __int128)tsc * p.tsc_scale) >> 64) + (uint64_t)p.tsc_offset;
+	assert_int_equal(hc_msr_read(v, HV_X64_MSR_TIME_REF_COUNT, &val), 0);
+	if (t > val + 1 || val > t + 1)
+		fail_fmt("page gives %llu, MSR %llu", (unsigned long long)t, (unsigned long long)val);
+	/* a TSC write moves the offset and the sequence */
+	uint32_t seq = p.tsc_sequence;
+	v->arch.tsc_offset = 1000 * HZ;
+	hc_clock_changed(v);
+	memcpy(&p, fake_vm_hva(vm, page), sizeof(p));
+	assert_int_not_equal(p.tsc_sequence, seq);
+	tsc = fake.counter + v->arch.tsc_offset;
+	t = (uint64_t)(((unsigned __int128)tsc * p.tsc_scale) >> 64) + (uint64_t)p.tsc_offset;
+	if (t > val + 1 || val > t + 1)
+		fail_fmt("after the TSC write the page gives %llu, MSR %llu", (unsigned long long)t, (unsigned long long)val);
+	/* without a constant-rate TSC the page says "use the MSR" */
+	fake.counter_stable = false;
+	hc_clock_changed(v);
+	memcpy(&p, fake_vm_hva(vm, page), sizeof(p));
+	assert_int_equal(p.tsc_sequence, 0);
+	/* a page outside RAM: #GP, the MSR keeps its value */
+	assert_int_equal(hc_msr_write(v, HV_X64_MSR_REFERENCE_TSC, RAM | 1), -EINVAL);
+	assert_int_equal(hc_msr_read(v, HV_X64_MSR_REFERENCE_TSC, &val), 0);
+	assert_int_equal(val, page | 1);
+}
+
+/* ---- crash MSRs, synthetic APIC MSRs ---- */
+
+static void test_crash_report_ends_vm(void **state)
+{
+	uint64_t val;
+	assert_int_equal(hc_msr_read(v, HV_X64_MSR_CRASH_CTL, &val), 0);
+	assert_int_equal(val, 1ull << 63);                        /* CRASH_NOTIFY is offered */
+	for (unsigned i = 0; i < 5; i++)
+		assert_int_equal(hc_msr_write(v, HV_X64_MSR_CRASH_P0 + i, 0x100 + i), 0);
+	assert_int_equal(hc_msr_read(v, HV_X64_MSR_CRASH_P0 + 3, &val), 0);
+	assert_int_equal(val, 0x103);
+	assert_int_equal(hc_msr_write(v, HV_X64_MSR_CRASH_CTL, 0), 0);
+	assert_false(vm_ended(vm));
+	assert_int_equal(hc_msr_write(v, HV_X64_MSR_CRASH_CTL, 1ull << 63), 0);
+	assert_true(vm_ended(vm));
+	assert_int_equal(vm->end, VM_END_GUEST_CRASH);
+	assert_string_equal(vm->end_reason,
+	                    "vcpu0: guest crash report P0 0x100 P1 0x101 P2 0x102 P3 0x103 P4 0x104");
+	assert_int_equal(hc_msr_read(v, HV_X64_MSR_CRASH_P4 + 2, &val), -ENOENT);
+}
+
+static void test_apic_msrs(void **state)
+{
+	uint64_t val;
+	assert_int_equal(hc_msr_write(v2, HV_X64_MSR_TPR, 0x70), 0);
+	assert_int_equal(hc_msr_read(v2, HV_X64_MSR_TPR, &val), 0);
+	assert_int_equal(val, 0x70);
+	assert_int_equal(hc_msr_write(v2, HV_X64_MSR_TPR, 0x100), -EINVAL);
+	assert_int_equal(hc_msr_write(v2, HV_X64_MSR_EOI, 0), 0);
+	/* ICR: high half (destination) first, then the low half that sends */
+	assert_int_equal(hc_msr_write(v, HV_X64_MSR_ICR, 0x0200000000004041ull), 0);
+	assert_int_equal(hc_msr_read(v, HV_X64_MSR_ICR, &val), 0);
+	assert_int_equal(val, 0x0200000000004041ull);
+	assert_int_equal(fake.apic_writes, 4);
+	assert_int_equal(fake.apic_write_log[1].off, 0x0b0);      /* the EOI */
+	assert_int_equal(fake.apic_write_log[1].vcpu, 1);
+	assert_int_equal(fake.apic_write_log[2].off, 0x310);
+	assert_int_equal(fake.apic_write_log[2].val, 0x02000000);
+	assert_int_equal(fake.apic_write_log[3].off, 0x300);
+	assert_int_equal(fake.apic_write_log[3].val, 0x4041);
+}
+
 int main(void)
 {
 #define T(f) cmocka_unit_test_setup_teardown(f, setup, teardown)
@@ -464,6 +562,10 @@ int main(void)
 		T(test_hypercall_page),
 		T(test_hypercall_page_outside_ram_gp),
 		T(test_read_only_msrs),
+		T(test_ref_tsc_scale),
+		T(test_reference_tsc_page),
+		T(test_crash_report_ends_vm),
+		T(test_apic_msrs),
 	};
 #undef T
 	return cmocka_run_group_tests_name("hyperv", tests, NULL, NULL);
