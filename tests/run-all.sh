@@ -142,15 +142,15 @@ done
 
 # VMs that speak the Hyper-V ABI (abi=hyperv): discovery, the hypercall page,
 # the TLFS conventions and statuses, the synthetic MSRs, flushes and synthetic
-# IPIs (7 checks per guest build, next to the x86 ones), on QEMU SVM, Bochs
-# VMX and Bochs SVM.
+# IPIs, the reference TSC page (8 checks per guest build, next to the x86
+# ones), on QEMU SVM, Bochs VMX and Bochs SVM.
 scenario qemu-hyperv bios "$build/test-hyperv.iso" max
 check qemu-hyperv.all_vms_succeeded in_log qemu-hyperv "hv: 2 of 2 VMs succeeded"
-check qemu-hyperv.guest_test_count test "$(guest_tests qemu-hyperv)" -ge 29
+check qemu-hyperv.guest_test_count test "$(guest_tests qemu-hyperv)" -ge 31
 for model in corei7_skylake_x ryzen; do
 	scenario "bochs-hyperv-$model" bochs "$build/test-bochs-hyperv.iso" "$model"
 	check "bochs-hyperv-$model.all_vms_succeeded" in_log "bochs-hyperv-$model" "hv: 2 of 2 VMs succeeded"
-	check "bochs-hyperv-$model.guest_test_count" test "$(guest_tests "bochs-hyperv-$model")" -ge 31
+	check "bochs-hyperv-$model.guest_test_count" test "$(guest_tests "bochs-hyperv-$model")" -ge 33
 done
 
 # Multi-vCPU VMs in both guest builds (16 SMP and local-APIC checks each on

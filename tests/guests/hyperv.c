@@ -17,6 +17,7 @@
 #define HV_X64_MSR_HYPERCALL      0x40000001u
 #define HV_X64_MSR_VP_INDEX       0x40000002u
 #define HV_X64_MSR_TIME_REF_COUNT 0x40000020u
+#define HV_X64_MSR_REFERENCE_TSC  0x40000021u
 #define HV_X64_MSR_TSC_FREQUENCY  0x40000022u
 /* A Linux-style guest OS ID (TLFS "Reporting the Guest OS Identity": open-source bit 63, Linux type 0x100) */
 #define GUEST_OS_ID_LINUX 0x8100000000000000ull
@@ -230,12 +231,53 @@ out:
 	check_done(HV_SUITE, "send_ipi");
 }
 
+/* TLFS "Partition Reference TSC Mechanism" */
+static volatile struct {
+	uint32_t sequence, reserved;
+	uint64_t scale;
+	int64_t offset;
+} tsc_page __attribute__((aligned(4096)));
+
+/* (a * b) >> 64 in 32-bit pieces: no 128-bit type in the 32-bit build */
+static uint64_t mul_hi64(uint64_t a, uint64_t b)
+{
+	uint64_t al = (uint32_t)a, ah = a >> 32, bl = (uint32_t)b, bh = b >> 32;
+	uint64_t ll = al * bl, lh = al * bh, hl = ah * bl, hh = ah * bh;
+	uint64_t mid = (ll >> 32) + (uint32_t)lh + (uint32_t)hl;
+	return hh + (lh >> 32) + (hl >> 32) + (mid >> 32);
+}
+
+/* The page's time agrees with TIME_REF_COUNT (or says "use the MSR": sequence 0). */
+static void check_hv_reference_tsc(void)
+{
+	uint64_t val = 0, before, after;
+	if (wrmsr_probe(HV_X64_MSR_REFERENCE_TSC, (ulong)&tsc_page | 1) ||
+	    rdmsr_probe(HV_X64_MSR_REFERENCE_TSC, &val) || val != ((ulong)&tsc_page | 1)) {
+		check_fail("REFERENCE_TSC MSR 0x%llx", (unsigned long long)val);
+		goto out;
+	}
+	if (!tsc_page.sequence) {
+		print("INFO " HV_SUITE ".reference_tsc sequence 0: no constant-rate TSC, the MSR is the clock\n");
+		goto out;
+	}
+	rdmsr_probe(HV_X64_MSR_TIME_REF_COUNT, &before);
+	uint64_t t = mul_hi64(rdtsc_ordered(), tsc_page.scale) + (uint64_t)tsc_page.offset;
+	rdmsr_probe(HV_X64_MSR_TIME_REF_COUNT, &after);
+	/* the two MSR reads are exits: allow 1 ms around them */
+	if (t + 10000 < before || t > after + 10000)
+		check_fail("page time %llu outside MSR readings %llu..%llu", (unsigned long long)t,
+		           (unsigned long long)before, (unsigned long long)after);
+out:
+	check_done(HV_SUITE, "reference_tsc");
+}
+
 void hyperv_checks(void)
 {
 	check_hv_cpuid();
 	check_hv_hypercall_page();
 	check_hv_calls();
 	check_hv_msrs();
+	check_hv_reference_tsc();
 	check_hv_flush();
 	check_hv_send_ipi();
 }
