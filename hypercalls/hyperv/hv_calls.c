@@ -10,6 +10,12 @@
 #include "hypercalls/hyperv/hv_abi.h"
 #include "hypercalls/hyperv/hyperv.h"
 
+/* The mask of VPs the VM has (VP index i is bit i). */
+static uint64_t all_vps(unsigned vp_count)
+{
+	return vp_count >= 64 ? ~0ull : (1ull << vp_count) - 1;
+}
+
 /*
  * An HV_VP_SET at input[at]: format, valid-bank mask, then one qword per
  * valid bank (as many as the variable header says, KVM: hweight64 must
@@ -17,7 +23,7 @@
  */
 int hv_vp_set(const struct hv_ctx *c, unsigned at, uint64_t *mask, unsigned vp_count)
 {
-	uint64_t all = vp_count >= 64 ? ~0ull : (1ull << vp_count) - 1;
+	uint64_t all = all_vps(vp_count);
 	uint64_t format = c->input[at], banks = c->input[at + 1];
 	if (format == HV_GENERIC_SET_ALL) {
 		*mask = all;
@@ -49,9 +55,9 @@ uint16_t hv_flush(struct hv_ctx *c)
 	if (flags & ~HV_FLUSH_VALID_FLAGS)
 		return HV_STATUS_INVALID_PARAMETER;
 	if (flags & HV_FLUSH_ALL_PROCESSORS)
-		mask = vm->nr_vcpus >= 64 ? ~0ull : (1ull << vm->nr_vcpus) - 1;
+		mask = all_vps(vm->nr_vcpus);
 	else if (!is_ex(c->in.code))
-		mask = c->input[2] & ((1ull << vm->nr_vcpus) - 1);
+		mask = c->input[2] & all_vps(vm->nr_vcpus);
 	else if (hv_vp_set(c, 2, &mask, vm->nr_vcpus))
 		return HV_STATUS_INVALID_HYPERCALL_INPUT;
 	bool list = c->in.code == HVCALL_FLUSH_VIRTUAL_ADDRESS_LIST ||
@@ -85,7 +91,7 @@ uint16_t hv_send_ipi(struct hv_ctx *c)
 	if (vector < HV_IPI_LOW_VECTOR || vector > HV_IPI_HIGH_VECTOR || vtl_and_reserved)
 		return HV_STATUS_INVALID_HYPERCALL_INPUT;
 	if (c->in.code == HVCALL_SEND_IPI)
-		mask = c->input[1] & (vm->nr_vcpus >= 64 ? ~0ull : (1ull << vm->nr_vcpus) - 1);
+		mask = c->input[1] & all_vps(vm->nr_vcpus);
 	else if (hv_vp_set(c, 1, &mask, vm->nr_vcpus))
 		return HV_STATUS_INVALID_HYPERCALL_INPUT;
 	for (unsigned i = 0; i < vm->nr_vcpus; i++)
