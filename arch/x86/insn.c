@@ -18,12 +18,16 @@ void arch_skip_insn(struct vcpu *v, const struct vm_exit *e)
 	v->arch.insn_skipped = true;   /* its interrupt shadow ends before the next entry (intr.c) */
 }
 
+/* CS:RIP as a linear address: CS's base counts outside 64-bit mode only, where it wraps at 4 GiB. */
+uint64_t x86_rip_linear(const struct x86_paging *pg, uint64_t rip, bool mode64)
+{
+	return mode64 ? rip : (uint32_t)(pg->cs_base + rip);
+}
+
 bool x86_insn_at_rip_is(struct vcpu *v, const struct x86_paging *pg, uint64_t rip, bool mode64,
                         const void *bytes, size_t len)
 {
 	uint8_t insn[16];
-	uint64_t la = pg->cs_base + rip;
-	if (!mode64)
-		la &= UINT32_MAX;
+	uint64_t la = x86_rip_linear(pg, rip, mode64);
 	return len <= sizeof(insn) && !x86_read_linear(v, pg, la, insn, len) && !memcmp(insn, bytes, len);
 }

@@ -136,8 +136,7 @@ static size_t fetch_insn(struct vcpu *v, uint8_t *buf, enum cpu_mode mode)
 {
 	struct x86_paging pg;
 	x86_vendor->get_paging(v, &pg);
-	uint64_t rip = mode == MODE_64 ? v->regs.rip : (uint32_t)v->regs.rip;
-	uint64_t la = mode == MODE_64 ? rip : (uint32_t)(pg.cs_base + rip);
+	uint64_t la = x86_rip_linear(&pg, v->regs.rip, mode == MODE_64);
 	size_t in_page = PAGE_SIZE - (la & (PAGE_SIZE - 1));
 	size_t n = in_page < 15 ? in_page : 15;
 	if (x86_read_linear(v, &pg, la, buf, n))

@@ -57,6 +57,8 @@ int x86_read_linear(struct vcpu *v, const struct x86_paging *pg, uint64_t la, vo
  */
 bool x86_insn_at_rip_is(struct vcpu *v, const struct x86_paging *pg, uint64_t rip, bool mode64,
                         const void *bytes, size_t len);
+/* The linear address of CS:RIP in the given mode. */
+uint64_t x86_rip_linear(const struct x86_paging *pg, uint64_t rip, bool mode64);
 /* Translates one guest-linear address; 0 or -EFAULT. */
 int x86_linear_to_gpa(struct vcpu *v, const struct x86_paging *pg, uint64_t la, uint64_t *gpa);
 
