@@ -108,6 +108,18 @@ void arch_apic_reg_write(struct vcpu *v, uint32_t off, uint32_t val);
 size_t arch_hypercall_insn(uint8_t *buf);
 /* The frequency of the guest's interrupt-controller timer (x86: the emulated APIC timer's bus). */
 uint64_t arch_apic_timer_hz(void);
+/*
+ * Hypercall context: the guest's vector registers XMM0..XMM(n-1), 16 bytes
+ * each as two qwords, low first (Hyper-V XMM fast calls), n <= 6.
+ */
+void arch_guest_xmm_read(struct vcpu *v, unsigned n, uint64_t *q);
+void arch_guest_xmm_write(struct vcpu *v, unsigned n, const uint64_t *q);
+/*
+ * The vCPU's control registers as the guest sees them (for paravirtual
+ * register reads such as Hyper-V's GetVpRegisters). Any vCPU of the VM.
+ */
+struct arch_ctrl_regs { uint64_t cr0, cr2, cr3, cr4, cr8, efer; };
+void arch_vcpu_ctrl_regs(struct vcpu *v, struct arch_ctrl_regs *r);
 /* Raise #UD (x86) or the arch's undefined-instruction exception in the guest. */
 void arch_inject_undef(struct vcpu *v);
 

@@ -18,6 +18,7 @@
 #define X86_CR4_OSFXSR (1ull << 9)
 #define X86_CR4_OSXMMEXCPT (1ull << 10)
 #define X86_CR4_LA57 (1ull << 12)
+#define X86_CR4_VMXE (1ull << 13)
 /*
  * CR4 features arch/x86/cpuid.c hides from guests (PCE, UMIP, LA57, VMXE,
  * SMXE, Key Locker, OSXSAVE, PKE, CET): a guest may not turn them on.

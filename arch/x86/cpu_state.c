@@ -10,6 +10,7 @@
  * raises #UD): it is fixed to x87|SSE, the state fxrstor resets, matching
  * the guest CPUID that offers no AVX or XSAVE.
  */
+#include "core/arch.h"
 #include "arch/x86/cpu.h"
 #include "arch/x86/x86.h"
 #include "core/string.h"
@@ -169,6 +170,33 @@ void x86_vcpu_init_unswitched(struct vcpu *v)
 	memset(u->dr, 0, sizeof(u->dr));
 	u->dr6 = X86_DR6_INIT;
 	u->cr2 = 0;
+}
+
+/* XMM0 in the FXSAVE image (SDM vol. 1 table 10-2); the guest's registers are the CPU's while v is loaded. */
+#define FXSAVE_XMM0 160
+
+void arch_guest_xmm_read(struct vcpu *v, unsigned n, uint64_t *q)
+{
+	struct x86_unswitched *u = &v->arch.saved;
+	if (loaded == v)
+		__asm__ volatile("fxsave64 %0" : "=m"(u->fxsave));
+	memcpy(q, u->fxsave + FXSAVE_XMM0, MIN(n, 16u) * 16);
+}
+
+void arch_guest_xmm_write(struct vcpu *v, unsigned n, const uint64_t *q)
+{
+	struct x86_unswitched *u = &v->arch.saved;
+	if (loaded == v)
+		__asm__ volatile("fxsave64 %0" : "=m"(u->fxsave));
+	memcpy(u->fxsave + FXSAVE_XMM0, q, MIN(n, 16u) * 16);
+	if (loaded == v)
+		__asm__ volatile("fxrstor64 %0" :: "m"(u->fxsave));
+}
+
+/* The guest's CR2 (VMX: the CPU's while v is loaded; SVM keeps it in the VMCB). */
+uint64_t x86_vcpu_cr2(struct vcpu *v)
+{
+	return loaded == v ? read_cr2() : v->arch.saved.cr2;
 }
 
 void x86_vcpu_load(struct vcpu *v)

@@ -32,7 +32,7 @@ struct x86_cpu_state {
 };
 
 /* What a guest-linear to guest-physical walk needs. */
-struct x86_paging { uint64_t cr0, cr3, cr4, efer, cs_base; };
+struct x86_paging { uint64_t cr0, cr3, cr4, efer, cs_base, cr2; };
 
 struct x86_vendor_ops {
 	const char *name;

@@ -205,6 +205,17 @@ int arch_send_ipi(struct vcpu *t, uint32_t icr)
 	return vlapic_deliver_icr(t, icr);
 }
 
+/* The guest's view: CR4 without the VMXE that VMX operation forces on; CR8 is the APIC's TPR class. */
+void arch_vcpu_ctrl_regs(struct vcpu *v, struct arch_ctrl_regs *r)
+{
+	struct x86_paging pg;
+	x86_vendor->get_paging(v, &pg);
+	*r = (struct arch_ctrl_regs){
+		.cr0 = pg.cr0, .cr2 = pg.cr2, .cr3 = pg.cr3, .cr4 = pg.cr4 & ~X86_CR4_VMXE,
+		.cr8 = v->arch.lapic.tpr >> 4, .efer = pg.efer,
+	};
+}
+
 void arch_inject_undef(struct vcpu *v) { x86_inject_exception(v, X86_EXC_UD, false, 0); }
 
 void arch_handle_exit(struct vcpu *v, struct vm_exit *e)

@@ -23,6 +23,8 @@ void x86_fpu_reset(void);
 void x86_vcpu_state_init(struct vcpu *v);
 void x86_vcpu_load(struct vcpu *v);
 void x86_vcpu_forget(struct vcpu *v);
+/* The guest's CR2 as VMX leaves it (in the CPU, or saved). */
+uint64_t x86_vcpu_cr2(struct vcpu *v);
 /* INIT reached v (an AP): everything INIT resets that the local APIC does not hold (guest_boot.c). */
 void x86_vcpu_init_event(struct vcpu *v);
 void x86_vcpu_init_unswitched(struct vcpu *v);

@@ -260,6 +260,22 @@ int arch_send_ipi(struct vcpu *t, uint32_t icr)
 
 uint64_t arch_apic_timer_hz(void) { return 1000000000ull; }
 
+void arch_guest_xmm_read(struct vcpu *v, unsigned n, uint64_t *q)
+{
+	assert_true(n <= 6);
+	memcpy(q, fake.xmm[v->id], n * 16);
+	fake.xmm_reads++;
+}
+
+void arch_guest_xmm_write(struct vcpu *v, unsigned n, const uint64_t *q)
+{
+	assert_true(n <= 6);
+	memcpy(fake.xmm[v->id], q, n * 16);
+	fake.xmm_writes++;
+}
+
+void arch_vcpu_ctrl_regs(struct vcpu *v, struct arch_ctrl_regs *r) { *r = fake.ctrl[v->id]; }
+
 void arch_flush_guest_tlb(struct vcpu *t) { fake.tlb_flushes[t->id]++; }
 
 /* a register file per vCPU; writes are also logged in order */

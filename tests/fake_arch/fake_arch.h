@@ -9,6 +9,7 @@
 #ifndef TESTS_FAKE_ARCH_H
 #define TESTS_FAKE_ARCH_H
 
+#include "core/arch.h"
 #include "core/boot_info.h"
 #include "core/elf.h"
 #include "core/exit.h"
@@ -106,6 +107,9 @@ struct fake_arch_state {
 	uint64_t counter_step;                             /* added to fake.counter at each reading */
 	uint32_t apic_regs[VM_MAX_VCPUS][64];              /* arch_apic_reg_read/write, by offset / 16 */
 	struct fake_apic_write apic_write_log[FAKE_MAX_EVENTS];
+	uint64_t xmm[VM_MAX_VCPUS][6][2];                  /* arch_guest_xmm_read/write */
+	unsigned xmm_reads, xmm_writes;                    /* calls */
+	struct arch_ctrl_regs ctrl[VM_MAX_VCPUS];          /* arch_vcpu_ctrl_regs */
 	unsigned apic_writes;
 	uint64_t counter;                                  /* what arch_read_counter returns */
 	bool counter_stable;                               /* arch_counter_is_stable */

@@ -218,7 +218,7 @@ static int svm_set_state(struct vcpu *v, const struct x86_cpu_state *st)
 static void svm_get_paging(struct vcpu *v, struct x86_paging *p)
 {
 	const struct vmcb_save *s = &((struct svm_vcpu *)v->arch.vendor)->vmcb->save;
-	*p = (struct x86_paging){ s->cr0, s->cr3, s->cr4, s->efer, s->cs.base };
+	*p = (struct x86_paging){ s->cr0, s->cr3, s->cr4, s->efer, s->cs.base, s->cr2 };
 }
 
 static void svm_inject_exception(struct vcpu *v, uint8_t vector, bool has_error, uint32_t error)

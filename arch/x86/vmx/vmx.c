@@ -431,7 +431,7 @@ static void vmx_get_paging(struct vcpu *v, struct x86_paging *p)
 	*p = (struct x86_paging){
 		/* the guest's view of PG/PE/WP, but CR4 as the CPU walks it */
 		vmx_read(GUEST_CR0), vmx_read(GUEST_CR3), vmx_read(GUEST_CR4),
-		vmx_read(GUEST_IA32_EFER), vmx_read(GUEST_CS_BASE),
+		vmx_read(GUEST_IA32_EFER), vmx_read(GUEST_CS_BASE), x86_vcpu_cr2(v),
 	};
 }
 
