@@ -64,7 +64,7 @@ static uint64_t poll_vcpus(struct vm *vm, uint64_t now)
 	uint64_t next = UINT64_MAX;
 	for (unsigned i = 0; i < vm->nr_vcpus; i++) {
 		struct vcpu *v = vm->vcpus[i];
-		uint64_t due = arch_vcpu_timers(v, now);
+		uint64_t due = MIN(arch_vcpu_timers(v, now), hc_vcpu_timers(v, now));
 		if (due < next)
 			next = due;
 		if (v->state == VCPU_HALTED && (v->pv_unhalt || arch_vcpu_can_wake(v)))

@@ -11,6 +11,7 @@ static const char *const end_names[] = {
 	[VM_END_ERROR] = "hypervisor error",
 	[VM_END_LOAD_FAILED] = "not started",
 	[VM_END_GUEST_CRASH] = "guest crashed",
+	[VM_END_RESET] = "reset by the guest",
 };
 
 const char *vm_end_name(enum vm_end how)

@@ -35,6 +35,7 @@ enum vm_end {
 	VM_END_ERROR,       /* hypervisor-side failure for this VM */
 	VM_END_LOAD_FAILED,
 	VM_END_GUEST_CRASH, /* the guest reported a crash (Hyper-V CRASH_CTL) */
+	VM_END_RESET,       /* the guest asked for a reset (Hyper-V RESET MSR) */
 };
 
 /*

@@ -5,6 +5,7 @@
 #ifndef HYPERCALLS_ABI_STATE_H
 #define HYPERCALLS_ABI_STATE_H
 
+#include <stdbool.h>
 #include <stdint.h>
 
 struct kvm_vm_state {
@@ -32,6 +33,31 @@ struct hv_vm_state {
 	uint64_t crash[5];             /* HV_X64_MSR_CRASH_P0..P4 */
 };
 
+/* A synthetic timer (TLFS "Synthetic Timers"). */
+struct hv_stimer {
+	uint64_t config, count;        /* HV_X64_MSR_STIMERn_CONFIG / _COUNT */
+	uint64_t due;                  /* reference time (100 ns) it fires next; 0: not armed */
+	bool msg_pending;              /* fired, its message waits for the SINT's slot */
+	uint64_t pending_exp;          /* that message's expiration time */
+};
+
+/* PostMessage buffers per vCPU: a message waits here while its SINT slot is full. */
+#define HV_MSG_QUEUE_LEN 4
+
+struct hv_queued_message {
+	bool used;
+	uint8_t sint;
+	uint8_t bytes[256];            /* a struct hv_message */
+};
+
+struct hv_vcpu_state {
+	uint64_t vp_assist;            /* HV_X64_MSR_VP_ASSIST_PAGE */
+	uint64_t scontrol, siefp, simp;
+	uint64_t sint[16];
+	struct hv_stimer stimer[4];
+	struct hv_queued_message queue[HV_MSG_QUEUE_LEN];
+};
+
 struct hc_abi;
 
 struct hc_vm_state {
@@ -39,6 +65,9 @@ struct hc_vm_state {
 	struct kvm_vm_state kvm;
 	struct hv_vm_state hv;
 };
-struct hc_vcpu_state { struct kvm_vcpu_state kvm; };
+struct hc_vcpu_state {
+	struct kvm_vcpu_state kvm;
+	struct hv_vcpu_state hv;
+};
 
 #endif

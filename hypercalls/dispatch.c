@@ -121,6 +121,12 @@ void hc_vcpu_scheduled(struct vcpu *v)
 		abi->vcpu_scheduled(v);
 }
 
+uint64_t hc_vcpu_timers(struct vcpu *v, uint64_t now)
+{
+	const struct hc_abi *abi = vm_abi(v->vm);
+	return abi->timers ? abi->timers(v, now) : UINT64_MAX;
+}
+
 void hc_vcpu_preempted(struct vcpu *v)
 {
 	const struct hc_abi *abi = vm_abi(v->vm);

@@ -63,6 +63,8 @@ struct hc_abi {
 	int (*msr_write)(struct vcpu *v, uint32_t msr, uint64_t val);
 	/* The vCPU's TSC was changed: republish any clock derived from it. */
 	void (*clock_changed)(struct vcpu *v);
+	/* Makes v's timers of this ABI that are due at host counter `now` fire; when the next is due, or UINT64_MAX. */
+	uint64_t (*timers)(struct vcpu *v, uint64_t now);
 	/* The vCPU is about to get the CPU (after waiting for it: v->steal grew). */
 	void (*vcpu_scheduled)(struct vcpu *v);
 	/* The vCPU lost the CPU while still runnable (preempted, or it yielded). */
@@ -88,6 +90,7 @@ int hc_msr_write(struct vcpu *v, uint32_t msr, uint64_t val);
 void hc_vm_destroy(struct vm *vm);
 void hc_clock_changed(struct vcpu *v);
 void hc_vcpu_scheduled(struct vcpu *v);
+uint64_t hc_vcpu_timers(struct vcpu *v, uint64_t now);
 void hc_vcpu_preempted(struct vcpu *v);
 /* INIT: every ABI's per-vCPU state (paravirtual MSRs) back to its reset value. */
 void hc_vcpu_init(struct vcpu *v);

@@ -49,7 +49,8 @@ scenario() {
 	last=$(tail -1 "$logs/$name.out")
 	echo "  $last ($((SECONDS - start)) s)"
 	while read -r vm word test result why; do
-		if [ "$result" = PASS ]; then ok "$name/$test"; else bad "$name/$test" "$why"; fi
+		vm=${vm#[}; vm=${vm%]}
+		if [ "$result" = PASS ]; then ok "$name/$vm/$test"; else bad "$name/$vm/$test" "$why"; fi
 	done < <(grep -a '^\[[^]]*\] TEST ' "$log")
 	[ -n "$crashes" ] || check "$name.no_hypervisor_crash" bash -c "! grep -qa -e 'CRASH' -e 'PANIC' '$log'"
 	check "$name.clean_stop" grep -qa 'hv: stopping the machine' "$log"

@@ -41,6 +41,13 @@ static bool is_ex(uint16_t code)
 	       code == HVCALL_SEND_IPI_EX;
 }
 
+/* A list flush's element, a GVA range: read, as the flush covers every address anyway. */
+static uint16_t flush_element(struct hv_ctx *c, unsigned i)
+{
+	uint64_t range;
+	return hv_rep_in(c, i, &range) ? HV_STATUS_INVALID_HYPERCALL_INPUT : HV_STATUS_SUCCESS;
+}
+
 /*
  * FlushVirtualAddressSpace/List(Ex): every named VP's TLB is flushed before
  * it runs again; with one physical CPU that is before any of them runs, so
@@ -62,15 +69,10 @@ uint16_t hv_flush(struct hv_ctx *c)
 		return HV_STATUS_INVALID_HYPERCALL_INPUT;
 	bool list = c->in.code == HVCALL_FLUSH_VIRTUAL_ADDRESS_LIST ||
 	            c->in.code == HVCALL_FLUSH_VIRTUAL_ADDRESS_LIST_EX;
-	for (; list && c->next_rep < c->in.rep_count; c->next_rep++) {
-		uint64_t range;
-		if (hv_rep_element(c, c->next_rep, &range))
-			return HV_STATUS_INVALID_HYPERCALL_INPUT;
-		if (c->next_rep + 1 < c->in.rep_count && hv_rep_budget_spent(c)) {
-			c->next_rep++;
-			c->more = true;
-			break;
-		}
+	if (list) {
+		uint16_t status = hv_rep_each(c, flush_element);
+		if (status)
+			return status;
 	}
 	for (unsigned i = 0; i < vm->nr_vcpus; i++)
 		if (mask & (1ull << i))

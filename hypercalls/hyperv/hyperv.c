@@ -35,70 +35,158 @@ static uint16_t hv_notify_long_spin_wait(struct hv_ctx *c)
 	return HV_STATUS_SUCCESS;
 }
 
-/*
- * What each call takes: its fixed header (qwords), whether a variable
- * header may follow, whether it is a rep call, whether it may be made fast
- * (then the header is RDX/R8: at most 16 bytes, no rep elements).
- */
-static const struct hv_call_desc {
-	uint16_t code;
-	uint8_t header_qwords;
-	bool varhead, rep, fast_ok;
-	uint16_t (*fn)(struct hv_ctx *c);
-	const char *name;
-} hv_calls[] = {
-	{ HVCALL_FLUSH_VIRTUAL_ADDRESS_SPACE, 3, false, false, false, hv_flush, "flush_virtual_address_space" },
-	{ HVCALL_FLUSH_VIRTUAL_ADDRESS_LIST, 3, false, true, false, hv_flush, "flush_virtual_address_list" },
-	{ HVCALL_NOTIFY_LONG_SPIN_WAIT, 1, false, false, true, hv_notify_long_spin_wait, "notify_long_spin_wait" },
-	{ HVCALL_SEND_IPI, 2, false, false, true, hv_send_ipi, "send_synthetic_cluster_ipi" },
-	{ HVCALL_FLUSH_VIRTUAL_ADDRESS_SPACE_EX, 4, true, false, false, hv_flush, "flush_virtual_address_space_ex" },
-	{ HVCALL_FLUSH_VIRTUAL_ADDRESS_LIST_EX, 4, true, true, false, hv_flush, "flush_virtual_address_list_ex" },
-	{ HVCALL_SEND_IPI_EX, 3, true, false, false, hv_send_ipi, "send_synthetic_cluster_ipi_ex" },
-};
-
-bool hv_rep_budget_spent(const struct hv_ctx *c)
+/* HvExtCallQueryCapabilities: the extended calls offered, a bit each (TLFS "Extended Hypercalls"): none. */
+static uint16_t hv_ext_query_capabilities(struct hv_ctx *c)
 {
-	return arch_read_counter() - c->start >= time_counter_hz() / 1000000 * (HV_REP_BUDGET_NS / 1000);
+	uint64_t caps = 0;
+	return hv_output(c, &caps) ? HV_STATUS_INVALID_HYPERCALL_INPUT : HV_STATUS_SUCCESS;
 }
 
-int hv_rep_element(const struct hv_ctx *c, unsigned i, uint64_t *val)
+/*
+ * What each call takes (struct hv_call_desc). Rep batches: a flush element
+ * costs a read, a register element a lookup and a write; both batches stay
+ * far below 50 us.
+ */
+#define HV_FLUSH_BATCH 1024
+#define HV_VP_REGISTERS_BATCH 64
+static const struct hv_call_desc hv_calls[] = {
+	{ HVCALL_FLUSH_VIRTUAL_ADDRESS_SPACE, 3, false, 0, 0, 0, false, true, 0, hv_flush, "flush_virtual_address_space" },
+	{ HVCALL_FLUSH_VIRTUAL_ADDRESS_LIST, 3, false, 8, 0, 0, false, true, HV_FLUSH_BATCH, hv_flush, "flush_virtual_address_list" },
+	{ HVCALL_NOTIFY_LONG_SPIN_WAIT, 1, false, 0, 0, 0, true, false, 0, hv_notify_long_spin_wait, "notify_long_spin_wait" },
+	{ HVCALL_SEND_IPI, 2, false, 0, 0, 0, true, false, 0, hv_send_ipi, "send_synthetic_cluster_ipi" },
+	{ HVCALL_FLUSH_VIRTUAL_ADDRESS_SPACE_EX, 4, true, 0, 0, 0, false, true, 0, hv_flush, "flush_virtual_address_space_ex" },
+	{ HVCALL_FLUSH_VIRTUAL_ADDRESS_LIST_EX, 4, true, 8, 0, 0, false, true, HV_FLUSH_BATCH, hv_flush, "flush_virtual_address_list_ex" },
+	{ HVCALL_SEND_IPI_EX, 3, true, 0, 0, 0, false, true, 0, hv_send_ipi, "send_synthetic_cluster_ipi_ex" },
+	{ HVCALL_GET_VP_REGISTERS, 2, false, 4, 16, 0, false, true, HV_VP_REGISTERS_BATCH, hv_get_vp_registers, "get_vp_registers" },
+	{ HVCALL_SET_VP_REGISTERS, 2, false, 32, 0, 0, false, true, HV_VP_REGISTERS_BATCH, hv_set_vp_registers, "set_vp_registers" },
+	{ HVCALL_POST_MESSAGE, 32, false, 0, 0, 0, false, false, 0, hv_post_message, "post_message" },
+	{ HVCALL_SIGNAL_EVENT, 1, false, 0, 0, 0, true, false, 0, hv_signal_event, "signal_event" },
+	{ HVCALL_EXT_QUERY_CAPABILITIES, 0, false, 0, 0, 8, false, false, 0, hv_ext_query_capabilities, "ext_query_capabilities" },
+};
+
+static bool is_rep(const struct hv_call_desc *d)
 {
-	uint64_t gpa = c->in_gpa + (uint64_t)(c->nr_qwords + i) * 8;
-	return gmem_read(c->v->vm, mk_gpa(gpa), val, sizeof(*val));
+	return d->in_elem || d->out_elem;
+}
+
+bool hv_rep_budget_spent(struct hv_ctx *c, unsigned done)
+{
+	if (!done)
+		return false;                   /* every entry makes progress */
+	if (done >= c->d->batch ||
+	    arch_read_counter() - c->start >= time_counter_hz() / 1000000 * (HV_REP_BUDGET_NS / 1000))
+		c->more = true;
+	return c->more;
+}
+
+uint16_t hv_rep_each(struct hv_ctx *c, uint16_t (*one)(struct hv_ctx *c, unsigned i))
+{
+	for (; c->next_rep < c->in.rep_count; c->next_rep++) {
+		if (hv_rep_budget_spent(c, c->next_rep - c->in.rep_start))
+			break;
+		uint16_t status = one(c, c->next_rep);
+		if (status)
+			return status;
+	}
+	return HV_STATUS_SUCCESS;
+}
+
+int hv_rep_in(const struct hv_ctx *c, unsigned i, void *buf)
+{
+	uint64_t off = (uint64_t)c->nr_qwords * 8 + (uint64_t)i * c->d->in_elem;
+	if (c->in.fast) {
+		/* hv_check_and_read made sure the block holds every element */
+		memcpy(buf, (const uint8_t *)c->input + off, c->d->in_elem);
+		return 0;
+	}
+	return gmem_read(c->v->vm, mk_gpa(c->in_gpa + off), buf, c->d->in_elem);
+}
+
+/* Output of a fast call goes to out[] (XMM registers), of a slow one to the output page. */
+static int hv_put_output(struct hv_ctx *c, uint64_t off, const void *buf, size_t n)
+{
+	if (c->in.fast) {
+		if (off + n > sizeof(c->out))
+			return -EFAULT;
+		memcpy((uint8_t *)c->out + off, buf, n);
+		c->out_qwords = MAX(c->out_qwords, (unsigned)((off + n + 7) / 8));
+		return 0;
+	}
+	return gmem_write(c->v->vm, mk_gpa(c->out_gpa + off), buf, n);
+}
+
+int hv_rep_out(struct hv_ctx *c, unsigned i, const void *buf)
+{
+	return hv_put_output(c, (uint64_t)i * c->d->out_elem, buf, c->d->out_elem);
+}
+
+int hv_output(struct hv_ctx *c, const void *buf)
+{
+	return hv_put_output(c, 0, buf, c->d->out_bytes);
+}
+
+/* How many XMM registers a fast call's input of `bytes` fills after RDX and R8. */
+static unsigned xmm_regs_used(uint64_t bytes)
+{
+	return bytes <= HV_FAST_INPUT_BYTES ? 0 : (unsigned)((bytes - HV_FAST_INPUT_BYTES + 15) / 16);
 }
 
 /*
  * Everything about the input but the call's own meaning, in one place:
  * rep fields only on rep calls (a count, and a start below it), a variable
  * header only where one is defined, fast only where the input fits the
- * registers; slow input 8-byte aligned, within one page and in guest RAM
- * (KVM answers unreadable input with INVALID_HYPERCALL_INPUT).
+ * registers (RDX, R8, and XMM0-5 for the calls that take them); slow input
+ * and output 8-byte aligned, each within one page, not overlapping, and in
+ * guest RAM (KVM answers unreadable input with INVALID_HYPERCALL_INPUT).
  */
 static uint16_t hv_check_and_read(const struct hv_call_desc *d, const struct hc_args *a, struct hv_ctx *c)
 {
 	const struct hv_input *in = &c->in;
-	if (d->rep ? (!in->rep_count || in->rep_start >= in->rep_count) : (in->rep_count || in->rep_start))
+	if (is_rep(d) ? (!in->rep_count || in->rep_start >= in->rep_count) : (in->rep_count || in->rep_start))
 		return HV_STATUS_INVALID_HYPERCALL_INPUT;
 	if (in->varhead && !d->varhead)
 		return HV_STATUS_INVALID_HYPERCALL_INPUT;
 	c->nr_qwords = d->header_qwords + in->varhead;
 	if (c->nr_qwords > HV_MAX_INPUT_QWORDS)
 		return HV_STATUS_INVALID_HYPERCALL_INPUT;
+	uint64_t in_bytes = (uint64_t)c->nr_qwords * 8 + (uint64_t)in->rep_count * d->in_elem;
+	uint64_t out_bytes = is_rep(d) ? (uint64_t)in->rep_count * d->out_elem : d->out_bytes;
 	if (in->fast) {
-		if (!d->fast_ok || c->nr_qwords * 8 > HV_FAST_INPUT_BYTES)
+		/* XMM input and output are offered in CPUID 0x40000003 EDX to every Hyper-V VM */
+		uint64_t room = d->xmm_ok ? HV_XMM_INPUT_BYTES : HV_FAST_INPUT_BYTES;
+		if (!(d->fast_ok || d->xmm_ok) || in_bytes > room ||
+		    (out_bytes && (!d->xmm_ok || out_bytes > (HV_XMM_REGS - xmm_regs_used(in_bytes)) * 16ull)))
 			return HV_STATUS_INVALID_HYPERCALL_INPUT;
 		c->input[0] = a->arg[1];
 		c->input[1] = a->arg[2];
+		if (xmm_regs_used(in_bytes))
+			arch_guest_xmm_read(c->v, xmm_regs_used(in_bytes), &c->input[2]);
 		return HV_STATUS_SUCCESS;
 	}
-	uint64_t bytes = (uint64_t)(c->nr_qwords + (d->rep ? in->rep_count : 0)) * 8;
-	if (c->in_gpa & 7)
+	if ((c->in_gpa & 7) || (out_bytes && (c->out_gpa & 7)))
 		return HV_STATUS_INVALID_ALIGNMENT;
-	if ((c->in_gpa & (PAGE_SIZE - 1)) + bytes > PAGE_SIZE)
+	if ((c->in_gpa & (PAGE_SIZE - 1)) + in_bytes > PAGE_SIZE ||
+	    (c->out_gpa & (PAGE_SIZE - 1)) + out_bytes > PAGE_SIZE)
 		return HV_STATUS_INVALID_HYPERCALL_INPUT;
-	if (gmem_read(c->v->vm, mk_gpa(c->in_gpa), c->input, (size_t)c->nr_qwords * 8))
+	if (out_bytes && in_bytes && c->in_gpa < c->out_gpa + out_bytes && c->out_gpa < c->in_gpa + in_bytes)
+		return HV_STATUS_INVALID_PARAMETER;
+	if (gmem_read(c->v->vm, mk_gpa(c->in_gpa), c->input, (size_t)c->nr_qwords * 8) ||
+	    (out_bytes && !gmem_range_ok(c->v->vm, mk_gpa(c->out_gpa), out_bytes, true)))
 		return HV_STATUS_INVALID_HYPERCALL_INPUT;
 	return HV_STATUS_SUCCESS;
+}
+
+/*
+ * XMM fast output (TLFS "XMM Fast Hypercalls"): the output starts in the
+ * first XMM register the input left unused and runs on through XMM5.
+ */
+static void hv_write_xmm_output(struct hv_ctx *c)
+{
+	unsigned first = xmm_regs_used((uint64_t)c->nr_qwords * 8 + (uint64_t)c->in.rep_count * c->d->in_elem);
+	uint64_t regs[HV_XMM_REGS * 2];
+	arch_guest_xmm_read(c->v, HV_XMM_REGS, regs);
+	memcpy(&regs[first * 2], c->out, MIN((size_t)c->out_qwords * 8, sizeof(regs) - first * 16));
+	arch_guest_xmm_write(c->v, HV_XMM_REGS, regs);
 }
 
 static uint64_t hv_call(struct vcpu *v, const struct hc_args *a, bool *done)
@@ -107,6 +195,12 @@ static uint64_t hv_call(struct vcpu *v, const struct hc_args *a, bool *done)
 	const struct hv_call_desc *d = NULL;
 	*done = true;
 	int status = hv_decode_input(a->arg[0], &c.in);
+	if (c.in.code == HVCALL_VTL_CALL || c.in.code == HVCALL_VTL_RETURN) {
+		/* without a higher VTL both raise #UD (TLFS "Virtual Secure Mode"); nothing else changes */
+		arch_inject_undef(v);
+		*done = false;
+		return a->arg[0];
+	}
 	if (status)
 		return (uint64_t)status;
 	for (size_t i = 0; i < ARRAY_SIZE(hv_calls) && !d; i++)
@@ -114,12 +208,15 @@ static uint64_t hv_call(struct vcpu *v, const struct hc_args *a, bool *done)
 			d = &hv_calls[i];
 	if (!d)
 		return HV_STATUS_INVALID_HYPERCALL_CODE;
+	c.d = d;
 	status = hv_check_and_read(d, a, &c);
 	if (status)
 		return (uint64_t)status;
 	c.next_rep = c.in.rep_start;
 	status = d->fn(&c);
-	if (!d->rep)
+	if (c.in.fast && c.out_qwords)
+		hv_write_xmm_output(&c);
+	if (!is_rep(d))
 		return (uint64_t)status;
 	if (!status && c.more) {
 		/* continue where it stopped: RIP stays, the rep start index moves on (TLFS "Hypercall Continuation") */
@@ -132,7 +229,7 @@ static uint64_t hv_call(struct vcpu *v, const struct hc_args *a, bool *done)
 
 /* ---- discovery: exactly what works ---- */
 
-static bool hv_cpuid(struct vm *vm UNUSED, uint32_t off, uint32_t subleaf UNUSED, struct cpuid_regs *out)
+bool hv_cpuid(struct vm *vm UNUSED, uint32_t off, uint32_t subleaf UNUSED, struct cpuid_regs *out)
 {
 	switch (HC_CPUID_BASE + off) {
 	case HV_CPUID_VENDOR_AND_MAX:
@@ -146,16 +243,22 @@ static bool hv_cpuid(struct vm *vm UNUSED, uint32_t off, uint32_t subleaf UNUSED
 		return true;
 	case HV_CPUID_FEATURES:
 		*out = (struct cpuid_regs){
-			.eax = HV_MSR_TIME_REF_COUNT_AVAILABLE | HV_MSR_APIC_ACCESS_AVAILABLE |
+			.eax = HV_MSR_TIME_REF_COUNT_AVAILABLE | HV_MSR_SYNIC_AVAILABLE |
+			       HV_MSR_SYNTIMER_AVAILABLE | HV_MSR_APIC_ACCESS_AVAILABLE |
 			       HV_MSR_HYPERCALL_AVAILABLE | HV_MSR_VP_INDEX_AVAILABLE |
-			       HV_MSR_REFERENCE_TSC_AVAILABLE | HV_ACCESS_FREQUENCY_MSRS,
-			.edx = HV_FEATURE_FREQUENCY_MSRS_AVAILABLE | HV_FEATURE_GUEST_CRASH_MSR_AVAILABLE,
+			       HV_MSR_RESET_AVAILABLE | HV_MSR_REFERENCE_TSC_AVAILABLE |
+			       HV_ACCESS_FREQUENCY_MSRS,
+			.ebx = HV_POST_MESSAGES | HV_SIGNAL_EVENTS | HV_ACCESS_VP_REGISTERS |
+			       HV_ENABLE_EXTENDED_HYPERCALLS,
+			.edx = HV_X64_HYPERCALL_XMM_INPUT_AVAILABLE | HV_FEATURE_FREQUENCY_MSRS_AVAILABLE |
+			       HV_FEATURE_GUEST_CRASH_MSR_AVAILABLE | HV_X64_HYPERCALL_XMM_OUTPUT_AVAILABLE |
+			       HV_STIMER_DIRECT_MODE_AVAILABLE,
 		};
 		return true;
 	case HV_CPUID_ENLIGHTENMENTS:
 		*out = (struct cpuid_regs){
 			.eax = HV_X64_REMOTE_TLB_FLUSH_RECOMMENDED | HV_X64_APIC_ACCESS_RECOMMENDED |
-			       HV_X64_CLUSTER_IPI_RECOMMENDED |
+			       HV_DEPRECATING_AEOI_RECOMMENDED | HV_X64_CLUSTER_IPI_RECOMMENDED |
 			       HV_X64_EX_PROCESSOR_MASKS_RECOMMENDED,
 			.ebx = HV_SPINLOCK_RETRIES_NEVER,
 		};
@@ -172,27 +275,62 @@ static bool hv_cpuid(struct vm *vm UNUSED, uint32_t off, uint32_t subleaf UNUSED
 
 /*
  * The hypercall page: the vendor's call instruction and RET at offset 0,
- * INT3 elsewhere (the layout KVM and Xen write). Written through the gate:
- * a page outside guest RAM makes the MSR write #GP, as in KVM.
+ * INT3 elsewhere (the layout KVM and Xen write), and the VTL call and
+ * return entries at the offsets HvRegisterVsmCodePageOffsets gives: they
+ * put the control input in RAX (EAX:ECX in 32-bit code) and the call code
+ * in RCX (EAX), as the TLFS's VTL entry expects, then make the call. The
+ * entries are written for the mode of the vCPU that enables the page.
+ * Written through the gate: a page outside guest RAM makes the MSR write
+ * #GP, as in KVM.
  */
 #define X86_INT3 0xcc
+#define EFER_LMA (1ull << 10)          /* long mode active (SDM vol. 3A §2.2.1) */
 #define X86_RET 0xc3
+
+/* One entry: [mov rax, rcx | mov ecx, eax] mov e?x, code; the call; ret. */
+static size_t vtl_entry(uint8_t *p, bool long_mode, uint32_t code)
+{
+	static const uint8_t mov_rax_rcx[] = { 0x48, 0x89, 0xc8 }, mov_ecx_eax[] = { 0x89, 0xc1 };
+	size_t n = 0;
+	if (long_mode) {
+		memcpy(p, mov_rax_rcx, sizeof(mov_rax_rcx));
+		n = sizeof(mov_rax_rcx);
+		p[n++] = 0xb9;                  /* mov ecx, imm32 */
+	} else {
+		memcpy(p, mov_ecx_eax, sizeof(mov_ecx_eax));
+		n = sizeof(mov_ecx_eax);
+		p[n++] = 0xb8;                  /* mov eax, imm32 */
+	}
+	memcpy(p + n, &code, sizeof(code));
+	n += sizeof(code);
+	n += arch_hypercall_insn(p + n);
+	p[n++] = X86_RET;
+	return n;
+}
 
 static int hv_write_hypercall_page(struct vcpu *v, uint64_t gpa)
 {
-	uint8_t chunk[64], call[8];
+	uint8_t page_start[HV_PAGE_VTL_RETURN_OFFSET + 32];
+	struct arch_ctrl_regs cr;
 	if (!gmem_range_ok(v->vm, mk_gpa(gpa), PAGE_SIZE, true))
 		return -EFAULT;
-	memset(chunk, X86_INT3, sizeof(chunk));
-	for (uint64_t off = 0; off < PAGE_SIZE; off += sizeof(chunk))
-		gmem_write(v->vm, mk_gpa(gpa + off), chunk, sizeof(chunk));
-	size_t n = arch_hypercall_insn(call);
-	call[n] = X86_RET;
-	return gmem_write(v->vm, mk_gpa(gpa), call, n + 1);
+	arch_vcpu_ctrl_regs(v, &cr);
+	bool long_mode = cr.efer & EFER_LMA;
+	memset(page_start, X86_INT3, sizeof(page_start));
+	size_t n = arch_hypercall_insn(page_start);
+	page_start[n] = X86_RET;
+	vtl_entry(page_start + HV_PAGE_VTL_CALL_OFFSET, long_mode, HVCALL_VTL_CALL);
+	vtl_entry(page_start + HV_PAGE_VTL_RETURN_OFFSET, long_mode, HVCALL_VTL_RETURN);
+	for (uint64_t off = 0; off < PAGE_SIZE; off += sizeof(page_start)) {
+		size_t len = MIN(sizeof(page_start), PAGE_SIZE - off);
+		gmem_write(v->vm, mk_gpa(gpa + off), page_start, len);
+		memset(page_start, X86_INT3, sizeof(page_start));
+	}
+	return 0;
 }
 
 /* TIME_REF_COUNT: 100 ns units since the partition was created. */
-static uint64_t hv_time_ref_count(const struct vm *vm)
+uint64_t hv_time_ref_count(const struct vm *vm)
 {
 	return time_apply_scale(arch_read_counter() - vm->clock_base, time_ns_scale()) / 100;
 }
@@ -259,7 +397,7 @@ static void hv_crash(struct vcpu *v)
 #define APIC_OFF_ICR_LO 0x300
 #define APIC_OFF_ICR_HI 0x310
 
-static int hv_msr_read(struct vcpu *v, uint32_t msr, uint64_t *val)
+int hv_msr_read(struct vcpu *v, uint32_t msr, uint64_t *val)
 {
 	const struct hv_vm_state *h = &v->vm->hc.hv;
 	switch (msr) {
@@ -271,6 +409,7 @@ static int hv_msr_read(struct vcpu *v, uint32_t msr, uint64_t *val)
 	case HV_X64_MSR_APIC_FREQUENCY: *val = arch_apic_timer_hz(); return 0;
 	case HV_X64_MSR_REFERENCE_TSC:  *val = h->reference_tsc; return 0;
 	case HV_X64_MSR_CRASH_CTL:      *val = HV_CRASH_CTL_CRASH_NOTIFY; return 0;
+	case HV_X64_MSR_RESET:          *val = 0; return 0;
 	case HV_X64_MSR_EOI:            *val = 0; return 0;
 	case HV_X64_MSR_TPR:            *val = arch_apic_reg_read(v, APIC_OFF_TPR); return 0;
 	case HV_X64_MSR_ICR:
@@ -281,10 +420,10 @@ static int hv_msr_read(struct vcpu *v, uint32_t msr, uint64_t *val)
 		*val = h->crash[msr - HV_X64_MSR_CRASH_P0];
 		return 0;
 	}
-	return -ENOENT;
+	return hv_synic_msr_read(v, msr, val);
 }
 
-static int hv_msr_write(struct vcpu *v, uint32_t msr, uint64_t val)
+int hv_msr_write(struct vcpu *v, uint32_t msr, uint64_t val)
 {
 	struct hv_vm_state *h = &v->vm->hc.hv;
 	switch (msr) {
@@ -315,6 +454,11 @@ static int hv_msr_write(struct vcpu *v, uint32_t msr, uint64_t val)
 		if (val & HV_CRASH_CTL_CRASH_NOTIFY)
 			hv_crash(v);
 		return 0;
+	case HV_X64_MSR_RESET:
+		/* 1 resets the partition (KVM: exactly 1; its VMM resets the VM): the VM ends, reporting it */
+		if (val == HV_X64_MSR_RESET_BIT)
+			vm_end(v->vm, VM_END_RESET, 0, "vcpu%u: the guest reset the partition (HV_X64_MSR_RESET)", v->id);
+		return 0;
 	case HV_X64_MSR_EOI:
 		arch_apic_reg_write(v, APIC_OFF_EOI, 0);
 		return 0;
@@ -338,7 +482,7 @@ static int hv_msr_write(struct vcpu *v, uint32_t msr, uint64_t val)
 		h->crash[msr - HV_X64_MSR_CRASH_P0] = val;
 		return 0;
 	}
-	return -ENOENT;
+	return hv_synic_msr_write(v, msr, val);
 }
 
 const struct hc_abi hyperv_abi = {
@@ -349,4 +493,5 @@ const struct hc_abi hyperv_abi = {
 	.msr_read = hv_msr_read,
 	.msr_write = hv_msr_write,
 	.clock_changed = hv_clock_changed,
+	.timers = hv_stimer_poll,
 };

@@ -7,11 +7,8 @@
 #include "guest.h"
 #include "smp.h"
 
-#ifdef __x86_64__
-#define HV_SUITE "hv64"
-#else
-#define HV_SUITE "hv32"
-#endif
+/* one suite name in both builds: the VM prefix of each line tells them apart */
+#define HV_SUITE "hyperv"
 
 #define HV_X64_MSR_GUEST_OS_ID    0x40000000u
 #define HV_X64_MSR_HYPERCALL      0x40000001u
@@ -110,7 +107,7 @@ static void check_hv_hypercall_page(void)
 		check_fail("page starts %02x %02x %02x %02x, want VMCALL or VMMCALL, RET",
 		           hcall_page[0], hcall_page[1], hcall_page[2], hcall_page[3]);
 	for (unsigned i = 4; i < sizeof(hcall_page); i++)
-		if (hcall_page[i] != 0xcc) {
+		if (hcall_page[i] != 0xcc && !(i >= 0x20 && i < 0x30) && !(i >= 0x40 && i < 0x50)) {   /* VTL entries */
 			check_fail("page byte %u is 0x%x, want INT3", i, hcall_page[i]);
 			break;
 		}
