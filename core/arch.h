@@ -104,6 +104,12 @@ void arch_flush_guest_tlb(struct vcpu *t);
  */
 uint32_t arch_apic_reg_read(struct vcpu *v, uint32_t off);
 void arch_apic_reg_write(struct vcpu *v, uint32_t off, uint32_t val);
+/*
+ * The vectors (a bit each, 256) that end when the guest accepts them: no
+ * EOI follows and they never block lower priorities (Hyper-V SINTs with
+ * AutoEOI). Replaces the previous set.
+ */
+void arch_set_auto_eoi(struct vcpu *v, const uint32_t vectors[8]);
 /* The bytes of this CPU's hypercall instruction (x86: VMCALL or VMMCALL) into buf; their count (<= 4). */
 size_t arch_hypercall_insn(uint8_t *buf);
 /* The frequency of the guest's interrupt-controller timer (x86: the emulated APIC timer's bus). */

@@ -134,6 +134,7 @@ void x86_vcpu_init_event(struct vcpu *v)
 	v->arch.insn_skipped = false;
 	v->arch.nmi_blocked = false;
 	arch_set_pv_eoi(v, 0, false);
+	memset(v->arch.auto_eoi, 0, sizeof(v->arch.auto_eoi));   /* the SINTs that asked for it are reset too */
 	hc_vcpu_init(v);
 }
 

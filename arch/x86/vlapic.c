@@ -112,7 +112,9 @@ int vlapic_tpr_blocked_class(const struct vcpu *v)
 void vlapic_ack(struct vcpu *v, uint8_t vector)
 {
 	bit_clear(L(v)->irr, vector);
-	bit_set(L(v)->isr, vector);
+	/* an auto-EOI vector is over once accepted: it never enters ISR (KVM: the SynIC auto-EOI bitmap) */
+	if (!(v->arch.auto_eoi[vector / 32] & (1u << (vector % 32))))
+		bit_set(L(v)->isr, vector);
 }
 
 bool vlapic_eoi_skippable(const struct vcpu *v)

@@ -205,6 +205,11 @@ int arch_send_ipi(struct vcpu *t, uint32_t icr)
 	return vlapic_deliver_icr(t, icr);
 }
 
+void arch_set_auto_eoi(struct vcpu *v, const uint32_t vectors[8])
+{
+	memcpy(v->arch.auto_eoi, vectors, sizeof(v->arch.auto_eoi));
+}
+
 /* The guest's view: CR4 without the VMXE that VMX operation forces on; CR8 is the APIC's TPR class. */
 void arch_vcpu_ctrl_regs(struct vcpu *v, struct arch_ctrl_regs *r)
 {

@@ -45,6 +45,18 @@ static void sint_raise(struct vcpu *v, unsigned sint)
 		arch_send_ipi(v, (uint32_t)(r & HV_SYNIC_SINT_VECTOR_MASK));   /* fixed, edge */
 }
 
+/* The vectors of unmasked SINTs with AutoEOI end when accepted (TLFS "SINTx Registers"). */
+static void sint_auto_eoi_update(struct vcpu *v)
+{
+	uint32_t vectors[8] = { 0 };
+	for (unsigned i = 0; i < HV_SYNIC_SINT_COUNT; i++) {
+		uint64_t r = sint_reg(v, i);
+		if ((r & HV_SYNIC_SINT_AUTO_EOI) && !(r & HV_SYNIC_SINT_MASKED))
+			vectors[(r & 0xff) / 32] |= 1u << (r & 31);
+	}
+	arch_set_auto_eoi(v, vectors);
+}
+
 /* ---- messages ---- */
 
 /*
@@ -325,6 +337,7 @@ int hv_synic_msr_write(struct vcpu *v, uint32_t msr, uint64_t val)
 		    (!(val & HV_SYNIC_SINT_MASKED) && (val & HV_SYNIC_SINT_VECTOR_MASK) < HV_SYNIC_FIRST_VALID_VECTOR))
 			return -EINVAL;
 		h->sint[msr - HV_X64_MSR_SINT0] = val ^ HV_SYNIC_SINT_MASKED;
+		sint_auto_eoi_update(v);
 		return 0;
 	}
 	if (msr >= HV_X64_MSR_STIMER0_CONFIG && msr <= HV_X64_MSR_STIMER3_COUNT)

@@ -276,6 +276,12 @@ void arch_guest_xmm_write(struct vcpu *v, unsigned n, const uint64_t *q)
 
 void arch_vcpu_ctrl_regs(struct vcpu *v, struct arch_ctrl_regs *r) { *r = fake.ctrl[v->id]; }
 
+void arch_set_auto_eoi(struct vcpu *v, const uint32_t vectors[8])
+{
+	memcpy(fake.auto_eoi[v->id], vectors, sizeof(fake.auto_eoi[v->id]));
+	memcpy(v->arch.auto_eoi, vectors, sizeof(v->arch.auto_eoi));   /* as x86.c: arch/x86/vlapic.c reads it */
+}
+
 void arch_flush_guest_tlb(struct vcpu *t) { fake.tlb_flushes[t->id]++; }
 
 /* a register file per vCPU; writes are also logged in order */

@@ -110,6 +110,7 @@ struct fake_arch_state {
 	uint64_t xmm[VM_MAX_VCPUS][6][2];                  /* arch_guest_xmm_read/write */
 	unsigned xmm_reads, xmm_writes;                    /* calls */
 	struct arch_ctrl_regs ctrl[VM_MAX_VCPUS];          /* arch_vcpu_ctrl_regs */
+	uint32_t auto_eoi[VM_MAX_VCPUS][8];                /* arch_set_auto_eoi */
 	unsigned apic_writes;
 	uint64_t counter;                                  /* what arch_read_counter returns */
 	bool counter_stable;                               /* arch_counter_is_stable */

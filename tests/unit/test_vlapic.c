@@ -253,6 +253,25 @@ static void test_ppr_from_tpr_and_isr(void **state)
 
 /* ---- interrupt acceptance and priority ---- */
 
+/* An auto-EOI vector (Hyper-V SINT AutoEOI) is over once accepted: lower classes go on at once. */
+static void test_auto_eoi_vector_skips_isr(void **state)
+{
+	struct vcpu *v = cpu[0];
+	const uint32_t auto_eoi[8] = { [0x62 / 32] = 1u << (0x62 % 32) };
+	wr(v, APIC_SVR, SVR_ENABLED);
+	arch_set_auto_eoi(v, auto_eoi);
+	vlapic_deliver(v, APIC_DM_FIXED, 0x41, false);
+	vlapic_deliver(v, APIC_DM_FIXED, 0x62, false);
+	assert_int_equal(vlapic_pending_vector(v), 0x62);
+	vlapic_ack(v, 0x62);
+	assert_false(irr_has(v, 0x62));
+	assert_false(isr_has(v, 0x62));
+	assert_int_equal(rd(v, APIC_PPR), 0);
+	assert_int_equal(vlapic_pending_vector(v), 0x41);   /* no EOI needed for it to come */
+	vlapic_ack(v, 0x41);
+	assert_true(isr_has(v, 0x41));                       /* other vectors as before */
+}
+
 static void test_pending_ack_eoi_by_priority_class(void **state)
 {
 	struct vcpu *v = cpu[0];
@@ -1028,6 +1047,7 @@ int main(void)
 		T(test_icr_reads_back_without_busy),
 		T(test_ppr_from_tpr_and_isr),
 		T(test_pending_ack_eoi_by_priority_class),
+		T(test_auto_eoi_vector_skips_isr),
 		T(test_level_triggered_sets_tmr_until_eoi),
 		T(test_illegal_vectors_refused),
 		T(test_software_disabled_takes_only_nmi),
