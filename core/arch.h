@@ -74,6 +74,12 @@ void arch_idle_until(uint64_t deadline);
 void arch_handle_exit(struct vcpu *v, struct vm_exit *e);
 /* Move the guest past the instruction that caused exit *e. */
 void arch_skip_insn(struct vcpu *v, const struct vm_exit *e);
+/*
+ * The instruction that caused the exit stays to be executed again (a rep
+ * hypercall continued): it counts as begun, so interrupts held back only by
+ * an STI/MOV SS shadow may now come before it runs again.
+ */
+void arch_insn_restart(struct vcpu *v);
 /* Print the vCPU's architectural state (after a VM died) on the console. */
 void arch_dump_vcpu(struct vcpu *v);
 /*

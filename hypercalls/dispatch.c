@@ -57,6 +57,8 @@ static void hv_dispatch(const struct hc_abi *abi, struct vcpu *v, const struct v
 	}
 	if (done)
 		arch_skip_insn(v, e);
+	else
+		arch_insn_restart(v);     /* TLFS: a continued call lets pending interrupts in */
 }
 
 /* Register reads and the 32-bit truncation happen here and nowhere else. */

@@ -18,6 +18,12 @@ void arch_skip_insn(struct vcpu *v, const struct vm_exit *e)
 	v->arch.insn_skipped = true;   /* its interrupt shadow ends before the next entry (intr.c) */
 }
 
+/* The instruction that exited runs again (a continued call): the interrupt shadow it ran in is over all the same. */
+void arch_insn_restart(struct vcpu *v)
+{
+	v->arch.insn_skipped = true;
+}
+
 /* CS:RIP as a linear address: CS's base counts outside 64-bit mode only, where it wraps at 4 GiB. */
 uint64_t x86_rip_linear(const struct x86_paging *pg, uint64_t rip, bool mode64)
 {

@@ -210,14 +210,17 @@ void arch_set_auto_eoi(struct vcpu *v, const uint32_t vectors[8])
 	memcpy(v->arch.auto_eoi, vectors, sizeof(v->arch.auto_eoi));
 }
 
-/* The guest's view: CR4 without the VMXE that VMX operation forces on; CR8 is the APIC's TPR class. */
+/*
+ * The guest's view: CR4 without the VMXE that VMX operation forces on, EFER
+ * without the SVME that SVM does (as RDMSR shows it); CR8 is the APIC's TPR class.
+ */
 void arch_vcpu_ctrl_regs(struct vcpu *v, struct arch_ctrl_regs *r)
 {
 	struct x86_paging pg;
 	x86_vendor->get_paging(v, &pg);
 	*r = (struct arch_ctrl_regs){
 		.cr0 = pg.cr0, .cr2 = pg.cr2, .cr3 = pg.cr3, .cr4 = pg.cr4 & ~X86_CR4_VMXE,
-		.cr8 = v->arch.lapic.tpr >> 4, .efer = pg.efer,
+		.cr8 = v->arch.lapic.tpr >> 4, .efer = pg.efer & ~X86_EFER_SVME,
 	};
 }
 

@@ -71,8 +71,9 @@ static bool is_rep(const struct hv_call_desc *d)
 
 bool hv_rep_budget_spent(struct hv_ctx *c, unsigned done)
 {
-	if (!done)
-		return false;                   /* every entry makes progress */
+	/* every entry makes progress; a fast call (a few elements at most) is never split, its output is in registers */
+	if (!done || c->in.fast)
+		return false;
 	if (done >= c->d->batch ||
 	    arch_read_counter() - c->start >= time_counter_hz() / 1000000 * (HV_REP_BUDGET_NS / 1000))
 		c->more = true;
@@ -136,8 +137,8 @@ static unsigned xmm_regs_used(uint64_t bytes)
  * rep fields only on rep calls (a count, and a start below it), a variable
  * header only where one is defined, fast only where the input fits the
  * registers (RDX, R8, and XMM0-5 for the calls that take them); slow input
- * and output 8-byte aligned, each within one page, not overlapping, and in
- * guest RAM (KVM answers unreadable input with INVALID_HYPERCALL_INPUT).
+ * and output 8-byte aligned, each within one page and in guest RAM, not
+ * overlapping.
  */
 static uint16_t hv_check_and_read(const struct hv_call_desc *d, const struct hc_args *a, struct hv_ctx *c)
 {
@@ -154,8 +155,10 @@ static uint16_t hv_check_and_read(const struct hv_call_desc *d, const struct hc_
 	if (in->fast) {
 		/* XMM input and output are offered in CPUID 0x40000003 EDX to every Hyper-V VM */
 		uint64_t room = d->xmm_ok ? HV_XMM_INPUT_BYTES : HV_FAST_INPUT_BYTES;
+		/* XMM output is for x64 callers only (TLFS "XMM Fast Hypercall Output") */
 		if (!(d->fast_ok || d->xmm_ok) || in_bytes > room ||
-		    (out_bytes && (!d->xmm_ok || out_bytes > (HV_XMM_REGS - xmm_regs_used(in_bytes)) * 16ull)))
+		    (out_bytes && (!d->xmm_ok || !a->long_mode ||
+		                   out_bytes > (HV_XMM_REGS - xmm_regs_used(in_bytes)) * 16ull)))
 			return HV_STATUS_INVALID_HYPERCALL_INPUT;
 		c->input[0] = a->arg[1];
 		c->input[1] = a->arg[2];
@@ -163,16 +166,20 @@ static uint16_t hv_check_and_read(const struct hv_call_desc *d, const struct hc_
 			arch_guest_xmm_read(c->v, xmm_regs_used(in_bytes), &c->input[2]);
 		return HV_STATUS_SUCCESS;
 	}
-	if ((c->in_gpa & 7) || (out_bytes && (c->out_gpa & 7)))
+	/*
+	 * TLFS "Hypercall Status Codes": a list not 8-byte aligned, spanning
+	 * pages or outside the partition's GPA space is INVALID_ALIGNMENT; a GPA
+	 * for a list the call does not have is ignored ("Alignment Requirements").
+	 */
+	if ((in_bytes && ((c->in_gpa & 7) || (c->in_gpa & (PAGE_SIZE - 1)) + in_bytes > PAGE_SIZE ||
+	                  !gmem_range_ok(c->v->vm, mk_gpa(c->in_gpa), in_bytes, false))) ||
+	    (out_bytes && ((c->out_gpa & 7) || (c->out_gpa & (PAGE_SIZE - 1)) + out_bytes > PAGE_SIZE ||
+	                   !gmem_range_ok(c->v->vm, mk_gpa(c->out_gpa), out_bytes, true))))
 		return HV_STATUS_INVALID_ALIGNMENT;
-	if ((c->in_gpa & (PAGE_SIZE - 1)) + in_bytes > PAGE_SIZE ||
-	    (c->out_gpa & (PAGE_SIZE - 1)) + out_bytes > PAGE_SIZE)
-		return HV_STATUS_INVALID_HYPERCALL_INPUT;
 	if (out_bytes && in_bytes && c->in_gpa < c->out_gpa + out_bytes && c->out_gpa < c->in_gpa + in_bytes)
 		return HV_STATUS_INVALID_PARAMETER;
-	if (gmem_read(c->v->vm, mk_gpa(c->in_gpa), c->input, (size_t)c->nr_qwords * 8) ||
-	    (out_bytes && !gmem_range_ok(c->v->vm, mk_gpa(c->out_gpa), out_bytes, true)))
-		return HV_STATUS_INVALID_HYPERCALL_INPUT;
+	if (gmem_read(c->v->vm, mk_gpa(c->in_gpa), c->input, (size_t)c->nr_qwords * 8))
+		return HV_STATUS_INVALID_ALIGNMENT;
 	return HV_STATUS_SUCCESS;
 }
 
