@@ -155,11 +155,13 @@ for model in corei7_skylake_x tigerlake ryzen; do
 	check "bochs-$model.guest_test_count" test "$(guest_tests "bochs-$model")" -ge 61
 done
 
-# VMs that speak the Hyper-V ABI (abi=hyperv): discovery, the hypercall page,
-# the TLFS conventions and statuses, the synthetic MSRs, flushes and synthetic
-# IPIs, the reference TSC page (8 checks per guest build, next to the x86
-# ones), on QEMU SVM, Bochs VMX and Bochs SVM.
-on_all_vendors hyperv 31 33
+# VMs that speak the Hyper-V ABI (abi=hyperv), two vCPUs each: discovery, the
+# hypercall page and its VTL entries, the TLFS conventions and statuses, XMM
+# fast calls, a rep call continued several times, VP registers, the synthetic
+# MSRs, flushes and IPIs, the reference TSC page, SynIC messages and events,
+# synthetic timers, the VP assist page (20 checks per guest build, next to the
+# x86 ones and the SMP boot), on QEMU SVM, Bochs VMX and Bochs SVM.
+on_all_vendors hyperv 57 59
 
 # Multi-vCPU VMs in both guest builds (16 SMP and local-APIC checks each on
 # top of the single-vCPU ones): QEMU SVM, Bochs VMX and Bochs SVM.

@@ -228,6 +228,8 @@ uint64_t pvclock_scale(uint64_t delta, uint32_t mul, int8_t shift);
 
 /* hyperv.c: the checks of a VM that speaks the Hyper-V ABI */
 void hyperv_checks(void);
+/* hyperv_synic.c: SynIC messages and events, synthetic timers, VP assist (after hyperv_checks' setup) */
+void hyperv_synic_checks(void);
 void check_kvm_cpuid_features(void);
 void check_kvm_msr_undefined_gp(void);
 void check_kvmclock(void);

@@ -4,6 +4,7 @@
  * becomes the exit status.
  */
 #include "guest.h"
+#include "smp.h"
 
 #define BOOT_AREA_START	0x1000ul
 #define BOOT_AREA_END	0x10000ul
@@ -429,10 +430,16 @@ void guest_main(ulong start_info, ulong start_info_rdi)
 	check_fpu_clean_at_start();
 	check_dr_cr2_clean_at_start();
 	check_hypervisor_bit();
-	if (opt.hyperv)
+	if (opt.hyperv) {
+		/* the SynIC checks give the APs work; the rest of the SMP checks speak KVM */
+		if (opt.smp) {
+			smp_init(opt.smp);
+			check_smp_boot();
+		}
 		hyperv_checks();
-	else
+	} else {
 		kvm_checks();
+	}
 	check_unknown_msr_gp();
 	check_single_step();
 	if (!opt.qemu_tcg)
@@ -442,7 +449,7 @@ void guest_main(ulong start_info, ulong start_info_rdi)
 	check_cr8(!opt.qemu_tcg);
 #endif
 
-	if (opt.smp)
+	if (opt.smp && !opt.hyperv)
 		smp_checks(opt.smp);
 
 	if (opt.oob)
