@@ -4,7 +4,7 @@
 #include "core/vm.h"
 #include "hypercalls/hypercall.h"
 
-static const struct hc_abi *const abis[] = { &kvm_abi, &hyperv_abi };
+static const struct hc_abi *const abis[] = { &kvm_abi, &hyperv_abi, &xen_abi };
 
 const struct hc_abi *hc_abi_by_name(const char *name, size_t len)
 {
@@ -150,7 +150,7 @@ void hc_vm_destroy(struct vm *vm)
 			abis[i]->vm_destroy(vm);
 }
 
-bool hc_cpuid(struct vm *vm, uint32_t leaf, uint32_t subleaf, struct cpuid_regs *out)
+bool hc_cpuid(struct vcpu *v, uint32_t leaf, uint32_t subleaf, struct cpuid_regs *out)
 {
 	if (leaf < HC_CPUID_BASE || leaf > HC_CPUID_LIMIT)
 		return false;
@@ -158,7 +158,7 @@ bool hc_cpuid(struct vm *vm, uint32_t leaf, uint32_t subleaf, struct cpuid_regs 
 	uint32_t block = (leaf - HC_CPUID_BASE) / HC_CPUID_STRIDE;
 	uint32_t off = (leaf - HC_CPUID_BASE) % HC_CPUID_STRIDE;
 	/* One ABI, at the base block: a KVM VM looks exactly like KVM there, a Hyper-V one like Hyper-V. */
-	if (block == 0 && !vm_abi(vm)->cpuid(vm, off, subleaf, out))
+	if (block == 0 && !vm_abi(v->vm)->cpuid(v, off, subleaf, out))
 		*out = (struct cpuid_regs){ 0 };
 	return true;
 }

@@ -72,17 +72,17 @@ struct hc_abi {
 	/* Frees per-VM state when the VM is destroyed. */
 	void (*vm_destroy)(struct vm *vm);
 	/* Fills leaf base+off of this ABI's CPUID block; false if the leaf is not defined. */
-	bool (*cpuid)(struct vm *vm, uint32_t off, uint32_t subleaf, struct cpuid_regs *out);
+	bool (*cpuid)(struct vcpu *v, uint32_t off, uint32_t subleaf, struct cpuid_regs *out);
 };
 
 /* Entry for every hypercall exit (VMCALL, VMMCALL, VMCALL-as-#UD, HVC). */
 void hc_dispatch(struct vcpu *v, const struct vm_exit *e);
 
-/* The hypervisor CPUID range 0x40000000-0x4000ffff; false outside it. */
+/* The hypervisor CPUID range 0x40000000-0x4000ffff as vCPU v sees it; false outside it. */
 #define HC_CPUID_BASE  0x40000000u
 #define HC_CPUID_LIMIT 0x4000ffffu
 #define HC_CPUID_STRIDE 0x100u      /* Linux scans for signatures in steps of 0x100 */
-bool hc_cpuid(struct vm *vm, uint32_t leaf, uint32_t subleaf, struct cpuid_regs *out);
+bool hc_cpuid(struct vcpu *v, uint32_t leaf, uint32_t subleaf, struct cpuid_regs *out);
 
 /* The MSRs of the ABIs a VM speaks: -ENOENT when no ABI owns `msr`. */
 int hc_msr_read(struct vcpu *v, uint32_t msr, uint64_t *val);
@@ -95,9 +95,9 @@ void hc_vcpu_preempted(struct vcpu *v);
 /* INIT: every ABI's per-vCPU state (paravirtual MSRs) back to its reset value. */
 void hc_vcpu_init(struct vcpu *v);
 
-/* The ABI named `name` (abi= on the command line: "kvm", "hyperv"), or NULL. */
+/* The ABI named `name` (abi= on the command line: "kvm", "hyperv", "xen"), or NULL. */
 const struct hc_abi *hc_abi_by_name(const char *name, size_t len);
 
-extern const struct hc_abi kvm_abi, hyperv_abi;
+extern const struct hc_abi kvm_abi, hyperv_abi, xen_abi;
 
 #endif

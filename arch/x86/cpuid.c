@@ -44,7 +44,7 @@
 void x86_guest_cpuid(struct vcpu *v, uint32_t leaf, uint32_t sub, uint32_t r[4])
 {
 	struct cpuid_regs hc;
-	if (hc_cpuid(v->vm, leaf, sub, &hc)) {
+	if (hc_cpuid(v, leaf, sub, &hc)) {
 		r[0] = hc.eax, r[1] = hc.ebx, r[2] = hc.ecx, r[3] = hc.edx;
 		return;
 	}

@@ -236,7 +236,7 @@ static uint64_t hv_call(struct vcpu *v, const struct hc_args *a, bool *done)
 
 /* ---- discovery: exactly what works ---- */
 
-bool hv_cpuid(struct vm *vm UNUSED, uint32_t off, uint32_t subleaf UNUSED, struct cpuid_regs *out)
+bool hv_cpuid(struct vcpu *v UNUSED, uint32_t off, uint32_t subleaf UNUSED, struct cpuid_regs *out)
 {
 	switch (HC_CPUID_BASE + off) {
 	case HV_CPUID_VENDOR_AND_MAX:

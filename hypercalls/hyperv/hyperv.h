@@ -100,7 +100,7 @@ int hv_synic_msr_write(struct vcpu *v, uint32_t msr, uint64_t val);
 int hv_msr_read(struct vcpu *v, uint32_t msr, uint64_t *val);
 int hv_msr_write(struct vcpu *v, uint32_t msr, uint64_t val);
 /* The Hyper-V leaves, at offset `off` from 0x40000000. */
-bool hv_cpuid(struct vm *vm, uint32_t off, uint32_t subleaf, struct cpuid_regs *out);
+bool hv_cpuid(struct vcpu *v, uint32_t off, uint32_t subleaf, struct cpuid_regs *out);
 /* Reference time (100 ns units since the partition was created) now. */
 uint64_t hv_time_ref_count(const struct vm *vm);
 /* Fires v's synthetic timers that are due; returns when the next is due (host counter) or UINT64_MAX. */

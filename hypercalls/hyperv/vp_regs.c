@@ -63,7 +63,7 @@ static bool cpuid_reg(struct vcpu *v, uint32_t name, uint64_t val[2])
 	default: return false;
 	}
 	struct cpuid_regs r = { 0 };
-	hv_cpuid(v->vm, leaf - HC_CPUID_BASE, 0, &r);
+	hv_cpuid(v, leaf - HC_CPUID_BASE, 0, &r);
 	val[0] = (uint64_t)r.ebx << 32 | r.eax;
 	val[1] = (uint64_t)r.edx << 32 | r.ecx;
 	return true;

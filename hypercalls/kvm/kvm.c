@@ -43,7 +43,7 @@ static uint32_t kvm_features(void)
 	return f;
 }
 
-static bool kvm_cpuid(struct vm *vm UNUSED, uint32_t off, uint32_t subleaf UNUSED,
+static bool kvm_cpuid(struct vcpu *v UNUSED, uint32_t off, uint32_t subleaf UNUSED,
                       struct cpuid_regs *out)
 {
 	switch (off) {

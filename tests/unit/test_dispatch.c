@@ -213,7 +213,7 @@ static void test_hypercalls_counted(void **state)
 static void test_cpuid_signature(void **state)
 {
 	struct cpuid_regs r;
-	assert_true(hc_cpuid(vm, 0x40000000, 0, &r));
+	assert_true(hc_cpuid(v, 0x40000000, 0, &r));
 	assert_int_equal(r.eax, 0x40000001);
 	char sig[13];
 	memcpy(sig, &r.ebx, 4);
@@ -226,8 +226,8 @@ static void test_cpuid_signature(void **state)
 static void test_cpuid_signature_ignores_subleaf(void **state)
 {
 	struct cpuid_regs a, b;
-	assert_true(hc_cpuid(vm, 0x40000000, 0, &a));
-	assert_true(hc_cpuid(vm, 0x40000000, 7, &b));
+	assert_true(hc_cpuid(v, 0x40000000, 0, &a));
+	assert_true(hc_cpuid(v, 0x40000000, 7, &b));
 	assert_memory_equal(&a, &b, sizeof(a));
 }
 
@@ -237,7 +237,7 @@ static void test_cpuid_features_exact(void **state)
 	struct cpuid_regs r;
 	memset(&r, 0xff, sizeof(r));
 	fake.counter_stable = false;
-	assert_true(hc_cpuid(vm, 0x40000001, 0, &r));
+	assert_true(hc_cpuid(v, 0x40000001, 0, &r));
 	/* clocksource, clocksource2, steal time, PV EOI, PV unhalt, PV send IPI, poll control, PV sched yield, map GPA range, migration control */
 	const uint32_t base = (1u << 0) | (1u << 3) | (1u << 5) | (1u << 6) | (1u << 7) | (1u << 11) | (1u << 12) |
 	                      (1u << 13) | (1u << 16) | (1u << 17);
@@ -246,7 +246,7 @@ static void test_cpuid_features_exact(void **state)
 	assert_int_equal(r.ecx, 0);
 	assert_int_equal(r.edx, 0);
 	fake.counter_stable = true;
-	assert_true(hc_cpuid(vm, 0x40000001, 0, &r));
+	assert_true(hc_cpuid(v, 0x40000001, 0, &r));
 	assert_int_equal(r.eax, base | (1u << 24));
 	fake.counter_stable = false;
 }
@@ -255,7 +255,7 @@ static void assert_handled_zero(uint32_t leaf)
 {
 	struct cpuid_regs r;
 	memset(&r, 0xff, sizeof(r));
-	if (!hc_cpuid(vm, leaf, 0, &r))
+	if (!hc_cpuid(v, leaf, 0, &r))
 		fail_fmt("leaf 0x%x not handled", leaf);
 	if (r.eax || r.ebx || r.ecx || r.edx)
 		fail_fmt("leaf 0x%x: %x %x %x %x", leaf, r.eax, r.ebx, r.ecx, r.edx);
@@ -274,11 +274,11 @@ static void test_cpuid_undefined_leaves_in_range_zero(void **state)
 static void test_cpuid_outside_range_not_handled(void **state)
 {
 	struct cpuid_regs r;
-	assert_false(hc_cpuid(vm, 0x3fffffff, 0, &r));
-	assert_false(hc_cpuid(vm, 0x40010000, 0, &r));
-	assert_false(hc_cpuid(vm, 0, 0, &r));
-	assert_false(hc_cpuid(vm, 0x80000000, 0, &r));
-	assert_false(hc_cpuid(vm, 0xffffffff, 0, &r));
+	assert_false(hc_cpuid(v, 0x3fffffff, 0, &r));
+	assert_false(hc_cpuid(v, 0x40010000, 0, &r));
+	assert_false(hc_cpuid(v, 0, 0, &r));
+	assert_false(hc_cpuid(v, 0x80000000, 0, &r));
+	assert_false(hc_cpuid(v, 0xffffffff, 0, &r));
 }
 
 int main(void)

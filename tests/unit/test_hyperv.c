@@ -353,15 +353,15 @@ static void test_notify_long_spin_wait_rejects_rep_and_varhead(void **state)
 static void test_cpuid_leaves(void **state)
 {
 	struct cpuid_regs r;
-	assert_true(hc_cpuid(vm, 0x40000000, 0, &r));
+	assert_true(hc_cpuid(v, 0x40000000, 0, &r));
 	assert_int_equal(r.eax, 0x4000000a);
 	assert_memory_equal(&r.ebx, "Micr", 4);
 	assert_memory_equal(&r.ecx, "osof", 4);
 	assert_memory_equal(&r.edx, "t Hv", 4);
-	assert_true(hc_cpuid(vm, 0x40000001, 0, &r));
+	assert_true(hc_cpuid(v, 0x40000001, 0, &r));
 	assert_memory_equal(&r.eax, "Hv#1", 4);
 	assert_int_equal(r.ebx | r.ecx | r.edx, 0);
-	assert_true(hc_cpuid(vm, 0x40000003, 0, &r));
+	assert_true(hc_cpuid(v, 0x40000003, 0, &r));
 	/*
 	 * exactly what works: TIME_REF_COUNT, SynIC, synthetic timers, APIC MSRs, HYPERCALL,
 	 * VP_INDEX, RESET, REFERENCE_TSC, frequency MSRs
@@ -372,15 +372,15 @@ static void test_cpuid_leaves(void **state)
 	assert_int_equal(r.ebx, (1u << 4) | (1u << 5) | (1u << 17) | (1u << 20));
 	/* XMM input, frequency MSRs, crash MSRs, XMM output, direct-mode timers */
 	assert_int_equal(r.edx, (1u << 4) | (1u << 8) | (1u << 10) | (1u << 15) | (1u << 19));
-	assert_true(hc_cpuid(vm, 0x40000004, 0, &r));
+	assert_true(hc_cpuid(v, 0x40000004, 0, &r));
 	/* remote TLB flush, APIC MSRs, no auto-EOI, cluster IPI, Ex processor masks by hypercall */
 	assert_int_equal(r.eax, (1u << 2) | (1u << 3) | (1u << 9) | (1u << 10) | (1u << 11));
 	assert_int_equal(r.ebx, 0xffffffffu);
-	assert_true(hc_cpuid(vm, 0x40000005, 0, &r));
+	assert_true(hc_cpuid(v, 0x40000005, 0, &r));
 	assert_int_equal(r.eax, VM_MAX_VCPUS);
 	for (uint32_t leaf = 0x40000006; leaf <= 0x4000000b; leaf++) {
 		memset(&r, 0xff, sizeof(r));
-		assert_true(hc_cpuid(vm, leaf, 0, &r));
+		assert_true(hc_cpuid(v, leaf, 0, &r));
 		assert_int_equal(r.eax | r.ebx | r.ecx | r.edx, 0);
 	}
 }

@@ -653,7 +653,7 @@ static void test_get_discovery_and_x64_registers(void **state)
 		uint64_t val[2], want[2] = { i < nl ? 0 : x64[i - nl].val, 0 };
 		if (i < nl) {
 			struct cpuid_regs r;
-			assert_true(hc_cpuid(vm, leaves[i].leaf, 0, &r));
+			assert_true(hc_cpuid(vc[0], leaves[i].leaf, 0, &r));
 			want[0] = (uint64_t)r.ebx << 32 | r.eax;
 			want[1] = (uint64_t)r.edx << 32 | r.ecx;
 		}
