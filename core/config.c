@@ -73,7 +73,7 @@ static void parse_abi(struct hv_config *cfg, const char *tok, size_t len, const 
 		return;
 	}
 	if (!abi) {
-		config_error(cfg, tok, len, "the ABI is kvm or hyperv");
+		config_error(cfg, tok, len, "the ABI is kvm, hyperv or xen");
 		if (vm)
 			vm->bad = true;
 		return;

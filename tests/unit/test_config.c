@@ -335,10 +335,10 @@ static void test_vcpus_after_refused_guest(void **state)
 
 static void test_abi_per_guest_and_default(void **state)
 {
-	config_parse("guest=a abi=hyperv guest=b abi=hyperv guest=c abi=kvm", &cfg);
+	config_parse("guest=a abi=hyperv guest=b abi=xen guest=c abi=kvm", &cfg);
 	assert_int_equal(cfg.nr_errors, 0);
 	assert_ptr_equal(cfg.vms[0].abi, &hyperv_abi);
-	assert_ptr_equal(cfg.vms[1].abi, &hyperv_abi);
+	assert_ptr_equal(cfg.vms[1].abi, &xen_abi);
 	assert_ptr_equal(cfg.vms[2].abi, &kvm_abi);
 	setup(NULL);
 	config_parse("abi=hyperv guest=a guest=b abi=kvm", &cfg);
@@ -348,10 +348,10 @@ static void test_abi_per_guest_and_default(void **state)
 
 static void test_abi_unknown(void **state)
 {
-	config_parse("guest=a abi=xen", &cfg);
+	config_parse("guest=a abi=vmware", &cfg);
 	assert_true(cfg.vms[0].bad);
 	assert_int_equal(cfg.nr_errors, 1);
-	assert_error_line("abi=xen", "the ABI is kvm or hyperv");
+	assert_error_line("abi=vmware", "the ABI is kvm, hyperv or xen");
 	setup(NULL);
 	config_parse("guest=a abi=", &cfg);
 	assert_true(cfg.vms[0].bad);

@@ -1,0 +1,273 @@
+/*
+ * The Xen hypercall ABI for HVM/PVH guests. Calling convention, from Xen
+ * xen/arch/x86/hvm/hypercall.c: number in RAX; arguments RDI, RSI, RDX,
+ * R10, R8 in 64-bit mode, EBX, ECX, EDX, ESI, EDI outside it; result
+ * (-errno on failure, xen/include/public/errno.h) in RAX; a caller at
+ * CPL > 0 gets -EPERM, an unknown number -ENOSYS. Calls arrive through the
+ * hypercall page or by a direct VMCALL/VMMCALL (Linux since 6.13): the
+ * same dispatcher serves both.
+ */
+#include "core/arch.h"
+#include "core/gmem.h"
+#include "core/sched.h"
+#include "core/string.h"
+#include "core/time.h"
+#include "core/vm.h"
+#include "hypercalls/xen/xen.h"
+#include "hypercalls/xen/xen_abi.h"
+
+/* Copies `len` bytes of `src` to the guest buffer at `gpa`: 0 or -EFAULT (Xen copy_to_guest). */
+int xen_copy_out(struct vcpu *v, uint64_t gpa, const void *src, size_t len)
+{
+	return gmem_write(v->vm, mk_gpa(gpa), src, len) ? -XEN_EFAULT : 0;
+}
+
+int xen_copy_in(struct vcpu *v, uint64_t gpa, void *dst, size_t len)
+{
+	return gmem_read(v->vm, mk_gpa(gpa), dst, len) ? -XEN_EFAULT : 0;
+}
+
+/* `s` into a zeroed field of `size` bytes, always NUL-terminated. */
+static void put_string(char *field, size_t size, const char *s)
+{
+	memset(field, 0, size);
+	memcpy(field, s, MIN(strlen(s), size - 1));
+}
+
+/* A NUL-padded string of a fixed-size xen_version buffer. */
+static int64_t copy_string(struct vcpu *v, uint64_t gpa, const char *s, size_t size)
+{
+	char buf[XEN_CAPABILITIES_LEN];
+	put_string(buf, size, s);
+	return xen_copy_out(v, gpa, buf, size);
+}
+
+/* What an HVM guest on a 64-bit host may run (xen/arch/x86/setup.c arch_get_xen_caps, HVM part). */
+#define XEN_CAPABILITIES "hvm-3.0-x86_32 hvm-3.0-x86_32p hvm-3.0-x86_64"
+
+/* The features we offer in submap 0: an HVM guest's paging is its own (features.h). */
+static uint32_t xen_features(void)
+{
+	return 1u << XENFEAT_writable_page_tables | 1u << XENFEAT_auto_translated_physmap |
+	       1u << XENFEAT_supervisor_mode_kernel;
+}
+
+/* xen_version(cmd, arg) (xen/common/kernel.c do_xen_version) */
+static int64_t xen_version(struct vcpu *v, const struct hc_args *a)
+{
+	uint64_t arg = a->arg[1];
+	switch (a->arg[0]) {
+	case XENVER_version:
+		return XEN_VERSION_MAJOR << 16 | XEN_VERSION_MINOR;
+	case XENVER_extraversion:
+		return copy_string(v, arg, ".0", XEN_EXTRAVERSION_LEN);
+	case XENVER_compile_info: {
+		struct xen_compile_info ci;
+		put_string(ci.compiler, sizeof(ci.compiler), "gcc");
+		put_string(ci.compile_by, sizeof(ci.compile_by), "microhv");
+		put_string(ci.compile_domain, sizeof(ci.compile_domain), "");
+		put_string(ci.compile_date, sizeof(ci.compile_date), "");
+		return xen_copy_out(v, arg, &ci, sizeof(ci));
+	}
+	case XENVER_capabilities:
+		return copy_string(v, arg, XEN_CAPABILITIES, XEN_CAPABILITIES_LEN);
+	case XENVER_changeset:
+		return copy_string(v, arg, "unavailable", XEN_CHANGESET_LEN);
+	case XENVER_platform_parameters: {
+		/* virt_start: where a PV guest's hypervisor hole begins; an HVM guest has none */
+		uint64_t virt_start = 0;
+		return xen_copy_out(v, arg, &virt_start, a->long_mode ? 8 : 4);
+	}
+	case XENVER_get_features: {
+		struct xen_feature_info fi;
+		if (xen_copy_in(v, arg, &fi, sizeof(fi)))
+			return -XEN_EFAULT;
+		fi.submap = fi.submap_idx == 0 ? xen_features() : 0;
+		return xen_copy_out(v, arg, &fi, sizeof(fi));
+	}
+	case XENVER_pagesize:
+		return PAGE_SIZE;
+	case XENVER_guest_handle: {
+		uint8_t handle[XEN_DOMAIN_HANDLE_LEN] = { 0 };   /* no toolstack gave the domain a UUID */
+		return xen_copy_out(v, arg, handle, sizeof(handle));
+	}
+	case XENVER_commandline:
+		return -XEN_EPERM;                 /* the host's command line: privileged (XSM dummy policy) */
+	}
+	return -XEN_ENOSYS;
+}
+
+/* console_io(cmd, count, buffer) (xen/drivers/char/console.c do_console_io) */
+#define XEN_CONSOLE_CHUNK 128
+static int64_t xen_console_io(struct vcpu *v, const struct hc_args *a)
+{
+	uint64_t count = a->arg[1] & UINT32_MAX, buf = a->arg[2];
+	switch (a->arg[0]) {
+	case CONSOLEIO_write:
+		/* chunk by chunk, nothing written past a bad byte: the guest's console line, as its port output */
+		for (uint64_t done = 0; done < count;) {
+			char chunk[XEN_CONSOLE_CHUNK];
+			size_t n = (size_t)MIN(count - done, sizeof(chunk));
+			if (xen_copy_in(v, buf + done, chunk, n))
+				return -XEN_EFAULT;
+			for (size_t i = 0; i < n; i++)
+				vm_console_putc(v->vm, chunk[i]);
+			done += n;
+		}
+		return 0;
+	case CONSOLEIO_read:
+		return 0;                          /* no input is ever queued for a guest */
+	}
+	return -XEN_ENOSYS;
+}
+
+/*
+ * SCHEDOP_shutdown: the domain ends with the reason as its status, so
+ * poweroff (0) is success; a crash and a reboot are reported as such
+ * (there is no toolstack to restart or save it).
+ */
+static int64_t xen_shutdown(struct vcpu *v, uint32_t reason)
+{
+	static const char *const names[] = { "poweroff", "reboot", "suspend", "crash", "watchdog", "soft_reset" };
+	if (reason >= ARRAY_SIZE(names))
+		return -XEN_EINVAL;
+	enum vm_end how = reason == SHUTDOWN_crash ? VM_END_GUEST_CRASH :
+	                  reason == SHUTDOWN_reboot ? VM_END_RESET : VM_END_EXIT;
+	vm_end(v->vm, how, reason, "vcpu%u: SCHEDOP_shutdown %s", v->id, names[reason]);
+	return 0;
+}
+
+/* sched_op(cmd, arg) (xen/common/sched/core.c do_sched_op) */
+static int64_t xen_sched_op(struct vcpu *v, const struct hc_args *a)
+{
+	switch (a->arg[0]) {
+	case SCHEDOP_yield:
+		vcpu_yield(v);
+		return 0;
+	case SCHEDOP_shutdown: {
+		uint32_t reason;
+		if (xen_copy_in(v, a->arg[1], &reason, sizeof(reason)))
+			return -XEN_EFAULT;
+		return xen_shutdown(v, reason);
+	}
+	}
+	return -XEN_ENOSYS;
+}
+
+static const struct hc_call xen_calls[XEN_NR_HYPERCALLS] = {
+	[__HYPERVISOR_xen_version] = { xen_version, "xen_version" },
+	[__HYPERVISOR_console_io] = { xen_console_io, "console_io" },
+	[__HYPERVISOR_sched_op] = { xen_sched_op, "sched_op" },
+};
+
+/* ---- discovery ---- */
+
+/*
+ * The leaves as Xen fills them for an HVM guest (xen/arch/x86/cpuid.c
+ * cpuid_hypervisor_leaves): the maximum is base+5 (a PV-only leaf, zero
+ * here); time in base+3 with the TSC rate, the guest's TSC offset and the
+ * host rate; base+4 says the vCPU and domain IDs are in EBX and ECX.
+ * The APIC-virtualization bits stay clear: our APIC is emulated by exits.
+ */
+static bool xen_cpuid(struct vcpu *v, uint32_t off, uint32_t subleaf, struct cpuid_regs *out)
+{
+	uint32_t khz = (uint32_t)(time_counter_hz() / 1000);
+	uint64_t offset = arch_guest_counter(v, 0);
+	switch (off) {
+	case 0:
+		*out = (struct cpuid_regs){ HC_CPUID_BASE + XEN_CPUID_MAX_OFFSET, XEN_CPUID_SIGNATURE_EBX,
+		                            XEN_CPUID_SIGNATURE_ECX, XEN_CPUID_SIGNATURE_EDX };
+		return true;
+	case 1:
+		*out = (struct cpuid_regs){ .eax = XEN_VERSION_MAJOR << 16 | XEN_VERSION_MINOR };
+		return true;
+	case 2:
+		*out = (struct cpuid_regs){ .eax = 1, .ebx = XEN_HYPERCALL_MSR };
+		return true;
+	case 3:
+		if (subleaf == 0)
+			*out = (struct cpuid_regs){
+				.eax = arch_counter_is_stable() ? XEN_CPUID_HOST_TSC_RELIABLE : 0,
+				.ebx = XEN_TSC_MODE_DEFAULT, .ecx = khz,
+			};
+		else if (subleaf == 1)
+			*out = (struct cpuid_regs){ .eax = (uint32_t)offset, .ebx = (uint32_t)(offset >> 32) };
+		else if (subleaf == 2)
+			*out = (struct cpuid_regs){ .eax = khz };
+		return true;
+	case 4:
+		if (subleaf == 0)
+			*out = (struct cpuid_regs){
+				.eax = XEN_HVM_CPUID_IOMMU_MAPPINGS | XEN_HVM_CPUID_VCPU_ID_PRESENT |
+				       XEN_HVM_CPUID_DOMID_PRESENT,
+				.ebx = v->id, .ecx = xen_domid(v->vm),
+			};
+		return true;
+	case 5:
+		return true;                       /* PV only */
+	}
+	return false;
+}
+
+/* ---- the hypercall page ---- */
+
+/*
+ * 32-byte stubs `mov eax, nr; <VMCALL|VMMCALL>; ret`, one per number; the
+ * iret stub is `ud2` (an HVM guest has no iret hypercall); INT3 between
+ * them (Xen hvm_hypercall_page_initialise and the vendor's init_hypercall_page).
+ */
+#define XEN_STUB_BYTES 32
+static int xen_write_hypercall_page(struct vcpu *v, uint64_t gpa)
+{
+	uint8_t stub[XEN_STUB_BYTES];
+	if (!gmem_range_ok(v->vm, mk_gpa(gpa), PAGE_SIZE, true))
+		return -EFAULT;
+	for (uint32_t nr = 0; nr < PAGE_SIZE / XEN_STUB_BYTES; nr++) {
+		memset(stub, 0xcc, sizeof(stub));
+		if (nr == __HYPERVISOR_iret) {
+			stub[0] = 0x0f, stub[1] = 0x0b;
+		} else {
+			stub[0] = 0xb8;                 /* mov eax, imm32 */
+			memcpy(&stub[1], &nr, sizeof(nr));
+			size_t n = 5 + arch_hypercall_insn(&stub[5]);
+			stub[n] = 0xc3;                 /* ret */
+		}
+		gmem_write(v->vm, mk_gpa(gpa + nr * XEN_STUB_BYTES), stub, sizeof(stub));
+	}
+	return 0;
+}
+
+/* The MSR takes the page's GPA with the page index (0: we have one page) in bits 11:0. */
+static int xen_msr_write(struct vcpu *v, uint32_t msr, uint64_t val)
+{
+	if (msr != XEN_HYPERCALL_MSR)
+		return -ENOENT;
+	if ((val & (PAGE_SIZE - 1)) || xen_write_hypercall_page(v, val))
+		return -EINVAL;
+	return 0;
+}
+
+/* Reads of the MSR give 0 (Xen guest_rdmsr_xen). */
+static int xen_msr_read(struct vcpu *v UNUSED, uint32_t msr, uint64_t *val)
+{
+	if (msr != XEN_HYPERCALL_MSR)
+		return -ENOENT;
+	*val = 0;
+	return 0;
+}
+
+const struct hc_abi xen_abi = {
+	.name = "xen",
+	.nr_reg = X86_RAX,
+	.result_reg = X86_RAX,
+	.nargs = 5,
+	.args64 = { X86_RDI, X86_RSI, X86_RDX, X86_R10, X86_R8 },
+	.args32 = { X86_RBX, X86_RCX, X86_RDX, X86_RSI, X86_RDI },
+	.calls = xen_calls,
+	.nr_calls = ARRAY_SIZE(xen_calls),
+	.err_unknown = -XEN_ENOSYS,
+	.err_cpl = -XEN_EPERM,
+	.cpuid = xen_cpuid,
+	.msr_read = xen_msr_read,
+	.msr_write = xen_msr_write,
+};

@@ -1,0 +1,98 @@
+/*
+ * Xen hypercall ABI facts for HVM/PVH guests (Xen xen/include/public/:
+ * xen.h, version.h, features.h, sched.h, errno.h, arch-x86/cpuid.h; the
+ * calling convention from xen/arch/x86/hvm/hypercall.c).
+ */
+#ifndef HYPERCALLS_XEN_XEN_ABI_H
+#define HYPERCALLS_XEN_XEN_ABI_H
+
+#include "core/types.h"
+
+/* Hypercall numbers (xen.h __HYPERVISOR_*) */
+#define __HYPERVISOR_memory_op         12
+#define __HYPERVISOR_multicall         13
+#define __HYPERVISOR_xen_version       17
+#define __HYPERVISOR_console_io        18
+#define __HYPERVISOR_grant_table_op    20
+#define __HYPERVISOR_iret              23
+#define __HYPERVISOR_vcpu_op           24
+#define __HYPERVISOR_sched_op          29
+#define __HYPERVISOR_event_channel_op  32
+#define __HYPERVISOR_hvm_op            34
+#define XEN_NR_HYPERCALLS              56     /* 48-55 are arch_0-7 */
+
+/* errno.h: results are -errno */
+#define XEN_EPERM      1
+#define XEN_ENOENT     2
+#define XEN_ESRCH      3
+#define XEN_EFAULT    14
+#define XEN_EBUSY     16
+#define XEN_EINVAL    22
+#define XEN_ENOSPC    28
+#define XEN_ENOSYS    38
+#define XEN_EOPNOTSUPP 95
+
+/* CPUID (arch-x86/cpuid.h): leaves base+0 .. base+4 */
+#define XEN_CPUID_SIGNATURE_EBX 0x566e6558u   /* "XenV" */
+#define XEN_CPUID_SIGNATURE_ECX 0x65584d4du   /* "MMXe" */
+#define XEN_CPUID_SIGNATURE_EDX 0x4d4d566eu   /* "nVMM" */
+#define XEN_CPUID_MAX_OFFSET    5             /* XEN_CPUID_MAX_NUM_LEAVES since Xen 4.10 */
+#define XEN_HYPERCALL_MSR       0x40000000u   /* CPUID base+2 EBX (0x40000200 beside Hyper-V) */
+#define XEN_HVM_CPUID_APIC_ACCESS_VIRT (1u << 0)
+#define XEN_HVM_CPUID_X2APIC_VIRT      (1u << 1)
+#define XEN_HVM_CPUID_IOMMU_MAPPINGS   (1u << 2)
+#define XEN_HVM_CPUID_VCPU_ID_PRESENT  (1u << 3)
+#define XEN_HVM_CPUID_DOMID_PRESENT    (1u << 4)
+
+/* base+3 sub-leaf 0 (cpuid.h XEN_CPUID_TSC_*; tsc_mode 0 is "default") */
+#define XEN_CPUID_HOST_TSC_RELIABLE    (1u << 1)
+#define XEN_TSC_MODE_DEFAULT           0
+
+/* The version we report: Xen 4.17 */
+#define XEN_VERSION_MAJOR 4
+#define XEN_VERSION_MINOR 17
+
+/* xen_version sub-ops (version.h XENVER_*) and their buffers */
+#define XENVER_version      0
+#define XENVER_extraversion 1      /* char[16] */
+#define XENVER_compile_info 2      /* struct xen_compile_info */
+#define XENVER_capabilities 3      /* char[1024] */
+#define XENVER_changeset    4      /* char[64] */
+#define XENVER_platform_parameters 5
+#define XENVER_get_features 6
+#define XENVER_pagesize     7
+#define XENVER_guest_handle 8      /* uint8_t[16] */
+#define XENVER_commandline  9      /* char[1024] */
+#define XEN_EXTRAVERSION_LEN   16
+#define XEN_CAPABILITIES_LEN   1024
+#define XEN_CHANGESET_LEN      64
+#define XEN_DOMAIN_HANDLE_LEN  16
+#define XEN_COMMANDLINE_LEN    1024
+struct xen_compile_info {
+	char compiler[64], compile_by[16], compile_domain[32], compile_date[32];
+};
+struct xen_feature_info { uint32_t submap_idx, submap; };
+
+/* features.h XENFEAT_* (submap 0) */
+#define XENFEAT_writable_page_tables      0
+#define XENFEAT_auto_translated_physmap   2
+#define XENFEAT_supervisor_mode_kernel    3
+#define XENFEAT_hvm_callback_vector       8
+#define XENFEAT_hvm_safe_pvclock          9
+
+/* console_io (xen.h CONSOLEIO_*) */
+#define CONSOLEIO_write 0
+#define CONSOLEIO_read  1
+
+/* sched_op (sched.h SCHEDOP_*, SHUTDOWN_*) */
+#define SCHEDOP_yield    0
+#define SCHEDOP_block    1
+#define SCHEDOP_shutdown 2
+#define SCHEDOP_poll     3
+#define SHUTDOWN_poweroff 0
+#define SHUTDOWN_reboot   1
+#define SHUTDOWN_suspend  2
+#define SHUTDOWN_crash    3
+#define SHUTDOWN_watchdog 4
+
+#endif
