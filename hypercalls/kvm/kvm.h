@@ -18,7 +18,5 @@ int kvm_clock_msr_read(struct vcpu *v, uint32_t msr, uint64_t *val);
 int kvm_clock_msr_write(struct vcpu *v, uint32_t msr, uint64_t val);
 void kvm_mem_vm_destroy(struct vm *vm);
 void kvm_clock_changed(struct vcpu *v);
-/* Nanoseconds on the VM's kvmclock when the host counter reads `host`. */
-uint64_t kvm_clock_ns(const struct vm *vm, uint64_t host);
 
 #endif

@@ -8,6 +8,7 @@
 #define HYPERCALLS_KVM_KVM_ABI_H
 
 #include <stdint.h>
+#include "hypercalls/pvclock.h"
 
 /* include/uapi/linux/kvm_para.h */
 #define KVM_ENOSYS     1000
@@ -65,19 +66,7 @@
 #define KVM_POLL_CONTROL_HOST_POLL 1ull /* bit 0: the host may poll on HLT (reset value) */
 #define KVM_MIGRATION_READY     1ull   /* bit 0 of MSR_KVM_MIGRATION_CONTROL */
 
-/* arch/x86/include/asm/pvclock-abi.h */
-struct pvclock_vcpu_time_info {
-	uint32_t version;
-	uint32_t pad0;
-	uint64_t tsc_timestamp;
-	uint64_t system_time;
-	uint32_t tsc_to_system_mul;
-	int8_t tsc_shift;
-	uint8_t flags;
-	uint8_t pad[2];
-} __attribute__((packed));
-#define PVCLOCK_TSC_STABLE_BIT (1u << 0)
-
+/* arch/x86/include/asm/pvclock-abi.h (the vCPU time structure: hypercalls/pvclock.h) */
 struct pvclock_wall_clock {
 	uint32_t version;
 	uint32_t sec;
@@ -122,7 +111,6 @@ struct kvm_clock_pairing {
 #define KVM_MAP_GPA_RANGE_PAGE_SZ_1G   2ull
 #define KVM_MAP_GPA_RANGE_ENCRYPTED    (1ull << 4)
 
-_Static_assert(sizeof(struct pvclock_vcpu_time_info) == 32, "pvclock-abi.h");
 _Static_assert(sizeof(struct pvclock_wall_clock) == 12, "pvclock-abi.h");
 _Static_assert(sizeof(struct kvm_clock_pairing) == 64, "kvm_para.h");
 _Static_assert(sizeof(struct kvm_steal_time) == 64, "kvm_para.h");

@@ -12,50 +12,11 @@
 #include "hypercalls/kvm/kvm.h"
 #include "hypercalls/kvm/kvm_abi.h"
 
-uint64_t kvm_clock_ns(const struct vm *vm, uint64_t host)
-{
-	return time_apply_scale(host - vm->clock_base, time_ns_scale());
-}
-
-/*
- * The version protocol of both structures: odd while we write, even after;
- * starting from whatever the guest's memory held (KVM: x86.c
- * kvm_write_wall_clock and kvm_setup_guest_pvclock). A structure that is not
- * wholly in guest RAM is not written at all, as in KVM: a half-written one
- * would leave the version odd and the guest spinning.
- */
-static bool begin_update(struct vm *vm, gpa_t gpa, size_t size, uint32_t *version)
-{
-	/* KVM maps the structure as one page and publishes nothing if it crosses one */
-	if ((gpa.v & (PAGE_SIZE - 1)) + size > PAGE_SIZE)
-		return false;
-	if (!gmem_range_ok(vm, gpa, size, true) || gmem_read(vm, gpa, version, sizeof(*version)))
-		return false;
-	*version = (*version + 1) | 1;
-	return !gmem_write(vm, gpa, version, sizeof(*version));
-}
-
 static void kvm_write_system_time(struct vcpu *v)
 {
 	uint64_t msr = v->hc.kvm.system_time_msr;
-	gpa_t gpa = mk_gpa(msr & ~KVM_SYSTEM_TIME_ENABLE);
-	struct time_scale s = time_ns_scale();
-	uint32_t version;
-	if (!(msr & KVM_SYSTEM_TIME_ENABLE) ||
-	    !begin_update(v->vm, gpa, sizeof(struct pvclock_vcpu_time_info), &version))
-		return;
-	uint64_t host = arch_read_counter();
-	struct pvclock_vcpu_time_info ti = {
-		.version = version,
-		.tsc_timestamp = arch_guest_counter(v, host),
-		.system_time = kvm_clock_ns(v->vm, host),
-		.tsc_to_system_mul = s.mul,
-		.tsc_shift = s.shift,
-		.flags = arch_counter_is_stable() ? PVCLOCK_TSC_STABLE_BIT : 0,
-	};
-	gmem_write(v->vm, gpa, &ti, sizeof(ti));
-	ti.version++;
-	gmem_write(v->vm, gpa, &ti.version, sizeof(ti.version));
+	if (msr & KVM_SYSTEM_TIME_ENABLE)
+		pvclock_publish(v, mk_gpa(msr & ~KVM_SYSTEM_TIME_ENABLE));
 }
 
 /* The wall-clock time at which the VM's kvmclock read 0. */
@@ -65,10 +26,10 @@ static void kvm_write_wall_clock(struct vcpu *v)
 	uint32_t version;
 	if (!gpa.v)
 		return;                 /* KVM: a zero address means "no wall clock" */
-	if (!begin_update(v->vm, gpa, sizeof(struct pvclock_wall_clock), &version))
+	if (!pvclock_begin_update(v->vm, gpa, sizeof(struct pvclock_wall_clock), &version))
 		return;
 	uint64_t host = arch_read_counter();
-	uint64_t boot = time_wall_ns(host) - kvm_clock_ns(v->vm, host);
+	uint64_t boot = time_wall_ns(host) - pvclock_ns(v->vm, host);
 	struct pvclock_wall_clock wc = {
 		.version = version,
 		.sec = (uint32_t)(boot / NSEC_PER_SEC),   /* 32 bits, as in KVM: overflows in 2106 */

@@ -1,0 +1,53 @@
+/*
+ * The pvclock time structure shared by kvmclock and Xen's vcpu_time_info.
+ * The VM's clock counts nanoseconds from the VM's creation; every value a
+ * guest is given is computed with the same scale it uses to read it
+ * (core/time.h), so guest and hypervisor agree to the nanosecond.
+ */
+#include "core/arch.h"
+#include "core/gmem.h"
+#include "core/time.h"
+#include "core/vm.h"
+#include "hypercalls/pvclock.h"
+
+uint64_t pvclock_ns(const struct vm *vm, uint64_t host)
+{
+	return time_apply_scale(host - vm->clock_base, time_ns_scale());
+}
+
+/*
+ * The version protocol: odd while we write, even after, starting from
+ * whatever the guest's memory held (KVM: x86.c kvm_setup_guest_pvclock;
+ * Xen: time.c update_vcpu_system_time). KVM maps the structure as one page
+ * and publishes nothing if it crosses one; so do we.
+ */
+bool pvclock_begin_update(struct vm *vm, gpa_t gpa, size_t size, uint32_t *version)
+{
+	if ((gpa.v & (PAGE_SIZE - 1)) + size > PAGE_SIZE)
+		return false;
+	if (!gmem_range_ok(vm, gpa, size, true) || gmem_read(vm, gpa, version, sizeof(*version)))
+		return false;
+	*version = (*version + 1) | 1;
+	return !gmem_write(vm, gpa, version, sizeof(*version));
+}
+
+bool pvclock_publish(struct vcpu *v, gpa_t gpa)
+{
+	struct time_scale s = time_ns_scale();
+	uint32_t version;
+	if (!pvclock_begin_update(v->vm, gpa, sizeof(struct pvclock_vcpu_time_info), &version))
+		return false;
+	uint64_t host = arch_read_counter();
+	struct pvclock_vcpu_time_info ti = {
+		.version = version,
+		.tsc_timestamp = arch_guest_counter(v, host),
+		.system_time = pvclock_ns(v->vm, host),
+		.tsc_to_system_mul = s.mul,
+		.tsc_shift = s.shift,
+		.flags = arch_counter_is_stable() ? PVCLOCK_TSC_STABLE_BIT : 0,
+	};
+	gmem_write(v->vm, gpa, &ti, sizeof(ti));
+	ti.version++;
+	gmem_write(v->vm, gpa, &ti.version, sizeof(ti.version));
+	return true;
+}
