@@ -58,16 +58,50 @@ struct hv_vcpu_state {
 	struct hv_queued_message queue[HV_MSG_QUEUE_LEN];
 };
 
+/* Xen (xen/include/public: event_channel.h, vcpu.h, hvm/params.h). */
+#define XEN_NR_EVTCHN 1024             /* ports 0..1023 (xl's default max_event_channels is 1023) */
+#define XEN_NR_VIRQS  24
+
+struct xen_evtchn {
+	uint8_t state;                 /* EVTCHNSTAT_*: closed, unbound, interdomain, pirq, virq, ipi */
+	uint8_t virq;
+	uint16_t notify_vcpu;          /* the vCPU its events go to */
+	uint16_t remote_dom;           /* unbound: who may bind it */
+	uint16_t peer;                 /* interdomain: the port at the other end */
+};
+
+struct xen_vm_state {
+	bool shinfo_mapped;
+	bool compat;                   /* the 32-bit shared_info layout (latched as Xen does) */
+	uint64_t shinfo_gpa;
+	uint64_t callback_irq;         /* HVM_PARAM_CALLBACK_IRQ */
+	uint64_t store_evtchn, console_evtchn;   /* HVM_PARAM_STORE_EVTCHN, _CONSOLE_EVTCHN */
+	struct xen_evtchn evtchn[XEN_NR_EVTCHN];
+};
+
+struct xen_vcpu_state {
+	bool vcpu_info_registered;     /* VCPUOP_register_vcpu_info; else shared_info's slot */
+	uint64_t vcpu_info_gpa;
+	uint8_t upcall_vector;         /* HVMOP_set_evtchn_upcall_vector; 0: the callback's */
+	bool blocked;                  /* in SCHEDOP_block or SCHEDOP_poll */
+	uint64_t singleshot_ns;        /* Xen system time the single-shot timer fires; 0: stopped */
+	uint64_t periodic_ns, periodic_next_ns;   /* period and next expiry; 0: stopped */
+	uint64_t poll_deadline_ns;     /* SCHEDOP_poll's timeout; 0: none */
+	uint16_t virq_port[XEN_NR_VIRQS];
+};
+
 struct hc_abi;
 
 struct hc_vm_state {
 	const struct hc_abi *abi;      /* the ABI the VM speaks (abi=); NULL: KVM */
 	struct kvm_vm_state kvm;
 	struct hv_vm_state hv;
+	struct xen_vm_state xen;
 };
 struct hc_vcpu_state {
 	struct kvm_vcpu_state kvm;
 	struct hv_vcpu_state hv;
+	struct xen_vcpu_state xen;
 };
 
 #endif

@@ -15,6 +15,20 @@ uint64_t pvclock_ns(const struct vm *vm, uint64_t host)
 	return time_apply_scale(host - vm->clock_base, time_ns_scale());
 }
 
+/* Times beyond this (about 3.5 years of the VM's clock) never come: keeps the conversion exact. */
+#define PVCLOCK_NS_NEVER (1ull << 57)
+
+uint64_t pvclock_counter_at(const struct vm *vm, uint64_t ns)
+{
+	if (ns >= PVCLOCK_NS_NEVER)
+		return UINT64_MAX;
+	uint64_t per_ns = time_counter_hz() / NSEC_PER_SEC + 1;        /* ticks per ns, rounded up */
+	uint64_t c = vm->clock_base + time_apply_scale(ns, time_make_scale(NSEC_PER_SEC, time_counter_hz()));
+	for (uint64_t at; (at = pvclock_ns(vm, c)) < ns;)
+		c += (ns - at) * per_ns;
+	return c;
+}
+
 /*
  * The version protocol: odd while we write, even after, starting from
  * whatever the guest's memory held (KVM: x86.c kvm_setup_guest_pvclock;

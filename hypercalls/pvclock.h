@@ -28,6 +28,12 @@ _Static_assert(sizeof(struct pvclock_vcpu_time_info) == 32, "pvclock-abi.h");
 /* Nanoseconds on the VM's clock (0 at its creation) when the host counter reads `host`. */
 uint64_t pvclock_ns(const struct vm *vm, uint64_t host);
 /*
+ * The first host counter value at which the VM's clock (pvclock_ns) has
+ * reached `ns`: a timer armed for it never fires early. UINT64_MAX for
+ * times too far away to matter.
+ */
+uint64_t pvclock_counter_at(const struct vm *vm, uint64_t ns);
+/*
  * Starts an update of a versioned structure of `size` bytes at `gpa`: the
  * version goes odd. False, and nothing written, when it is not wholly in
  * one page of guest RAM (a half-written one would leave the guest spinning).

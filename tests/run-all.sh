@@ -163,6 +163,25 @@ done
 # x86 ones and the SMP boot), on QEMU SVM, Bochs VMX and Bochs SVM.
 on_all_vendors hyperv 57 59
 
+# VMs that speak the Xen ABI (abi=xen), one vCPU each: the CPUID leaves, the
+# hypercall page and direct VMCALL/VMMCALL, CPL 3, xen_version, console_io
+# and sched_op (8 checks per guest build, next to the x86 ones), on QEMU SVM,
+# Bochs VMX and Bochs SVM. Each guest writes a line through CONSOLEIO_write
+# and, with every check passed, ends by SCHEDOP_shutdown(poweroff): the
+# hypervisor must show both.
+xen_host_checks() { # xen_host_checks SCENARIO
+	local s=$1 vm
+	for vm in vm0:x86_64 vm1:x86_32; do
+		check "$s.${vm%:*}_console_io_line" in_log "$s" \
+			"[${vm%:*}] INFO xen.console_io written by ${vm#*:} through CONSOLEIO_write"
+		check "$s.${vm%:*}_shutdown_poweroff" in_log "$s" "hv: ${vm%:*}: exited: vcpu0: SCHEDOP_shutdown poweroff"
+	done
+}
+on_all_vendors xen 31 33
+for s in qemu-xen bochs-xen-corei7_skylake_x bochs-xen-ryzen; do
+	xen_host_checks "$s"
+done
+
 # Multi-vCPU VMs in both guest builds (16 SMP and local-APIC checks each on
 # top of the single-vCPU ones): QEMU SVM, Bochs VMX and Bochs SVM.
 on_all_vendors smp 75 77

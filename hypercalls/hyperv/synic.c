@@ -23,6 +23,7 @@
 #include "core/vm.h"
 #include "hypercalls/hyperv/hv_abi.h"
 #include "hypercalls/hyperv/hyperv.h"
+#include "hypercalls/pvclock.h"
 
 /* ---- SINTs ---- */
 
@@ -124,29 +125,19 @@ static int msg_post(struct vcpu *v, unsigned sint, const struct hv_message *m)
 
 /* ---- synthetic timers ---- */
 
-/* Reference times beyond this (about 3.5 years) never come: keeps the conversion exact. */
-#define HV_REF_TIME_NEVER (1ull << 50)
-
 static uint64_t ref_at(const struct vm *vm, uint64_t counter)
 {
-	return time_apply_scale(counter - vm->clock_base, time_ns_scale()) / 100;
+	return pvclock_ns(vm, counter) / 100;
 }
 
 /*
  * The first host counter value at which the VM's reference time (as
- * TIME_REF_COUNT reads it: ref_at) has reached `ref`. The inverse scale
- * rounds either way, so the estimate is moved on until ref_at agrees: a
- * timer never fires before its time, and fires once.
+ * TIME_REF_COUNT reads it: ref_at) has reached `ref`: a timer never fires
+ * before its time, and fires once.
  */
 static uint64_t ref_to_counter(const struct vm *vm, uint64_t ref)
 {
-	if (ref >= HV_REF_TIME_NEVER)
-		return UINT64_MAX;
-	uint64_t per_unit = time_counter_hz() / HV_REF_TIME_HZ + 1;     /* ticks per 100 ns, rounded up */
-	uint64_t c = vm->clock_base + time_apply_scale(ref, time_make_scale(HV_REF_TIME_HZ, time_counter_hz()));
-	for (uint64_t at; (at = ref_at(vm, c)) < ref;)
-		c += (ref - at) * per_unit;
-	return c;
+	return ref >= UINT64_MAX / 100 ? UINT64_MAX : pvclock_counter_at(vm, ref * 100);
 }
 
 /*

@@ -42,21 +42,28 @@ static int64_t copy_string(struct vcpu *v, uint64_t gpa, const char *s, size_t s
 	return xen_copy_out(v, gpa, buf, size);
 }
 
-/* What an HVM guest on a 64-bit host may run (xen/arch/x86/setup.c arch_get_xen_caps, HVM part). */
-#define XEN_CAPABILITIES "hvm-3.0-x86_32 hvm-3.0-x86_32p hvm-3.0-x86_64"
+/*
+ * What a guest may run here: HVM only, as a 64-bit Xen built without PV
+ * says it (xen/arch/x86/setup.c init_xen_cap_info; every entry ends in a space).
+ */
+#define XEN_CAPABILITIES "hvm-3.0-x86_32 hvm-3.0-x86_32p hvm-3.0-x86_64 "
 
-/* The features we offer in submap 0: an HVM guest's paging is its own (features.h). */
+/*
+ * Submap 0 (features.h), what Xen sets for an HVM/PVH domU that holds:
+ * its page tables are its own, its physmap is translated, and it is not
+ * direct-mapped. The rest comes with what it needs (callback vector, time).
+ */
 static uint32_t xen_features(void)
 {
 	return 1u << XENFEAT_writable_page_tables | 1u << XENFEAT_auto_translated_physmap |
-	       1u << XENFEAT_supervisor_mode_kernel;
+	       1u << XENFEAT_not_direct_mapped;
 }
 
 /* xen_version(cmd, arg) (xen/common/kernel.c do_xen_version) */
 static int64_t xen_version(struct vcpu *v, const struct hc_args *a)
 {
 	uint64_t arg = a->arg[1];
-	switch (a->arg[0]) {
+	switch ((uint32_t)a->arg[0]) {                    /* int cmd */
 	case XENVER_version:
 		return XEN_VERSION_MAJOR << 16 | XEN_VERSION_MINOR;
 	case XENVER_extraversion:
@@ -82,27 +89,36 @@ static int64_t xen_version(struct vcpu *v, const struct hc_args *a)
 		struct xen_feature_info fi;
 		if (xen_copy_in(v, arg, &fi, sizeof(fi)))
 			return -XEN_EFAULT;
-		fi.submap = fi.submap_idx == 0 ? xen_features() : 0;
+		if (fi.submap_idx != 0)
+			return -XEN_EINVAL;            /* XENFEAT_NR_SUBMAPS is 1 */
+		fi.submap = xen_features();
 		return xen_copy_out(v, arg, &fi, sizeof(fi));
 	}
 	case XENVER_pagesize:
-		return PAGE_SIZE;
+		return arg ? -XEN_EINVAL : (int64_t)PAGE_SIZE;   /* the argument must be NULL (Xen 4.17+) */
 	case XENVER_guest_handle: {
 		uint8_t handle[XEN_DOMAIN_HANDLE_LEN] = { 0 };   /* no toolstack gave the domain a UUID */
 		return xen_copy_out(v, arg, handle, sizeof(handle));
 	}
+	case XENVER_build_id:
+		return -XEN_EPERM;                 /* privileged (XSM_PRIV) */
 	case XENVER_commandline:
-		return -XEN_EPERM;                 /* the host's command line: privileged (XSM dummy policy) */
+		/* the host's command line is privileged: a domU gets "<denied>" (xen/common/version.c xen_deny) */
+		return copy_string(v, arg, "<denied>", sizeof("<denied>"));
 	}
 	return -XEN_ENOSYS;
 }
 
-/* console_io(cmd, count, buffer) (xen/drivers/char/console.c do_console_io) */
+/*
+ * console_io(cmd, count, buffer) (xen/drivers/char/console.c
+ * do_console_io). Every VM here may use it, as a console domain or any
+ * domain of a debug Xen may: a release Xen refuses a domU with -EPERM.
+ */
 #define XEN_CONSOLE_CHUNK 128
 static int64_t xen_console_io(struct vcpu *v, const struct hc_args *a)
 {
 	uint64_t count = a->arg[1] & UINT32_MAX, buf = a->arg[2];
-	switch (a->arg[0]) {
+	switch ((uint32_t)a->arg[0]) {                    /* unsigned int cmd */
 	case CONSOLEIO_write:
 		/* chunk by chunk, nothing written past a bad byte: the guest's console line, as its port output */
 		for (uint64_t done = 0; done < count;) {
@@ -116,7 +132,7 @@ static int64_t xen_console_io(struct vcpu *v, const struct hc_args *a)
 		}
 		return 0;
 	case CONSOLEIO_read:
-		return 0;                          /* no input is ever queued for a guest */
+		return 0;                          /* bytes read: no input is ever queued for a guest */
 	}
 	return -XEN_ENOSYS;
 }
@@ -124,40 +140,58 @@ static int64_t xen_console_io(struct vcpu *v, const struct hc_args *a)
 /*
  * SCHEDOP_shutdown: the domain ends with the reason as its status, so
  * poweroff (0) is success; a crash and a reboot are reported as such
- * (there is no toolstack to restart or save it).
+ * (there is no toolstack to restart or save it). Like Xen, any reason is
+ * taken, as a byte.
  */
 static int64_t xen_shutdown(struct vcpu *v, uint32_t reason)
 {
 	static const char *const names[] = { "poweroff", "reboot", "suspend", "crash", "watchdog", "soft_reset" };
-	if (reason >= ARRAY_SIZE(names))
-		return -XEN_EINVAL;
-	enum vm_end how = reason == SHUTDOWN_crash ? VM_END_GUEST_CRASH :
-	                  reason == SHUTDOWN_reboot ? VM_END_RESET : VM_END_EXIT;
-	vm_end(v->vm, how, reason, "vcpu%u: SCHEDOP_shutdown %s", v->id, names[reason]);
+	uint8_t r = (uint8_t)reason;
+	enum vm_end how = r == SHUTDOWN_crash ? VM_END_GUEST_CRASH : r == SHUTDOWN_reboot ? VM_END_RESET : VM_END_EXIT;
+	if (r < ARRAY_SIZE(names))
+		vm_end(v->vm, how, r, "vcpu%u: SCHEDOP_shutdown %s", v->id, names[r]);
+	else
+		vm_end(v->vm, how, r, "vcpu%u: SCHEDOP_shutdown reason %u", v->id, r);
 	return 0;
 }
 
 /* sched_op(cmd, arg) (xen/common/sched/core.c do_sched_op) */
 static int64_t xen_sched_op(struct vcpu *v, const struct hc_args *a)
 {
-	switch (a->arg[0]) {
+	switch ((uint32_t)a->arg[0]) {                    /* int cmd */
 	case SCHEDOP_yield:
 		vcpu_yield(v);
 		return 0;
+	case SCHEDOP_block:
+		return xen_sched_block(v);
+	case SCHEDOP_poll:
+		return xen_sched_poll(v, a);
 	case SCHEDOP_shutdown: {
 		uint32_t reason;
 		if (xen_copy_in(v, a->arg[1], &reason, sizeof(reason)))
 			return -XEN_EFAULT;
 		return xen_shutdown(v, reason);
 	}
+	case SCHEDOP_remote_shutdown: {
+		uint32_t rs[2];                    /* domid_t domain_id (padded), unsigned int reason */
+		if (xen_copy_in(v, a->arg[1], rs, sizeof(rs)))
+			return -XEN_EFAULT;
+		return -XEN_EPERM;                 /* a device-model privilege (XSM_DM_PRIV) */
+	}
+	case SCHEDOP_pin_override:
+		return -XEN_EPERM;                 /* the hardware domain's */
 	}
 	return -XEN_ENOSYS;
 }
 
 static const struct hc_call xen_calls[XEN_NR_HYPERCALLS] = {
+	[__HYPERVISOR_memory_op] = { xen_memory_op, "memory_op" },
 	[__HYPERVISOR_xen_version] = { xen_version, "xen_version" },
 	[__HYPERVISOR_console_io] = { xen_console_io, "console_io" },
+	[__HYPERVISOR_vcpu_op] = { xen_vcpu_op, "vcpu_op" },
 	[__HYPERVISOR_sched_op] = { xen_sched_op, "sched_op" },
+	[__HYPERVISOR_event_channel_op] = { xen_event_channel_op, "event_channel_op" },
+	[__HYPERVISOR_hvm_op] = { xen_hvm_op, "hvm_op" },
 };
 
 /* ---- discovery ---- */
@@ -244,6 +278,7 @@ static int xen_msr_write(struct vcpu *v, uint32_t msr, uint64_t val)
 		return -ENOENT;
 	if ((val & (PAGE_SIZE - 1)) || xen_write_hypercall_page(v, val))
 		return -EINVAL;
+	xen_latch_shinfo_size(v);
 	return 0;
 }
 
@@ -270,4 +305,7 @@ const struct hc_abi xen_abi = {
 	.cpuid = xen_cpuid,
 	.msr_read = xen_msr_read,
 	.msr_write = xen_msr_write,
+	.clock_changed = xen_clock_changed,
+	.timers = xen_timers,
+	.vcpu_scheduled = xen_vcpu_scheduled,
 };

@@ -12,4 +12,39 @@ int xen_copy_in(struct vcpu *v, uint64_t gpa, void *dst, size_t len);
 /* The VM's domain ID: dom0 is the control domain in Xen, so VM n is domain n + 1. */
 static inline uint32_t xen_domid(const struct vm *vm) { return vm->id + 1; }
 
+/* The shared_info page and vcpu_info (xen_shared.c) */
+bool xen_vcpu_info(const struct vcpu *v, uint64_t *gpa);
+unsigned xen_nr_ports(const struct vm *vm);
+uint64_t xen_pending_base(const struct vm *vm);
+uint64_t xen_mask_base(const struct vm *vm);
+uint64_t xen_pending_sel(const struct vm *vm, uint64_t vcpu_info);
+unsigned xen_word_bits(const struct vm *vm);
+/* A bit of a bitmap in guest memory: its old value (0/1) or -EFAULT. */
+enum { XEN_BIT_TEST, XEN_BIT_SET, XEN_BIT_CLEAR };
+int xen_gbit(struct vm *vm, uint64_t base, unsigned bit, int op);
+void xen_publish_time(struct vcpu *v);
+void xen_latch_shinfo_size(struct vcpu *v);
+void xen_clock_changed(struct vcpu *v);
+
+/* Event channels (evtchn.c) */
+/* Port `port` fires: pending bit, selector, upcall; the notified vCPU wakes. */
+void xen_evtchn_fire(struct vm *vm, unsigned port);
+/* A VIRQ of vCPU v fires, if bound. */
+void xen_virq_fire(struct vcpu *v, unsigned virq);
+/* The callback or an upcall vector changed: deliver what is already pending. */
+void xen_evtchn_upcall_recheck(struct vm *vm);
+/* Whether v has an event to handle (its vcpu_info's upcall_pending). */
+bool xen_upcall_pending(const struct vcpu *v);
+/* Timers of vCPU `t` (vcpu_op timer sub-ops), and the scheduler's poll. */
+int64_t xen_vcpu_timer_op(struct vcpu *v, struct vcpu *t, const struct hc_args *a);
+uint64_t xen_timers(struct vcpu *v, uint64_t now);
+
+int64_t xen_memory_op(struct vcpu *v, const struct hc_args *a);
+int64_t xen_vcpu_op(struct vcpu *v, const struct hc_args *a);
+int64_t xen_hvm_op(struct vcpu *v, const struct hc_args *a);
+int64_t xen_event_channel_op(struct vcpu *v, const struct hc_args *a);
+int64_t xen_sched_block(struct vcpu *v);
+int64_t xen_sched_poll(struct vcpu *v, const struct hc_args *a);
+void xen_vcpu_scheduled(struct vcpu *v);
+
 #endif

@@ -27,6 +27,7 @@
 #define XEN_ESRCH      3
 #define XEN_EFAULT    14
 #define XEN_EBUSY     16
+#define XEN_EEXIST    17
 #define XEN_EINVAL    22
 #define XEN_ENOSPC    28
 #define XEN_ENOSYS    38
@@ -63,6 +64,7 @@
 #define XENVER_pagesize     7
 #define XENVER_guest_handle 8      /* uint8_t[16] */
 #define XENVER_commandline  9      /* char[1024] */
+#define XENVER_build_id     10
 #define XEN_EXTRAVERSION_LEN   16
 #define XEN_CAPABILITIES_LEN   1024
 #define XEN_CHANGESET_LEN      64
@@ -79,6 +81,7 @@ struct xen_feature_info { uint32_t submap_idx, submap; };
 #define XENFEAT_supervisor_mode_kernel    3
 #define XENFEAT_hvm_callback_vector       8
 #define XENFEAT_hvm_safe_pvclock          9
+#define XENFEAT_not_direct_mapped        16
 
 /* console_io (xen.h CONSOLEIO_*) */
 #define CONSOLEIO_write 0
@@ -89,10 +92,66 @@ struct xen_feature_info { uint32_t submap_idx, submap; };
 #define SCHEDOP_block    1
 #define SCHEDOP_shutdown 2
 #define SCHEDOP_poll     3
+#define SCHEDOP_remote_shutdown 4
+#define SCHEDOP_pin_override    7
 #define SHUTDOWN_poweroff 0
 #define SHUTDOWN_reboot   1
 #define SHUTDOWN_suspend  2
 #define SHUTDOWN_crash    3
 #define SHUTDOWN_watchdog 4
+
+/* Domains (xen.h) */
+#define DOMID_SELF 0x7ff0u
+
+/* memory_op (memory.h) */
+#define XENMEM_add_to_physmap   7
+#define XEN_MEMOP_CMD_MASK      0x3full      /* (1 << MEMOP_EXTENT_SHIFT) - 1 */
+#define XENMAPSPACE_shared_info 0
+
+/* hvm_op (hvm/hvm_op.h) and its parameters (hvm/params.h) */
+#define HVMOP_op_mask                  0xffull
+#define HVMOP_set_param                0
+#define HVMOP_get_param                1
+#define HVMOP_set_evtchn_upcall_vector 23
+#define HVM_PARAM_CALLBACK_IRQ   0
+#define HVM_PARAM_STORE_PFN      1
+#define HVM_PARAM_STORE_EVTCHN   2
+#define HVM_PARAM_PAE_ENABLED    4
+#define HVM_PARAM_CONSOLE_PFN    17
+#define HVM_PARAM_CONSOLE_EVTCHN 18
+#define HVM_NR_PARAMS            39
+#define HVM_PARAM_CALLBACK_TYPE_SHIFT  56
+#define HVM_PARAM_CALLBACK_TYPE_VECTOR 2
+
+/* vcpu_op (vcpu.h VCPUOP_*) */
+#define VCPUOP_is_up                 3
+#define VCPUOP_set_periodic_timer    6
+#define VCPUOP_stop_periodic_timer   7
+#define VCPUOP_set_singleshot_timer  8
+#define VCPUOP_stop_singleshot_timer 9
+#define VCPUOP_register_vcpu_info    10
+#define VCPU_SSHOTTMR_future         (1u << 0)
+#define XEN_ETIME                    62
+/* set_periodic_timer bounds (xen/common/domain.c: at least 1 ms; STIME_DELTA_MAX) */
+#define XEN_PERIODIC_MIN_NS          1000000ull
+#define XEN_PERIODIC_MAX_NS          (1ull << 62)
+
+/* event_channel_op (event_channel.h EVTCHNOP_*, EVTCHNSTAT_*) and VIRQs (xen.h) */
+#define EVTCHNOP_bind_interdomain 0
+#define EVTCHNOP_bind_virq        1
+#define EVTCHNOP_close            3
+#define EVTCHNOP_send             4
+#define EVTCHNOP_status           5
+#define EVTCHNOP_alloc_unbound    6
+#define EVTCHNOP_bind_ipi         7
+#define EVTCHNOP_bind_vcpu        8
+#define EVTCHNOP_unmask           9
+#define EVTCHNSTAT_closed      0
+#define EVTCHNSTAT_unbound     1
+#define EVTCHNSTAT_interdomain 2
+#define EVTCHNSTAT_pirq        3
+#define EVTCHNSTAT_virq        4
+#define EVTCHNSTAT_ipi         5
+#define VIRQ_TIMER 0
 
 #endif

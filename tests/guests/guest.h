@@ -69,12 +69,20 @@ static inline void outl(uint16_t port, uint32_t v)
 	__asm__ volatile("outl %0, %1" : : "a"(v), "Nd"(port));
 }
 
-static inline void cpuid(uint32_t leaf, uint32_t r[4])
+static inline void cpuid_count(uint32_t leaf, uint32_t subleaf, uint32_t r[4])
 {
 	__asm__ volatile("cpuid"
 			 : "=a"(r[0]), "=b"(r[1]), "=c"(r[2]), "=d"(r[3])
-			 : "a"(leaf), "c"(0));
+			 : "a"(leaf), "c"(subleaf));
 }
+
+static inline void cpuid(uint32_t leaf, uint32_t r[4])
+{
+	cpuid_count(leaf, 0, r);
+}
+
+/* 1 GiB + 4 KiB: above any RAM a test VM gets (<= 256 MiB), inside the 64-bit identity map. */
+#define OOB_GPA		0x40001000ul
 
 /* cpu.c: a fault taken while fault_armed is set resumes at fault_recover_ip. */
 extern volatile int fault_armed;
@@ -190,6 +198,8 @@ extern char ring0_stack_top[];
 ulong user_call(ulong nr, void (*fn)(void));
 void user_vmmcall(void);
 void user_vmcall(void);
+/* main.c: user_call with a fault at CPL 3 caught (fault_vector says which; NO_FAULT if none) */
+ulong user_call_guarded(ulong nr, void (*fn)(void));
 
 /*
  * Loads every GPR from probe_in[] (RAX = hypercall number), does VMMCALL and
@@ -230,6 +240,10 @@ uint64_t pvclock_scale(uint64_t delta, uint32_t mul, int8_t shift);
 void hyperv_checks(void);
 /* hyperv_synic.c: SynIC messages and events, synthetic timers, VP assist (after hyperv_checks' setup) */
 void hyperv_synic_checks(void);
+/* xen.c: the checks of a VM that speaks the Xen ABI; domid 0: not known */
+void xen_checks(unsigned int domid);
+/* ends the VM by SCHEDOP_shutdown(poweroff); returns only if that failed (a failed check) */
+void xen_poweroff(void);
 void check_kvm_cpuid_features(void);
 void check_kvm_msr_undefined_gp(void);
 void check_kvmclock(void);

@@ -12,9 +12,6 @@
 #define CMDLINE_MAX	256
 #define MIN_RAM		(2ul << 20)
 
-/* 1 GiB + 4 KiB: above any RAM a test VM gets (<= 256 MiB), inside the 64-bit identity map. */
-#define OOB_GPA		0x40001000ul
-
 #define MSR_NONEXISTENT	0x12345678u
 
 #define ENOSYS_RET	((ulong)-KVM_ENOSYS)
@@ -123,6 +120,9 @@ struct options {
 	unsigned int smp;
 	/* hyperv: the VM speaks the Hyper-V ABI (abi=hyperv): its checks replace the KVM ones */
 	bool hyperv;
+	/* xen: the same for the Xen ABI (abi=xen); domid=N: its domain ID (the VM's index + 1) */
+	bool xen;
+	unsigned int domid;
 };
 
 /* The number after key (e.g. "smp=") in a word of length len; 0 if the word is not key<digits>. */
@@ -163,8 +163,12 @@ static struct options parse_cmdline(const char *s)
 			o.qemu_tcg = true;
 		else if (word_is(s, len, "hyperv"))
 			o.hyperv = true;
+		else if (word_is(s, len, "xen"))
+			o.xen = true;
 		else if (word_number(s, len, "smp="))
 			o.smp = word_number(s, len, "smp=");
+		else if (word_number(s, len, "domid="))
+			o.domid = word_number(s, len, "domid=");
 		s += len;
 	}
 	return o;
@@ -292,16 +296,19 @@ static void check_unknown_msr_gp(void)
  * gets a FAIL line, not the end of the run: a fault at CPL 3 resumes in
  * isr_user_return, as if the user code had come back by itself.
  */
-static void cpl3_call(const char *what, void (*fn)(void))
+ulong user_call_guarded(ulong nr, void (*fn)(void))
 {
-	ulong ret;
-
 	fault_vector = NO_FAULT;
 	fault_recover_ip = (ulong)isr_user_return;
 	fault_armed = 1;
-	ret = user_call(KVM_HC_VAPIC_POLL_IRQ, fn);
+	ulong ret = user_call(nr, fn);
 	fault_armed = 0;
-	expect_result(what, ret, EPERM_RET);
+	return ret;
+}
+
+static void cpl3_call(const char *what, void (*fn)(void))
+{
+	expect_result(what, user_call_guarded(KVM_HC_VAPIC_POLL_IRQ, fn), EPERM_RET);
 }
 
 static void check_cpl3_eperm(void)
@@ -437,6 +444,8 @@ void guest_main(ulong start_info, ulong start_info_rdi)
 			check_smp_boot();
 		}
 		hyperv_checks();
+	} else if (opt.xen) {
+		xen_checks(opt.domid);
 	} else {
 		kvm_checks();
 	}
@@ -449,7 +458,7 @@ void guest_main(ulong start_info, ulong start_info_rdi)
 	check_cr8(!opt.qemu_tcg);
 #endif
 
-	if (opt.smp && !opt.hyperv)
+	if (opt.smp && !opt.hyperv && !opt.xen)
 		smp_checks(opt.smp);
 
 	if (opt.oob)
@@ -458,5 +467,8 @@ void guest_main(ulong start_info, ulong start_info_rdi)
 		triple_fault();
 	dirty_fpu();
 	dirty_dr_cr2();
+	/* a Xen guest that passed ends the Xen way: the VM's end proves SCHEDOP_shutdown works */
+	if (opt.xen && !failed_checks)
+		xen_poweroff();
 	exit_vm(failed_checks);
 }
