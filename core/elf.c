@@ -16,6 +16,9 @@
 #define ELFDATA2LSB 1
 #define ET_EXEC 2
 #define PT_LOAD 1
+#define PT_NOTE 4
+/* Xen's ELF notes (xen/include/public/elfnote.h): name "Xen", type 18 = the PVH 32-bit entry */
+#define XEN_ELFNOTE_PHYS32_ENTRY 18
 
 struct elf32_ehdr {
 	uint8_t ident[16];
@@ -50,6 +53,36 @@ static int fail(char *why, size_t n, const char *fmt, ...)
 	return -EINVAL;
 }
 
+/*
+ * Looks through a PT_NOTE segment's notes (namesz, descsz, type; name and
+ * desc each padded to 4 bytes) for XEN_ELFNOTE_PHYS32_ENTRY: a PVH kernel's
+ * 32-bit entry point (docs/misc/pvh.pandoc). True and *entry set if found.
+ * Notes are only a hint: the scan stops at one that runs past its segment,
+ * as other loaders do, and the image is loaded by its ELF entry then.
+ */
+static bool find_pvh_entry(const uint8_t *notes, uint64_t size, uint64_t *entry)
+{
+	for (uint64_t at = 0; at < size;) {
+		uint32_t h[3];
+		if (size - at < sizeof(h))
+			return false;
+		memcpy(h, notes + at, sizeof(h));
+		uint64_t name = at + sizeof(h), desc = name + ALIGN_UP((uint64_t)h[0], 4);
+		uint64_t next = desc + ALIGN_UP((uint64_t)h[1], 4);
+		if (next > size)
+			return false;
+		if (h[0] == 4 && !memcmp(notes + name, "Xen", 4) && h[2] == XEN_ELFNOTE_PHYS32_ENTRY &&
+		    (h[1] == 4 || h[1] == 8)) {
+			uint32_t e;
+			memcpy(&e, notes + desc, sizeof(e));   /* a 32-bit address, in 4 or 8 bytes */
+			*entry = e;
+			return true;
+		}
+		at = next;
+	}
+	return false;
+}
+
 /* Reads the header and the PT_LOAD entries of either class into `segs`. */
 static int elf_parse(const uint8_t *img, size_t len, struct guest_image *out,
                      struct seg *segs, unsigned *nsegs, char *why, size_t wl)
@@ -78,6 +111,7 @@ static int elf_parse(const uint8_t *img, size_t len, struct guest_image *out,
 		phoff = h.phoff, phnum = h.phnum, phentsize = h.phentsize;
 	}
 	out->kind = is64 ? IMAGE_ELF64 : IMAGE_ELF32;
+	out->pvh = false;
 	if (type != ET_EXEC)
 		return fail(why, wl, "ELF type %u is not an executable", type);
 	if (machine != (is64 ? ARCH_ELF_MACHINE64 : ARCH_ELF_MACHINE32))
@@ -101,6 +135,13 @@ static int elf_parse(const uint8_t *img, size_t len, struct guest_image *out,
 			memcpy(&p, ph, sizeof(p));
 			ptype = p.type;
 			s = (struct seg){ p.offset, p.paddr, p.filesz, p.memsz };
+		}
+		uint64_t entry = 0;
+		if (ptype == PT_NOTE && !out->pvh && s.offset <= len && s.filesz <= len - s.offset &&
+		    find_pvh_entry(img + s.offset, s.filesz, &entry)) {
+			out->pvh = true;
+			out->entry = entry;
+			out->kind = IMAGE_ELF32;           /* entered as PVH: flat 32-bit protected mode */
 		}
 		if (ptype != PT_LOAD || !s.memsz)
 			continue;

@@ -9,7 +9,8 @@ struct vm;
 enum image_kind { IMAGE_ELF32, IMAGE_ELF64 };
 
 struct guest_image {
-	enum image_kind kind;
+	enum image_kind kind;      /* how it is entered: a PVH image is IMAGE_ELF32 whatever its class */
+	bool pvh;                  /* a XEN_ELFNOTE_PHYS32_ENTRY note gave the entry */
 	uint64_t entry;
 	const char *cmdline;       /* the guest's own command line */
 };

@@ -92,7 +92,7 @@ static bool vm_setup(struct vm *vm, const struct vm_config *cfg, const struct bo
 	pr_info("%s: %s, %llu MiB, %u vCPU%s, entry 0x%llx (%s)\n", vm->name, cfg->image,
 	        (unsigned long long)(vm->mem_size >> 20), vm->nr_vcpus, vm->nr_vcpus > 1 ? "s" : "",
 	        (unsigned long long)img.entry,
-	        img.kind == IMAGE_ELF64 ? "64-bit" : "32-bit");
+	        img.pvh ? "PVH, 32-bit" : img.kind == IMAGE_ELF64 ? "64-bit" : "32-bit");
 	return true;
 }
 

@@ -469,6 +469,74 @@ static void test_entry_in_non_load_segment(void **state)
 	reject_containing(load(), "entry point 0x2000");
 }
 
+/* ---- PVH: XEN_ELFNOTE_PHYS32_ENTRY (xen/include/public/elfnote.h, docs/misc/pvh.pandoc) ---- */
+
+/* One ELF note: namesz, descsz, type, the name and the descriptor, each padded to 4 bytes. */
+static size_t put_note(uint8_t *p, const char *name, uint32_t type, const void *desc, uint32_t descsz)
+{
+	uint32_t h[3] = { (uint32_t)strlen(name) + 1, descsz, type };
+	size_t n = sizeof(h);
+	memcpy(p, h, sizeof(h));
+	memcpy(p + n, name, h[0]);
+	n += (h[0] + 3) & ~3u;
+	memcpy(p + n, desc, descsz);
+	return n + ((descsz + 3) & ~3u);
+}
+
+/* good64 with its note segment holding a GNU note, then a Xen PHYS32_ENTRY of `descsz` bytes. */
+static int load_pvh(uint64_t entry, uint32_t descsz, uint32_t xen_type)
+{
+	good64();
+	f.seg[1].filesz = f.seg[1].memsz = 0x30;
+	build();
+	uint8_t *p = img + f.seg[1].offset;
+	uint32_t gnu = 0x12345678;
+	p += put_note(p, "GNU", 3, &gnu, sizeof(gnu));
+	put_note(p, "Xen", xen_type, &entry, descsz);
+	return load_len(img_len);
+}
+
+static void test_pvh_note_gives_32bit_entry(void **state)
+{
+	assert_int_equal(load_pvh(0x100080, 4, 18), 0);
+	assert_true(out.pvh);
+	assert_int_equal(out.kind, IMAGE_ELF32);        /* entered in flat 32-bit mode whatever the class */
+	assert_int_equal(out.entry, 0x100080);
+	assert_segment_loaded(0);
+	/* an 8-byte descriptor (how Linux writes it: _ASM_PTR) holds the same 32-bit address */
+	teardown(NULL);
+	setup(NULL);
+	assert_int_equal(load_pvh(0x200010, 8, 18), 0);
+	assert_true(out.pvh);
+	assert_int_equal(out.entry, 0x200010);
+}
+
+static void test_other_xen_notes_ignored(void **state)
+{
+	assert_int_equal(load_pvh(0x100080, 4, 1), 0);   /* XEN_ELFNOTE_INFO: not an entry */
+	assert_false(out.pvh);
+	assert_int_equal(out.kind, IMAGE_ELF64);
+	assert_int_equal(out.entry, 0x100040);
+}
+
+static void test_pvh_entry_must_be_loaded(void **state)
+{
+	reject_containing(load_pvh(0x300000, 4, 18), "entry point 0x300000");
+}
+
+static void test_malformed_note_ignored(void **state)
+{
+	good64();
+	f.seg[1].filesz = f.seg[1].memsz = 0x30;
+	build();
+	uint32_t h[3] = { 4, 0x1000, 18 };               /* descsz runs past the segment */
+	memcpy(img + f.seg[1].offset, h, sizeof(h));
+	memcpy(img + f.seg[1].offset + 12, "Xen", 4);
+	assert_int_equal(load_len(img_len), 0);
+	assert_false(out.pvh);
+	assert_int_equal(out.entry, 0x100040);
+}
+
 static void test_seventeen_segments_rejected(void **state)
 {
 	felf_init(&f, true);
@@ -554,6 +622,10 @@ int main(void)
 		T(test_entry_not_in_segment),
 		T(test_entry_just_past_segment),
 		T(test_entry_in_non_load_segment),
+		T(test_pvh_note_gives_32bit_entry),
+		T(test_other_xen_notes_ignored),
+		T(test_pvh_entry_must_be_loaded),
+		T(test_malformed_note_ignored),
 		T(test_seventeen_segments_rejected),
 		T(test_reason_truncated_to_buffer),
 		T(test_segment_in_ram_hole_writes_nothing),
