@@ -132,6 +132,12 @@ void arch_guest_xmm_write(struct vcpu *v, unsigned n, const uint64_t *q);
  */
 struct arch_ctrl_regs { uint64_t cr0, cr2, cr3, cr4, cr8, efer; };
 void arch_vcpu_ctrl_regs(struct vcpu *v, struct arch_ctrl_regs *r);
+/*
+ * The stage-2 mapping (NPT/EPT) of guest page `gpa` of guest RAM: removed
+ * (the guest faults on it) or back to its slot's host page; every vCPU of
+ * the VM stops using the old translation before it runs again. 0 or -ENOMEM.
+ */
+int arch_guest_page_set(struct vm *vm, uint64_t gpa, bool present);
 /* Raise #UD (x86) or the arch's undefined-instruction exception in the guest. */
 void arch_inject_undef(struct vcpu *v);
 

@@ -20,4 +20,14 @@ int gmem_zero(struct vm *vm, gpa_t gpa, size_t len);
 /* True when [gpa, gpa+len) is all guest RAM (writable when `write`). */
 bool gmem_range_ok(struct vm *vm, gpa_t gpa, size_t len, bool write);
 
+/*
+ * Ballooning. A removed page of guest RAM leaves the VM: its stage-2
+ * mapping goes (the guest faults on it) and this gate refuses it; its host
+ * memory stays the VM's. Restoring brings it back zeroed, as a fresh page.
+ * Remove: 0, -EINVAL (not RAM, or already removed), -ENOMEM. Restore: 0,
+ * -EINVAL (not RAM of the VM); a page that is there is zeroed all the same.
+ */
+int gmem_page_remove(struct vm *vm, uint64_t gfn);
+int gmem_page_restore(struct vm *vm, uint64_t gfn);
+
 #endif

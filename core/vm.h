@@ -64,6 +64,9 @@ struct vm {
 	uint64_t mem_size;
 	struct vm_slot slots[VM_MAX_SLOTS];
 	unsigned nr_slots;
+	/* pages of guest RAM taken out of the VM (ballooned: core/gmem.h), a bit per GFN */
+	uint64_t *removed;
+	uint64_t removed_bits, nr_removed;
 	bool arch_ready;           /* arch_vm_init succeeded: arch_vm_destroy is owed */
 	unsigned nr_vcpus;
 	struct vcpu *vcpus[VM_MAX_VCPUS];

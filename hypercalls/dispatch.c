@@ -92,9 +92,24 @@ void hc_dispatch(struct vcpu *v, const struct vm_exit *e)
 	else
 		ret = abi->calls[a.nr].fn(v, &a);
 
+	if (v->hc.cont) {
+		/* continued: the argument register carries the progress; the call runs again */
+		const uint8_t *map = a.long_mode ? abi->args64 : abi->args32;
+		v->hc.cont = false;
+		v->regs.gpr[map[v->hc.cont_arg]] = a.long_mode ? v->hc.cont_value : (uint32_t)v->hc.cont_value;
+		arch_insn_restart(v);
+		return;
+	}
 	/* Outside 64-bit mode the caller sees 32 bits, zero-extended (KVM: x86.c). */
 	v->regs.gpr[abi->result_reg] = a.long_mode ? (uint64_t)ret : (uint32_t)ret;
 	arch_skip_insn(v, e);
+}
+
+void hc_continue(struct vcpu *v, unsigned arg, uint64_t value)
+{
+	v->hc.cont = true;
+	v->hc.cont_arg = (uint8_t)arg;
+	v->hc.cont_value = value;
 }
 
 int hc_msr_read(struct vcpu *v, uint32_t msr, uint64_t *val)

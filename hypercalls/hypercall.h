@@ -75,6 +75,15 @@ struct hc_abi {
 	bool (*cpuid)(struct vcpu *v, uint32_t off, uint32_t subleaf, struct cpuid_regs *out);
 };
 
+/*
+ * HC_CONV_REGS handlers: the call stopped after its budget and is to be
+ * continued (Xen's hypercall continuation): no result is written, RIP
+ * stays on the call instruction, and argument `arg` (an index into the
+ * ABI's argument map) is set to `value`, the progress the next entry
+ * resumes from.
+ */
+void hc_continue(struct vcpu *v, unsigned arg, uint64_t value);
+
 /* Entry for every hypercall exit (VMCALL, VMMCALL, VMCALL-as-#UD, HVC). */
 void hc_dispatch(struct vcpu *v, const struct vm_exit *e);
 

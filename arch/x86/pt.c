@@ -100,6 +100,42 @@ int pt_map(struct pt *pt, uint64_t va, hpa_t pa, uint64_t size, unsigned perm)
 	return map_level(pt, pt->root, PT_LEVELS, va, pa, size, perm);
 }
 
+/* A new table for `*entry`: empty, or the large leaf it replaces cut into leaves a level down. */
+static int new_table(struct pt *pt, uint64_t *entry, unsigned level, unsigned perm)
+{
+	uint64_t e = *entry, span = level_size(level), sub = level_size(level - 1);
+	hpa_t next = pmm_alloc(1, PAGE_SIZE);                  /* zeroed: nothing present */
+	if (!next)
+		return -ENOMEM;
+	pt->nr_tables++;
+	if (pt->fmt->present(e)) {
+		uint64_t *n = table_ptr(next);
+		hpa_t base = e & pt->fmt->addr_mask & ~(span - 1);
+		for (unsigned i = 0; i < PT_ENTRIES; i++)
+			n[i] = pt->fmt->leaf(base + i * sub, perm, level - 1 > 1);
+	}
+	*entry = pt->fmt->table(next);
+	return 0;
+}
+
+int pt_set_page(struct pt *pt, uint64_t va, hpa_t pa, unsigned perm, bool present)
+{
+	hpa_t table = pt->root;
+	for (unsigned level = PT_LEVELS; level > 1; level--) {
+		uint64_t *e = &table_ptr(table)[(va / level_size(level)) % PT_ENTRIES];
+		if (!pt->fmt->present(*e) && !present)
+			return 0;                                  /* nothing mapped there already */
+		if (!pt->fmt->present(*e) || pt->fmt->is_large(*e)) {
+			int r = new_table(pt, e, level, perm);
+			if (r)
+				return r;
+		}
+		table = *e & pt->fmt->addr_mask;
+	}
+	table_ptr(table)[(va >> PAGE_SHIFT) % PT_ENTRIES] = present ? pt->fmt->leaf(pa, perm, false) : 0;
+	return 0;
+}
+
 static void free_level(struct pt *pt, hpa_t table, unsigned level)
 {
 	uint64_t *t = table_ptr(table);

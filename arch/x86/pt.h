@@ -36,6 +36,13 @@ int pt_init(struct pt *pt, const struct pt_format *fmt);
  * Returns 0 or -ENOMEM.
  */
 int pt_map(struct pt *pt, uint64_t va, hpa_t pa, uint64_t size, unsigned perm);
+/*
+ * One 4 KiB page of an existing map: va -> pa with `perm`, or not present.
+ * A large leaf over it is split first into leaves of the next size with
+ * `perm` (a large leaf maps one slot, so the same permissions). The caller
+ * invalidates cached translations. 0 or -ENOMEM.
+ */
+int pt_set_page(struct pt *pt, uint64_t va, hpa_t pa, unsigned perm, bool present);
 /* Frees every table page (not the memory mapped). */
 void pt_destroy(struct pt *pt);
 

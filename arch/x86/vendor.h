@@ -69,6 +69,8 @@ struct x86_vendor_ops {
 	void (*init_event)(struct vcpu *v);
 	/* Exit by host counter `deadline` with a timer of the vendor's own; false: none (NULL too) */
 	bool (*set_deadline)(struct vcpu *v, uint64_t deadline);
+	/* One page of the VM's stage-2 map (arch_guest_page_set), then every vCPU's translations flushed */
+	int (*set_guest_page)(struct vm *vm, uint64_t gpa, hpa_t hpa, unsigned perm, bool present);
 	/* MSRs whose state the vendor keeps (EFER, PAT, syscall MSRs...): -ENOENT if not one. */
 	int (*msr_read)(struct vcpu *v, uint32_t msr, uint64_t *val);
 	int (*msr_write)(struct vcpu *v, uint32_t msr, uint64_t val);

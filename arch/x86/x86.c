@@ -1,6 +1,7 @@
 /* The arch contract (core/arch.h) for x86: glue between core and the vendor. */
 #include "arch/x86/cpu.h"
 #include "arch/x86/desc.h"
+#include "arch/x86/pt.h"
 #include "arch/x86/vendor.h"
 #include "arch/x86/vlapic.h"
 #include "arch/x86/x86.h"
@@ -203,6 +204,19 @@ size_t arch_hypercall_insn(uint8_t *buf)
 int arch_send_ipi(struct vcpu *t, uint32_t icr)
 {
 	return vlapic_deliver_icr(t, icr);
+}
+
+/* The page's slot gives its host page and permissions, as when the stage-2 map was built. */
+int arch_guest_page_set(struct vm *vm, uint64_t gpa, bool present)
+{
+	for (unsigned i = 0; i < vm->nr_slots; i++) {
+		const struct vm_slot *sl = &vm->slots[i];
+		if (gpa < sl->gpa || gpa - sl->gpa >= sl->size)
+			continue;
+		unsigned perm = PT_R | PT_X | (sl->flags & SLOT_READONLY ? 0 : PT_W);
+		return x86_vendor->set_guest_page(vm, gpa & PAGE_MASK, sl->hpa + (gpa & PAGE_MASK) - sl->gpa, perm, present);
+	}
+	return -EINVAL;
 }
 
 void arch_set_auto_eoi(struct vcpu *v, const uint32_t vectors[8])

@@ -104,7 +104,12 @@ struct xen_feature_info { uint32_t submap_idx, submap; };
 #define DOMID_SELF 0x7ff0u
 
 /* memory_op (memory.h) */
+#define XENMEM_decrease_reservation 1
+#define XENMEM_current_reservation  3
+#define XENMEM_maximum_reservation  4
+#define XENMEM_populate_physmap     6
 #define XENMEM_add_to_physmap   7
+#define XENMEM_memory_map       9
 #define XEN_MEMOP_CMD_MASK      0x3full      /* (1 << MEMOP_EXTENT_SHIFT) - 1 */
 #define XENMAPSPACE_shared_info 0
 

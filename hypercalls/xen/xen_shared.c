@@ -186,12 +186,106 @@ static int64_t add_to_physmap(struct vcpu *v, const struct hc_args *a)
 	return -XEN_EINVAL;                              /* grant-table frames and the rest: not yet */
 }
 
+/*
+ * XENMEM_memory_map { unsigned nr_entries; handle buffer; } (64-bit: 16
+ * bytes, buffer at 8; 32-bit: 8, buffer at 4): the domain's e820, 20-byte
+ * packed entries, as many as fit; nr_entries says how many were written
+ * (xen/arch/x86/mm.c arch_memory_op). Ours is the map the start info gives.
+ */
+static int64_t memory_map(struct vcpu *v, const struct hc_args *a)
+{
+	uint8_t m[16];
+	uint32_t nr;
+	uint64_t buf = 0;
+	size_t len = a->long_mode ? 16 : 8;
+	struct __attribute__((packed)) { uint64_t addr, size; uint32_t type; } ram = { 0, v->vm->mem_size, 1 };
+	if (xen_copy_in(v, a->arg[1], m, len))
+		return -XEN_EFAULT;
+	memcpy(&nr, m, 4);
+	memcpy(&buf, m + (a->long_mode ? 8 : 4), a->long_mode ? 8 : 4);
+	nr = MIN(nr, 1u);
+	if (nr && xen_copy_out(v, buf, &ram, sizeof(ram)))
+		return -XEN_EFAULT;
+	memcpy(m, &nr, 4);
+	return xen_copy_out(v, a->arg[1], m, len);
+}
+
+/* XENMEM_current/maximum_reservation (arg: a domid_t): the domain's pages now / at most. */
+static int64_t reservation(struct vcpu *v, const struct hc_args *a, bool maximum)
+{
+	uint16_t domid;
+	if (xen_copy_in(v, a->arg[1], &domid, sizeof(domid)))
+		return -XEN_EFAULT;
+	if (!is_self(v->vm, domid))
+		return -XEN_ESRCH;
+	uint64_t pages = v->vm->mem_size >> PAGE_SHIFT;
+	return (int64_t)(maximum ? pages : pages - xen_ballooned_pages(v->vm));
+}
+
+/*
+ * XENMEM_decrease_reservation / populate_physmap: real ballooning. struct
+ * xen_memory_reservation { handle extent_start; xen_ulong_t nr_extents;
+ * unsigned extent_order, mem_flags; domid_t domid; } (64-bit: 32 bytes,
+ * fields at 0, 8, 16, 20, 24; 32-bit: 20 bytes at 0, 4, 8, 12, 16). Each
+ * extent is a GFN (xen_pfn_t: 8 or 4 bytes) and 2^order pages from it:
+ * decrease takes them out of the VM's NPT/EPT, populate puts them back
+ * zeroed. Returns the extents done; stops at the first that fails, as Xen
+ * does. After XEN_MEMOP_BUDGET pages the call is continued with its
+ * progress in the command's bits 63:6 (Xen's MEMOP_EXTENT_SHIFT).
+ */
+#define XEN_MEMOP_BUDGET 512
+#define XEN_MEMOP_EXTENT_SHIFT 6
+#define XEN_MAX_EXTENT_ORDER 9                          /* 2 MiB: what a balloon driver asks for at most */
+static int64_t reservation_op(struct vcpu *v, const struct hc_args *a, bool populate)
+{
+	uint8_t r[32];
+	bool l = a->long_mode;
+	uint64_t extents = 0, nr = 0, done = a->arg[0] >> XEN_MEMOP_EXTENT_SHIFT;
+	uint32_t order;
+	uint16_t domid;
+	if (xen_copy_in(v, a->arg[1], r, l ? 32 : 20))
+		return -XEN_EFAULT;
+	memcpy(&extents, r, l ? 8 : 4);
+	memcpy(&nr, r + (l ? 8 : 4), l ? 8 : 4);
+	memcpy(&order, r + (l ? 16 : 8), 4);
+	memcpy(&domid, r + (l ? 24 : 16), 2);
+	if (!is_self(v->vm, domid))
+		return -XEN_ESRCH;
+	if (order > XEN_MAX_EXTENT_ORDER)
+		return -XEN_EINVAL;
+	for (unsigned pages = 0; done < nr; done++) {
+		uint64_t gfn = 0;
+		if (pages >= XEN_MEMOP_BUDGET) {
+			hc_continue(v, 0, (a->arg[0] & XEN_MEMOP_CMD_MASK) | done << XEN_MEMOP_EXTENT_SHIFT);
+			return 0;
+		}
+		if (xen_copy_in(v, extents + done * (l ? 8 : 4), &gfn, l ? 8 : 4))
+			return done ? (int64_t)done : -XEN_EFAULT;
+		for (uint64_t i = 0; i < (1ull << order); i++, pages++) {
+			int e = populate ? gmem_page_restore(v->vm, gfn + i) : gmem_page_remove(v->vm, gfn + i);
+			if (e)
+				return (int64_t)done;
+		}
+	}
+	return (int64_t)done;
+}
+
 /* memory_op(cmd, arg) (xen/common/memory.c do_memory_op; HVM: hvm_memory_op) */
 int64_t xen_memory_op(struct vcpu *v, const struct hc_args *a)
 {
 	switch (a->arg[0] & XEN_MEMOP_CMD_MASK) {         /* the bits above: a continuation's progress */
 	case XENMEM_add_to_physmap:
 		return add_to_physmap(v, a);
+	case XENMEM_decrease_reservation:
+		return reservation_op(v, a, false);
+	case XENMEM_populate_physmap:
+		return reservation_op(v, a, true);
+	case XENMEM_memory_map:
+		return memory_map(v, a);
+	case XENMEM_current_reservation:
+		return reservation(v, a, false);
+	case XENMEM_maximum_reservation:
+		return reservation(v, a, true);
 	}
 	return -XEN_ENOSYS;
 }

@@ -276,6 +276,16 @@ void arch_guest_xmm_write(struct vcpu *v, unsigned n, const uint64_t *q)
 
 void arch_vcpu_ctrl_regs(struct vcpu *v, struct arch_ctrl_regs *r) { *r = fake.ctrl[v->id]; }
 
+int arch_guest_page_set(struct vm *vm, uint64_t gpa, bool present)
+{
+	if (fake.fail_page_set)
+		return fake.fail_page_set;
+	if (fake.page_sets < FAKE_MAX_EVENTS)
+		fake.page_set_log[fake.page_sets] = (struct fake_page_set){ gpa, present };
+	fake.page_sets++;
+	return 0;
+}
+
 void arch_set_auto_eoi(struct vcpu *v, const uint32_t vectors[8])
 {
 	memcpy(fake.auto_eoi[v->id], vectors, sizeof(fake.auto_eoi[v->id]));

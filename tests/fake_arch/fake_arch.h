@@ -74,6 +74,7 @@ void fake_pmm_setup(struct boot_info *bi);
 #define FAKE_MAX_EVENTS 32
 
 struct fake_apic_write { unsigned vcpu; uint32_t off, val; };
+struct fake_page_set { uint64_t gpa; bool present; };
 #define FAKE_MAX_RUNS 64
 
 struct fake_arch_state {
@@ -111,6 +112,9 @@ struct fake_arch_state {
 	unsigned xmm_reads, xmm_writes;                    /* calls */
 	struct arch_ctrl_regs ctrl[VM_MAX_VCPUS];          /* arch_vcpu_ctrl_regs */
 	uint32_t auto_eoi[VM_MAX_VCPUS][8];                /* arch_set_auto_eoi */
+	struct fake_page_set page_set_log[FAKE_MAX_EVENTS]; /* arch_guest_page_set, in order */
+	unsigned page_sets;
+	int fail_page_set;                                 /* -errno to return, 0: succeed */
 	unsigned apic_writes;
 	uint64_t counter;                                  /* what arch_read_counter returns */
 	bool counter_stable;                               /* arch_counter_is_stable */

@@ -313,6 +313,15 @@ static void svm_flush_tlb(struct vcpu *v)
 	((struct svm_vcpu *)v->arch.vendor)->flush_tlb = true;
 }
 
+/* Each vCPU flushes its ASID's TLB entries, nested translations included, at its next VMRUN. */
+static int svm_set_guest_page(struct vm *vm, uint64_t gpa, hpa_t hpa, unsigned perm, bool present)
+{
+	int r = pt_set_page(&((struct svm_vm *)vm->arch.vendor)->npt, gpa, hpa, perm, present);
+	for (unsigned i = 0; !r && i < vm->nr_vcpus; i++)
+		svm_flush_tlb(vm->vcpus[i]);
+	return r;
+}
+
 /* Completing an instruction ends an STI or MOV SS shadow. */
 static void svm_clear_shadow(struct vcpu *v)
 {
@@ -570,6 +579,7 @@ const struct x86_vendor_ops svm_ops = {
 	.clear_shadow = svm_clear_shadow,
 	.init_event = svm_init_event,
 	.flush_tlb = svm_flush_tlb,
+	.set_guest_page = svm_set_guest_page,
 	.dump = svm_dump,
 	.msr_read = svm_msr_read,
 	.msr_write = svm_msr_write,

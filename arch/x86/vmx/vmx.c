@@ -532,6 +532,15 @@ static void vmx_flush_tlb(struct vcpu *v UNUSED)
 {
 }
 
+/* INVEPT drops the guest-physical and combined translations of the VM's EPT at once. */
+static int vmx_set_guest_page(struct vm *vm, uint64_t gpa, hpa_t hpa, unsigned perm, bool present)
+{
+	struct vmx_vm *x = vm->arch.vendor;
+	int r = pt_set_page(&x->ept, gpa, hpa, perm, present);
+	invept(eptp_of(x));
+	return r;
+}
+
 /* Completing an instruction ends an STI or MOV SS shadow (SDM vol. 2B "STI"). */
 static void vmx_clear_shadow(struct vcpu *v)
 {
@@ -561,6 +570,7 @@ const struct x86_vendor_ops vmx_ops = {
 	.clear_shadow = vmx_clear_shadow,
 	.init_event = vmx_init_event,
 	.flush_tlb = vmx_flush_tlb,
+	.set_guest_page = vmx_set_guest_page,
 	.set_deadline = vmx_set_deadline,
 	.dump = vmx_dump,
 	.msr_read = vmx_msr_read,
