@@ -99,10 +99,9 @@ struct hc_vm_state {
 	struct xen_vm_state xen;
 };
 struct hc_vcpu_state {
-	/* a handler asked to be continued (hc_continue): RIP stays, this argument register changes */
-	bool cont;
-	uint8_t cont_arg;
-	uint64_t cont_value;
+	/* a handler asked to be continued (hc_continue): RIP stays, these argument registers change */
+	uint8_t cont;                  /* a bit per argument */
+	uint64_t cont_value[6];
 	struct kvm_vcpu_state kvm;
 	struct hv_vcpu_state hv;
 	struct xen_vcpu_state xen;

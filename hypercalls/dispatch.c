@@ -93,10 +93,14 @@ void hc_dispatch(struct vcpu *v, const struct vm_exit *e)
 		ret = abi->calls[a.nr].fn(v, &a);
 
 	if (v->hc.cont) {
-		/* continued: the argument register carries the progress; the call runs again */
+		/* continued: the argument registers carry the progress; the call runs again */
 		const uint8_t *map = a.long_mode ? abi->args64 : abi->args32;
-		v->hc.cont = false;
-		v->regs.gpr[map[v->hc.cont_arg]] = a.long_mode ? v->hc.cont_value : (uint32_t)v->hc.cont_value;
+		uint8_t args;
+		uint64_t values[HC_MAX_ARGS];
+		hc_continue_take(v, &args, values);
+		for (unsigned i = 0; i < abi->nargs; i++)
+			if (args & (1u << i))
+				v->regs.gpr[map[i]] = a.long_mode ? values[i] : (uint32_t)values[i];
 		arch_insn_restart(v);
 		return;
 	}
@@ -107,9 +111,22 @@ void hc_dispatch(struct vcpu *v, const struct vm_exit *e)
 
 void hc_continue(struct vcpu *v, unsigned arg, uint64_t value)
 {
-	v->hc.cont = true;
-	v->hc.cont_arg = (uint8_t)arg;
-	v->hc.cont_value = value;
+	if (arg >= HC_MAX_ARGS)
+		return;
+	v->hc.cont |= (uint8_t)(1u << arg);
+	v->hc.cont_value[arg] = value;
+}
+
+bool hc_continuing(const struct vcpu *v)
+{
+	return v->hc.cont;
+}
+
+void hc_continue_take(struct vcpu *v, uint8_t *args, uint64_t values[HC_MAX_ARGS])
+{
+	*args = v->hc.cont;
+	memcpy(values, v->hc.cont_value, sizeof(v->hc.cont_value));
+	v->hc.cont = 0;
 }
 
 int hc_msr_read(struct vcpu *v, uint32_t msr, uint64_t *val)

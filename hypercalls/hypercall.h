@@ -80,9 +80,12 @@ struct hc_abi {
  * continued (Xen's hypercall continuation): no result is written, RIP
  * stays on the call instruction, and argument `arg` (an index into the
  * ABI's argument map) is set to `value`, the progress the next entry
- * resumes from.
+ * resumes from. Called once per argument that changes.
  */
 void hc_continue(struct vcpu *v, unsigned arg, uint64_t value);
+/* Whether the running handler asked for a continuation; hc_continue_take also withdraws it. */
+bool hc_continuing(const struct vcpu *v);
+void hc_continue_take(struct vcpu *v, uint8_t *args, uint64_t values[HC_MAX_ARGS]);
 
 /* Entry for every hypercall exit (VMCALL, VMMCALL, VMCALL-as-#UD, HVC). */
 void hc_dispatch(struct vcpu *v, const struct vm_exit *e);

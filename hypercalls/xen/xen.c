@@ -184,8 +184,11 @@ static int64_t xen_sched_op(struct vcpu *v, const struct hc_args *a)
 	return -XEN_ENOSYS;
 }
 
+static int64_t xen_multicall(struct vcpu *v, const struct hc_args *a);
+
 static const struct hc_call xen_calls[XEN_NR_HYPERCALLS] = {
 	[__HYPERVISOR_memory_op] = { xen_memory_op, "memory_op" },
+	[__HYPERVISOR_multicall] = { xen_multicall, "multicall" },
 	[__HYPERVISOR_xen_version] = { xen_version, "xen_version" },
 	[__HYPERVISOR_console_io] = { xen_console_io, "console_io" },
 	[__HYPERVISOR_vcpu_op] = { xen_vcpu_op, "vcpu_op" },
@@ -193,6 +196,61 @@ static const struct hc_call xen_calls[XEN_NR_HYPERCALLS] = {
 	[__HYPERVISOR_event_channel_op] = { xen_event_channel_op, "event_channel_op" },
 	[__HYPERVISOR_hvm_op] = { xen_hvm_op, "hvm_op" },
 };
+
+/*
+ * multicall(call_list, nr_calls) (xen/common/multicall.c do_multicall):
+ * struct multicall_entry { xen_ulong_t op, result; xen_ulong_t args[6]; }
+ * (64 bytes; 32 with a 32-bit caller's 4-byte fields). Each entry runs as
+ * if called alone and its result is written back; a multicall inside one
+ * gets -EINVAL. After XEN_MULTICALL_BUDGET entries, or when an entry is
+ * itself to be continued (its updated arguments written into it), the
+ * multicall is continued at that entry: the list advanced, the count less.
+ */
+#define XEN_MULTICALL_BUDGET 64
+static int64_t multicall_continued(struct vcpu *v, uint64_t at, uint32_t left)
+{
+	hc_continue(v, 0, at);
+	hc_continue(v, 1, left);
+	return 0;
+}
+
+static int64_t xen_multicall(struct vcpu *v, const struct hc_args *a)
+{
+	size_t w = a->long_mode ? 8 : 4, size = 8 * w;
+	uint64_t list = a->arg[0];
+	uint32_t nr = (uint32_t)a->arg[1];               /* uint32_t nr_calls */
+	for (uint32_t i = 0; i < nr && !vm_ended(v->vm); i++) {
+		uint8_t e[64];
+		uint64_t at = list + i * size;
+		if (i == XEN_MULTICALL_BUDGET)
+			return multicall_continued(v, at, nr - i);
+		if (xen_copy_in(v, at, e, size))
+			return -XEN_EFAULT;
+		struct hc_args c = { .long_mode = a->long_mode };
+		memcpy(&c.nr, e, w);
+		for (unsigned k = 0; k < HC_MAX_ARGS; k++)
+			memcpy(&c.arg[k], e + (2 + k) * w, w);
+		int64_t r = -XEN_ENOSYS;
+		if (c.nr == __HYPERVISOR_multicall)
+			r = -XEN_EINVAL;
+		else if (c.nr < ARRAY_SIZE(xen_calls) && xen_calls[c.nr].fn)
+			r = xen_calls[c.nr].fn(v, &c);
+		if (hc_continuing(v)) {
+			uint8_t args;
+			uint64_t values[HC_MAX_ARGS];
+			hc_continue_take(v, &args, values);
+			for (unsigned k = 0; k < HC_MAX_ARGS; k++)
+				if (args & (1u << k))
+					memcpy(e + (2 + k) * w, &values[k], w);
+			if (xen_copy_out(v, at, e, size))
+				return -XEN_EFAULT;
+			return multicall_continued(v, at, nr - i);
+		}
+		if (xen_copy_out(v, at + w, &r, w))
+			return -XEN_EFAULT;
+	}
+	return 0;
+}
 
 /* ---- discovery ---- */
 

@@ -1,9 +1,10 @@
 /*
  * Xen memory_op ballooning and the memory map (xen/common/memory.c
  * do_memory_op, decrease_reservation, populate_physmap; public/memory.h)
- * through the real dispatcher: pages leave the VM's stage-2 map (the fake
- * arch records arch_guest_page_set) and the guest-memory gate, come back
- * zeroed, and a long batch is continued with its progress in the command.
+ * and multicall batches (xen/common/multicall.c) through the real
+ * dispatcher: pages leave the VM's stage-2 map (the fake arch records
+ * arch_guest_page_set) and the guest-memory gate, come back zeroed, and a
+ * long batch is continued with its progress in its argument registers.
  */
 #include <setjmp.h>
 #include <stdarg.h>
@@ -216,6 +217,97 @@ static void test_memory_map(void **state)
 	assert_int_equal(hva(LIST + 64)[0], FILL);              /* room for none: nothing written */
 }
 
+/* ---- multicall ---- */
+
+#define MC 0x8000ull                 /* the multicall list */
+
+/* Entry i: op and up to three arguments (64-bit: 8-byte fields; 32-bit: 4-byte). */
+static void put_entry(bool lm, unsigned i, uint64_t op, uint64_t a0, uint64_t a1)
+{
+	size_t w = lm ? 8 : 4;
+	uint64_t f[8] = { op, 0x7777, a0, a1 };
+	for (unsigned k = 0; k < 8; k++)
+		memcpy(hva(MC + i * 8 * w + k * w), &f[k], w);
+}
+
+static uint64_t result(bool lm, unsigned i)
+{
+	uint64_t r = 0;
+	memcpy(&r, hva(MC + i * 8 * (lm ? 8 : 4) + (lm ? 8 : 4)), lm ? 8 : 4);
+	return r;
+}
+
+static uint64_t multicall(enum cpu_mode mode, uint64_t list, uint64_t nr)
+{
+	bool lm = mode == MODE_64;
+	v->regs.gpr[X86_RAX] = __HYPERVISOR_multicall;
+	v->regs.gpr[lm ? X86_RDI : X86_RBX] = list;
+	v->regs.gpr[lm ? X86_RSI : X86_RCX] = nr;
+	struct vm_exit e = { .reason = VMEXIT_HYPERCALL, .insn_len = 3, .mode = mode, .hc.insn = HC_INSN_VMMCALL };
+	hc_dispatch(v, &e);
+	return v->regs.gpr[X86_RAX];
+}
+
+static void test_multicall_results(void **state)
+{
+	put_entry(true, 0, __HYPERVISOR_xen_version, XENVER_version, 0);
+	put_entry(true, 1, __HYPERVISOR_xen_version, XENVER_pagesize, 0);
+	put_entry(true, 2, 99, 0, 0);
+	put_entry(true, 3, __HYPERVISOR_multicall, MC, 1);          /* nested: refused */
+	assert_int_equal(multicall(MODE_64, MC, 4), 0);
+	assert_int_equal(result(true, 0), XEN_VERSION_MAJOR << 16 | XEN_VERSION_MINOR);
+	assert_int_equal(result(true, 1), PAGE_SIZE);
+	assert_int_equal(result(true, 2), ERR(XEN_ENOSYS));
+	assert_int_equal(result(true, 3), ERR(XEN_EINVAL));
+	assert_int_equal(v->regs.rip, RIP0 + 3);
+	/* 32-bit entries are 32 bytes of 4-byte fields */
+	put_entry(false, 0, __HYPERVISOR_xen_version, XENVER_pagesize, 0);
+	put_entry(false, 1, 99, 0, 0);
+	assert_int_equal(multicall(MODE_PROT32, MC, 2), 0);
+	assert_int_equal(result(false, 0), PAGE_SIZE);
+	assert_int_equal(result(false, 1), (uint32_t)-XEN_ENOSYS);
+	assert_int_equal(multicall(MODE_64, RAM - 32, 1), ERR(XEN_EFAULT));
+}
+
+/* 70 entries: 64 run, then the multicall is continued at entry 64 with 6 left. */
+static void test_multicall_continued_by_budget(void **state)
+{
+	for (unsigned i = 0; i < 70; i++)
+		put_entry(true, i, __HYPERVISOR_xen_version, XENVER_pagesize, 0);
+	v->regs.gpr[X86_RAX] = 0;
+	multicall(MODE_64, MC, 70);
+	assert_int_equal(v->regs.rip, RIP0);
+	assert_int_equal(v->regs.gpr[X86_RDI], MC + 64 * 64);
+	assert_int_equal(v->regs.gpr[X86_RSI], 6);
+	assert_int_equal(result(true, 63), PAGE_SIZE);
+	assert_int_equal(result(true, 64), 0x7777);                 /* not run yet */
+	struct vm_exit e = { .reason = VMEXIT_HYPERCALL, .insn_len = 3, .mode = MODE_64, .hc.insn = HC_INSN_VMMCALL };
+	hc_dispatch(v, &e);
+	assert_int_equal(v->regs.gpr[X86_RAX], 0);
+	assert_int_equal(result(true, 69), PAGE_SIZE);
+	assert_int_equal(v->regs.rip, RIP0 + 3);
+}
+
+/* An entry that is itself continued keeps its progress in the entry; the multicall resumes at it. */
+static void test_multicall_entry_continued(void **state)
+{
+	put_reservation(true, 600, 0, DOMID_SELF, 0x100, 1);
+	put_entry(true, 0, __HYPERVISOR_xen_version, XENVER_pagesize, 0);
+	put_entry(true, 1, __HYPERVISOR_memory_op, XENMEM_decrease_reservation, RES);
+	multicall(MODE_64, MC, 2);
+	assert_int_equal(v->regs.rip, RIP0);
+	assert_int_equal(v->regs.gpr[X86_RDI], MC + 64);
+	assert_int_equal(v->regs.gpr[X86_RSI], 1);
+	uint64_t cmd;
+	memcpy(&cmd, hva(MC + 64 + 16), 8);
+	assert_int_equal(cmd, XENMEM_decrease_reservation | 512ull << 6);
+	struct vm_exit e = { .reason = VMEXIT_HYPERCALL, .insn_len = 3, .mode = MODE_64, .hc.insn = HC_INSN_VMMCALL };
+	hc_dispatch(v, &e);
+	assert_int_equal(v->regs.gpr[X86_RAX], 0);
+	assert_int_equal(result(true, 1), 600);
+	assert_int_equal(fake.page_sets, 600);
+}
+
 int main(void)
 {
 #define T(f) cmocka_unit_test_setup_teardown(f, setup, teardown)
@@ -227,6 +319,9 @@ int main(void)
 		T(test_long_batch_continued),
 		T(test_32bit_layout),
 		T(test_memory_map),
+		T(test_multicall_results),
+		T(test_multicall_continued_by_budget),
+		T(test_multicall_entry_continued),
 	};
 	return cmocka_run_group_tests_name("xen_memory", tests, NULL, NULL);
 }
