@@ -163,9 +163,12 @@ done
 # x86 ones and the SMP boot), on QEMU SVM, Bochs VMX and Bochs SVM.
 on_all_vendors hyperv 57 59
 
-# VMs that speak the Xen ABI (abi=xen), one vCPU each: the CPUID leaves, the
-# hypercall page and direct VMCALL/VMMCALL, CPL 3, xen_version, console_io
-# and sched_op (8 checks per guest build, next to the x86 ones), on QEMU SVM,
+# VMs that speak the Xen ABI (abi=xen), two vCPUs each: the CPUID leaves, the
+# hypercall page and direct VMCALL/VMMCALL, CPL 3, xen_version, console_io,
+# sched_op, shared_info and its clocks, HVM params, event channels (IPIs to
+# either vCPU, masking, loopback interdomain, status and errors), VIRQ_TIMER
+# from the vCPU timers, SCHEDOP_block/poll, register_vcpu_info and ballooning (16 checks
+# per guest build, next to the x86 ones and the SMP boot), on QEMU SVM,
 # Bochs VMX and Bochs SVM. Each guest writes a line through CONSOLEIO_write
 # and, with every check passed, ends by SCHEDOP_shutdown(poweroff): the
 # hypervisor must show both.
@@ -177,7 +180,7 @@ xen_host_checks() { # xen_host_checks SCENARIO
 		check "$s.${vm%:*}_shutdown_poweroff" in_log "$s" "hv: ${vm%:*}: exited: vcpu0: SCHEDOP_shutdown poweroff"
 	done
 }
-on_all_vendors xen 31 33
+on_all_vendors xen 49 51
 for s in qemu-xen bochs-xen-corei7_skylake_x bochs-xen-ryzen; do
 	xen_host_checks "$s"
 done

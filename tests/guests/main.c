@@ -437,15 +437,16 @@ void guest_main(ulong start_info, ulong start_info_rdi)
 	check_fpu_clean_at_start();
 	check_dr_cr2_clean_at_start();
 	check_hypervisor_bit();
-	if (opt.hyperv) {
-		/* the SynIC checks give the APs work; the rest of the SMP checks speak KVM */
+	if (opt.hyperv || opt.xen) {
+		/* the SynIC and event channel checks give the APs work; the rest of the SMP checks speak KVM */
 		if (opt.smp) {
 			smp_init(opt.smp);
 			check_smp_boot();
 		}
-		hyperv_checks();
-	} else if (opt.xen) {
-		xen_checks(opt.domid);
+		if (opt.hyperv)
+			hyperv_checks();
+		else
+			xen_checks(opt.domid);
 	} else {
 		kvm_checks();
 	}

@@ -56,6 +56,8 @@
 #define VEC_TIMER	0x91
 #define VEC_PV_EOI	0xa1
 #define VEC_X2_SELF	0xb1
+#define VEC_XEN_UPCALL	0xe3	/* xen.evtchn_ipi: vCPU 1's own upcall vector */
+#define VEC_XEN_CALLBACK 0xf3	/* Xen HVM_PARAM_CALLBACK_IRQ vector (Linux's HYPERVISOR_CALLBACK_VECTOR) */
 #define VEC_SPURIOUS	0xff
 
 #ifndef __ASSEMBLER__

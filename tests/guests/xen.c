@@ -5,13 +5,9 @@
  * arch-x86/cpuid.h); the calling convention and the hypercall page from
  * xen/arch/x86/hvm/hypercall.c and the vendors' init_hypercall_page.
  */
-#include "guest.h"
-
-/* one suite name in both builds: the VM prefix of each line tells them apart */
-#define XEN_SUITE "xen"
+#include "xen.h"
 
 /* arch-x86/cpuid.h */
-#define XEN_CPUID_BASE          0x40000000u
 #define XEN_CPUID_MAX_OFFSET    5                   /* XEN_CPUID_MAX_NUM_LEAVES */
 #define XEN_CPUID_EBX           0x566e6558u         /* "XenV" */
 #define XEN_CPUID_ECX           0x65584d4du         /* "MMXe" */
@@ -26,20 +22,9 @@
 /* The version the hypervisor reports (design sheet: Xen 4.17) */
 #define XEN_VERSION             (4u << 16 | 17u)
 
-/* xen.h __HYPERVISOR_* */
-#define __HYPERVISOR_set_trap_table 0
-#define __HYPERVISOR_xen_version    17
-#define __HYPERVISOR_console_io     18
-#define __HYPERVISOR_iret           23
-#define __HYPERVISOR_sched_op       29
+/* xen.h */
 #define XEN_NR_HYPERCALLS           56      /* the table's size: 48-55 are arch_0-7 */
 #define XEN_NR_UNKNOWN              0x7fff
-
-/* errno.h: results are -errno */
-#define XEN_EPERM   ((ulong)-1l)
-#define XEN_EFAULT  ((ulong)-14l)
-#define XEN_EINVAL  ((ulong)-22l)
-#define XEN_ENOSYS  ((ulong)-38l)
 
 /* version.h XENVER_* */
 #define XENVER_version             0
@@ -133,13 +118,13 @@ static ulong xen_call_at(const void *target, ulong nr, ulong a0, ulong a1, ulong
 }
 
 /* A call as a guest makes it: through the page's stub, or the vendor's instruction if the page is broken. */
-static ulong xen_hc(ulong nr, ulong a0, ulong a1, ulong a2)
+ulong xen_hc(ulong nr, ulong a0, ulong a1, ulong a2)
 {
 	const void *target = page_ok ? (const void *)(xen_page + nr * XEN_STUB_BYTES) : vendor_stub();
 	return xen_call_at(target, nr, a0, a1, a2);
 }
 
-static void expect_xen(const char *what, ulong got, ulong want)
+void expect_xen(const char *what, ulong got, ulong want)
 {
 	if (fault_vector != NO_FAULT)
 		check_fail("%s: vector %lu at 0x%lx", what, fault_vector, fault_ip);
@@ -442,4 +427,6 @@ void xen_checks(unsigned int domid)
 	check_xen_version();
 	check_xen_console_io();
 	check_xen_sched_op();
+	xen_events_checks(domid);
+	xen_balloon_checks();
 }
