@@ -86,6 +86,8 @@ struct xen_vcpu_state {
 	bool blocked;                  /* in SCHEDOP_block or SCHEDOP_poll */
 	uint64_t singleshot_ns;        /* Xen system time the single-shot timer fires; 0: stopped */
 	uint64_t periodic_ns, periodic_next_ns;   /* period and next expiry; 0: stopped */
+	uint64_t periodic_last_ns;     /* when it last fired (Xen periodic_last_event) */
+	bool polling;                  /* in SCHEDOP_poll: any port that becomes pending wakes it */
 	uint64_t poll_deadline_ns;     /* SCHEDOP_poll's timeout; 0: none */
 	uint16_t virq_port[XEN_NR_VIRQS];
 };

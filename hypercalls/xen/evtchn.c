@@ -59,17 +59,20 @@ static void mark_events_pending(struct vcpu *t)
 		vcpu_wake(t);
 }
 
-/* Port `port` became pending and is not masked: its selector bit, then the upcall (Xen evtchn_2l_set_pending). */
+/* Port `port` is pending and not masked: its selector bit, then the upcall. */
 static void notify(struct vcpu *t, unsigned port)
 {
 	uint64_t vi;
 	if (xen_vcpu_info(t, &vi) &&
 	    xen_gbit(t->vm, xen_pending_sel(t->vm, vi), port / xen_word_bits(t->vm), XEN_BIT_SET) == 0)
 		mark_events_pending(t);
-	else if (t->hc.xen.blocked && t->state == VCPU_HALTED)
-		vcpu_wake(t);                                  /* a poller waits for this port */
 }
 
+/*
+ * Xen evtchn_2l_set_pending: a port that becomes pending reaches its vCPU
+ * unless masked, and wakes every vCPU in SCHEDOP_poll even when masked
+ * (evtchn_check_pollers: Linux's PV spinlocks poll a masked kick port).
+ */
 void xen_evtchn_fire(struct vm *vm, unsigned port)
 {
 	const struct xen_vm_state *x = &vm->hc.xen;
@@ -77,9 +80,13 @@ void xen_evtchn_fire(struct vm *vm, unsigned port)
 		return;                                        /* no shared_info: nowhere to record it */
 	if (xen_gbit(vm, xen_pending_base(vm), port, XEN_BIT_SET) != 0)
 		return;                                        /* already pending (or unreadable) */
-	if (xen_gbit(vm, xen_mask_base(vm), port, XEN_BIT_TEST) != 0)
-		return;
-	notify(vm->vcpus[x->evtchn[port].notify_vcpu], port);
+	if (xen_gbit(vm, xen_mask_base(vm), port, XEN_BIT_TEST) == 0)
+		notify(vm->vcpus[x->evtchn[port].notify_vcpu], port);
+	for (unsigned i = 0; i < vm->nr_vcpus; i++) {
+		struct vcpu *p = vm->vcpus[i];
+		if (p->hc.xen.polling && p->state == VCPU_HALTED)
+			vcpu_wake(p);
+	}
 }
 
 void xen_virq_fire(struct vcpu *v, unsigned virq)
@@ -159,20 +166,28 @@ static int64_t op_bind_interdomain(struct vcpu *v, void *buf)
 	    x->evtchn[a->remote_port].remote_dom != xen_domid(v->vm))
 		return -XEN_EINVAL;
 	int64_t r = new_port(v->vm, &a->local_port, (struct xen_evtchn){
-		.state = EVTCHNSTAT_interdomain, .notify_vcpu = (uint16_t)v->id, .peer = (uint16_t)a->remote_port });
+		.state = EVTCHNSTAT_interdomain, .peer = (uint16_t)a->remote_port });   /* to vCPU 0, as in Xen */
 	if (r > 0) {
 		struct xen_evtchn *remote = &x->evtchn[a->remote_port];
 		remote->state = EVTCHNSTAT_interdomain;
 		remote->peer = (uint16_t)a->local_port;
+		/* a notification sent to the unbound end may be lost: Xen always raises the new port */
+		xen_evtchn_fire(v->vm, a->local_port);
 	}
 	return r;
 }
 
-/* evtchn_bind_virq { uint32_t virq, vcpu; evtchn_port_t port; } */
+/* VIRQs that are per vCPU (Xen virq_is_global): the timer, debug, xenoprof and xenpmu; the rest are global. */
+static bool virq_is_global(uint32_t virq)
+{
+	return virq != VIRQ_TIMER && virq != VIRQ_DEBUG && virq != VIRQ_XENOPROF && virq != VIRQ_XENPMU;
+}
+
+/* evtchn_bind_virq { uint32_t virq, vcpu; evtchn_port_t port; }: a global VIRQ binds on vCPU 0 only. */
 static int64_t op_bind_virq(struct vcpu *v, void *buf)
 {
 	struct { uint32_t virq, vcpu, port; } *a = buf;
-	if (a->virq >= XEN_NR_VIRQS)
+	if (a->virq >= XEN_NR_VIRQS || (virq_is_global(a->virq) && a->vcpu != 0))
 		return -XEN_EINVAL;
 	if (a->vcpu >= v->vm->nr_vcpus)
 		return -XEN_ENOENT;
@@ -260,7 +275,7 @@ static int64_t op_status(struct vcpu *v, void *buf)
 	return 1;
 }
 
-/* evtchn_bind_vcpu { evtchn_port_t port; uint32_t vcpu; }: IPIs and per-vCPU VIRQs stay where they are. */
+/* evtchn_bind_vcpu { evtchn_port_t port; uint32_t vcpu; }: IPIs and per-vCPU VIRQs stay where they are (Xen). */
 static int64_t op_bind_vcpu(struct vcpu *v, void *buf)
 {
 	struct { uint32_t port, vcpu; } *a = buf;
@@ -269,8 +284,13 @@ static int64_t op_bind_vcpu(struct vcpu *v, void *buf)
 	if (!port_valid(v->vm, a->port))
 		return -XEN_EINVAL;
 	struct xen_evtchn *ch = &v->vm->hc.xen.evtchn[a->port];
-	if (ch->state != EVTCHNSTAT_unbound && ch->state != EVTCHNSTAT_interdomain)
+	bool global_virq = ch->state == EVTCHNSTAT_virq && virq_is_global(ch->virq);
+	if (ch->state != EVTCHNSTAT_unbound && ch->state != EVTCHNSTAT_interdomain && !global_virq)
 		return -XEN_EINVAL;
+	if (global_virq) {                               /* the binding moves with it */
+		v->vm->vcpus[ch->notify_vcpu]->hc.xen.virq_port[ch->virq] = 0;
+		v->vm->vcpus[a->vcpu]->hc.xen.virq_port[ch->virq] = (uint16_t)a->port;
+	}
 	ch->notify_vcpu = (uint16_t)a->vcpu;
 	return 0;
 }
@@ -318,10 +338,11 @@ int64_t xen_vcpu_timer_op(struct vcpu *v, struct vcpu *t, const struct hc_args *
 	uint64_t now = pvclock_ns(v->vm, arch_read_counter());
 	switch ((uint32_t)a->arg[0]) {
 	case VCPUOP_set_singleshot_timer: {
-		struct { uint64_t timeout_abs_ns; uint32_t flags, pad; } s;
+		/* { uint64_t timeout_abs_ns; uint32_t flags; }: 16 bytes, 12 for a 32-bit caller (compat) */
+		struct { uint64_t timeout_abs_ns; uint32_t flags, pad; } s = { 0 };
 		if (t != v)
 			return -XEN_EINVAL;                       /* only one's own (Xen) */
-		if (xen_copy_in(v, a->arg[2], &s, sizeof(s)))
+		if (xen_copy_in(v, a->arg[2], &s, a->long_mode ? 16 : 12))
 			return -XEN_EFAULT;
 		if ((s.flags & VCPU_SSHOTTMR_future) && s.timeout_abs_ns < now)
 			return -XEN_ETIME;
@@ -339,8 +360,9 @@ int64_t xen_vcpu_timer_op(struct vcpu *v, struct vcpu *t, const struct hc_args *
 			return -XEN_EFAULT;
 		if (period < XEN_PERIODIC_MIN_NS || period > XEN_PERIODIC_MAX_NS)
 			return -XEN_EINVAL;
+		/* due one period after it last fired: at once, usually (Xen vcpu_periodic_timer_work) */
 		x->periodic_ns = period;
-		x->periodic_next_ns = now + period;
+		x->periodic_next_ns = x->periodic_last_ns + period;
 		return 0;
 	}
 	case VCPUOP_stop_periodic_timer:
@@ -351,8 +373,9 @@ int64_t xen_vcpu_timer_op(struct vcpu *v, struct vcpu *t, const struct hc_args *
 }
 
 /*
- * The scheduler's poll: due timers raise VIRQ_TIMER (a late periodic one
- * once, keeping its phase); a SCHEDOP_poll past its timeout wakes.
+ * The scheduler's poll: due timers raise VIRQ_TIMER (a periodic one then
+ * counts its next period from now, as Xen's does); a SCHEDOP_poll past
+ * its timeout wakes.
  */
 uint64_t xen_timers(struct vcpu *v, uint64_t now)
 {
@@ -363,7 +386,8 @@ uint64_t xen_timers(struct vcpu *v, uint64_t now)
 		xen_virq_fire(v, VIRQ_TIMER);
 	}
 	if (x->periodic_ns && ns >= x->periodic_next_ns) {
-		x->periodic_next_ns += x->periodic_ns * ((ns - x->periodic_next_ns) / x->periodic_ns + 1);
+		x->periodic_last_ns = ns;
+		x->periodic_next_ns = ns + x->periodic_ns;
 		xen_virq_fire(v, VIRQ_TIMER);
 	}
 	if (x->poll_deadline_ns && ns >= x->poll_deadline_ns) {
@@ -411,16 +435,17 @@ int64_t xen_sched_poll(struct vcpu *v, const struct hc_args *a)
 		return -XEN_EINVAL;
 	if (xen_copy_in(v, ports, list, nr * sizeof(list[0])))
 		return -XEN_EFAULT;
-	bool pending = false;
+	/* Xen do_poll: events to deliver end it first, then ports in order, the first pending one ending it */
+	if (xen_upcall_pending(v))
+		return 0;
 	for (uint32_t i = 0; i < nr; i++) {
 		if (!port_valid(v->vm, list[i]))
 			return -XEN_EINVAL;
-		pending |= v->vm->hc.xen.shinfo_mapped &&
-		           xen_gbit(v->vm, xen_pending_base(v->vm), list[i], XEN_BIT_TEST) == 1;
+		if (v->vm->hc.xen.shinfo_mapped && xen_gbit(v->vm, xen_pending_base(v->vm), list[i], XEN_BIT_TEST) == 1)
+			return 0;
 	}
-	if (pending || xen_upcall_pending(v))
-		return 0;
 	v->hc.xen.blocked = true;
+	v->hc.xen.polling = true;
 	v->hc.xen.poll_deadline_ns = timeout;
 	vcpu_halt(v);
 	return 0;
@@ -430,5 +455,6 @@ int64_t xen_sched_poll(struct vcpu *v, const struct hc_args *a)
 void xen_vcpu_scheduled(struct vcpu *v)
 {
 	v->hc.xen.blocked = false;
+	v->hc.xen.polling = false;
 	v->hc.xen.poll_deadline_ns = 0;
 }

@@ -125,6 +125,8 @@ struct xen_feature_info { uint32_t submap_idx, submap; };
 #define HVM_PARAM_CONSOLE_PFN    17
 #define HVM_PARAM_CONSOLE_EVTCHN 18
 #define HVM_NR_PARAMS            39
+/* hvm.c hvm_allow_{set,get}_param "deprecated": PAE_ENABLED, DM_DOMAIN, MEMORY_EVENT_*, NESTEDHVM, BUFIOREQ_EVTCHN */
+#define HVM_PARAM_DEPRECATED     ((1ull << 4) | (1ull << 13) | (0x7full << 20) | (1ull << 30))
 #define HVM_PARAM_CALLBACK_TYPE_SHIFT  56
 #define HVM_PARAM_CALLBACK_TYPE_VECTOR 2
 
@@ -157,6 +159,9 @@ struct xen_feature_info { uint32_t submap_idx, submap; };
 #define EVTCHNSTAT_pirq        3
 #define EVTCHNSTAT_virq        4
 #define EVTCHNSTAT_ipi         5
-#define VIRQ_TIMER 0
+#define VIRQ_TIMER   0
+#define VIRQ_DEBUG   1
+#define VIRQ_XENOPROF 7
+#define VIRQ_XENPMU  13
 
 #endif

@@ -310,8 +310,8 @@ static int64_t hvm_param(struct vcpu *v, uint64_t gpa, bool set)
 	                 p.index == HVM_PARAM_STORE_EVTCHN ? &x->store_evtchn :
 	                 p.index == HVM_PARAM_CONSOLE_EVTCHN ? &x->console_evtchn : NULL;
 	bool readable_only = p.index == HVM_PARAM_STORE_PFN || p.index == HVM_PARAM_CONSOLE_PFN;
-	if (p.index == HVM_PARAM_PAE_ENABLED)
-		return -XEN_EINVAL;                      /* deprecated */
+	if (HVM_PARAM_DEPRECATED & (1ull << p.index))
+		return -XEN_EINVAL;
 	if (set) {
 		if (!slot)
 			return -XEN_EPERM;
