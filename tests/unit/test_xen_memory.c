@@ -58,16 +58,27 @@ static int teardown(void **state)
 
 static uint8_t *hva(uint64_t gpa) { return fake_vm_hva(vm, gpa); }
 
-/* memory_op(cmd, arg): RDI, RSI in 64-bit mode, EBX, ECX outside it; returns RAX. */
-static uint64_t memory_op(enum cpu_mode mode, uint64_t cmd, uint64_t arg)
+/* The guest executes its VMMCALL (again, after a continuation: the registers as they were left). */
+static void reenter(enum cpu_mode mode)
 {
-	bool lm = mode == MODE_64;
-	v->regs.gpr[X86_RAX] = __HYPERVISOR_memory_op;
-	v->regs.gpr[lm ? X86_RDI : X86_RBX] = cmd;
-	v->regs.gpr[lm ? X86_RSI : X86_RCX] = arg;
 	struct vm_exit e = { .reason = VMEXIT_HYPERCALL, .insn_len = 3, .mode = mode, .hc.insn = HC_INSN_VMMCALL };
 	hc_dispatch(v, &e);
+}
+
+/* Call `nr` with two arguments: RDI, RSI in 64-bit mode, EBX, ECX outside it; returns RAX. */
+static uint64_t xen_call(enum cpu_mode mode, uint64_t nr, uint64_t a0, uint64_t a1)
+{
+	bool lm = mode == MODE_64;
+	v->regs.gpr[X86_RAX] = nr;
+	v->regs.gpr[lm ? X86_RDI : X86_RBX] = a0;
+	v->regs.gpr[lm ? X86_RSI : X86_RCX] = a1;
+	reenter(mode);
 	return v->regs.gpr[X86_RAX];
+}
+
+static uint64_t memory_op(enum cpu_mode mode, uint64_t cmd, uint64_t arg)
+{
+	return xen_call(mode, __HYPERVISOR_memory_op, cmd, arg);
 }
 
 /* A reservation of `nr` extents of 2^order pages, GFNs first, first+stride, ... (memory.h layout). */
@@ -176,8 +187,7 @@ static void test_long_batch_continued(void **state)
 	assert_int_equal(v->regs.gpr[X86_RAX], __HYPERVISOR_memory_op);   /* no result written */
 	assert_int_equal(fake.page_sets, 512);
 	/* the guest executes the call again with what it was left */
-	struct vm_exit e = { .reason = VMEXIT_HYPERCALL, .insn_len = 3, .mode = MODE_64, .hc.insn = HC_INSN_VMMCALL };
-	hc_dispatch(v, &e);
+	reenter(MODE_64);
 	assert_int_equal(v->regs.gpr[X86_RAX], 600);
 	assert_int_equal(v->regs.rip, RIP0 + 3);
 	assert_int_equal(fake.page_sets, 600);
@@ -190,8 +200,7 @@ static void test_32bit_layout(void **state)
 	put_reservation(false, 520, 0, DOMID_SELF, 0x100, 1);
 	memory_op(MODE_PROT32, XENMEM_decrease_reservation, RES);
 	assert_int_equal(v->regs.gpr[X86_RBX], XENMEM_decrease_reservation | 512ull << 6);
-	struct vm_exit e = { .reason = VMEXIT_HYPERCALL, .insn_len = 3, .mode = MODE_PROT32, .hc.insn = HC_INSN_VMMCALL };
-	hc_dispatch(v, &e);
+	reenter(MODE_PROT32);
 	assert_int_equal(v->regs.gpr[X86_RAX], 520);
 	assert_false(readable(0x100 + 519));
 	assert_true(readable(0x100 + 520));
@@ -239,13 +248,7 @@ static uint64_t result(bool lm, unsigned i)
 
 static uint64_t multicall(enum cpu_mode mode, uint64_t list, uint64_t nr)
 {
-	bool lm = mode == MODE_64;
-	v->regs.gpr[X86_RAX] = __HYPERVISOR_multicall;
-	v->regs.gpr[lm ? X86_RDI : X86_RBX] = list;
-	v->regs.gpr[lm ? X86_RSI : X86_RCX] = nr;
-	struct vm_exit e = { .reason = VMEXIT_HYPERCALL, .insn_len = 3, .mode = mode, .hc.insn = HC_INSN_VMMCALL };
-	hc_dispatch(v, &e);
-	return v->regs.gpr[X86_RAX];
+	return xen_call(mode, __HYPERVISOR_multicall, list, nr);
 }
 
 static void test_multicall_results(void **state)
@@ -281,8 +284,7 @@ static void test_multicall_continued_by_budget(void **state)
 	assert_int_equal(v->regs.gpr[X86_RSI], 6);
 	assert_int_equal(result(true, 63), PAGE_SIZE);
 	assert_int_equal(result(true, 64), 0x7777);                 /* not run yet */
-	struct vm_exit e = { .reason = VMEXIT_HYPERCALL, .insn_len = 3, .mode = MODE_64, .hc.insn = HC_INSN_VMMCALL };
-	hc_dispatch(v, &e);
+	reenter(MODE_64);
 	assert_int_equal(v->regs.gpr[X86_RAX], 0);
 	assert_int_equal(result(true, 69), PAGE_SIZE);
 	assert_int_equal(v->regs.rip, RIP0 + 3);
@@ -301,8 +303,7 @@ static void test_multicall_entry_continued(void **state)
 	uint64_t cmd;
 	memcpy(&cmd, hva(MC + 64 + 16), 8);
 	assert_int_equal(cmd, XENMEM_decrease_reservation | 512ull << 6);
-	struct vm_exit e = { .reason = VMEXIT_HYPERCALL, .insn_len = 3, .mode = MODE_64, .hc.insn = HC_INSN_VMMCALL };
-	hc_dispatch(v, &e);
+	reenter(MODE_64);
 	assert_int_equal(v->regs.gpr[X86_RAX], 0);
 	assert_int_equal(result(true, 1), 600);
 	assert_int_equal(fake.page_sets, 600);
