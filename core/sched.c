@@ -26,6 +26,7 @@ void vcpu_wake(struct vcpu *v)
 	v->state = VCPU_RUNNABLE;
 	v->pv_unhalt = false;
 	v->ready_since = arch_read_counter();
+	hc_vcpu_runstate(v);
 	/* a vCPU that slept runs soon: whoever woke it is likely waiting for it */
 	if (!v->vm->woken && v != v->vm->running)
 		v->vm->woken = v;
@@ -39,6 +40,7 @@ void vcpu_halt(struct vcpu *v)
 		return;
 	}
 	v->state = VCPU_HALTED;
+	hc_vcpu_runstate(v);
 }
 
 void vcpu_yield(struct vcpu *v)
@@ -180,6 +182,7 @@ static void run_slice(struct vcpu *v, uint64_t now)
 	v->nr_slices++;
 	vm->running = v;
 	hc_vcpu_scheduled(v);
+	hc_vcpu_runstate(v);
 	uint64_t slice_end = now + slice_ticks();
 	uint64_t wake_ok = now + wake_granularity_ticks();
 	uint64_t next_timer = poll_vcpus(vm, now);
@@ -209,6 +212,7 @@ static void run_slice(struct vcpu *v, uint64_t now)
 		v->ready_since = now;
 		hc_vcpu_preempted(v);
 	}
+	hc_vcpu_runstate(v);
 }
 
 /* What each vCPU did, once the VM has ended. */

@@ -76,6 +76,7 @@ struct xen_vm_state {
 	uint64_t shinfo_gpa;
 	uint64_t callback_irq;         /* HVM_PARAM_CALLBACK_IRQ */
 	uint64_t store_evtchn, console_evtchn;   /* HVM_PARAM_STORE_EVTCHN, _CONSOLE_EVTCHN */
+	uint32_t vm_assist;            /* vm_assist types enabled, a bit each */
 	struct xen_evtchn evtchn[XEN_NR_EVTCHN];
 };
 
@@ -88,6 +89,12 @@ struct xen_vcpu_state {
 	uint64_t periodic_ns, periodic_next_ns;   /* period and next expiry; 0: stopped */
 	uint64_t periodic_last_ns;     /* when it last fired (Xen periodic_last_event) */
 	bool polling;                  /* in SCHEDOP_poll: any port that becomes pending wakes it */
+	/* runstate (vcpu.h struct vcpu_runstate_info): the area's guest-virtual address, 0: none */
+	uint64_t runstate_gva;
+	bool runstate_known;
+	uint8_t runstate;              /* RUNSTATE_running, runnable, blocked, offline */
+	uint64_t runstate_entry_ns;
+	uint64_t runstate_time[4];     /* ns spent in each state */
 	uint64_t poll_deadline_ns;     /* SCHEDOP_poll's timeout; 0: none */
 	uint16_t virq_port[XEN_NR_VIRQS];
 };

@@ -161,6 +161,13 @@ uint64_t hc_vcpu_timers(struct vcpu *v, uint64_t now)
 	return abi->timers ? abi->timers(v, now) : UINT64_MAX;
 }
 
+void hc_vcpu_runstate(struct vcpu *v)
+{
+	const struct hc_abi *abi = vm_abi(v->vm);
+	if (abi->vcpu_runstate)
+		abi->vcpu_runstate(v);
+}
+
 void hc_vcpu_preempted(struct vcpu *v)
 {
 	const struct hc_abi *abi = vm_abi(v->vm);
@@ -168,10 +175,17 @@ void hc_vcpu_preempted(struct vcpu *v)
 		abi->vcpu_preempted(v);
 }
 
-/* Zero is every field's reset value (hypercalls/abi_state.h stores them so). */
+/*
+ * Zero is every field's reset value (hypercalls/abi_state.h stores them so).
+ * KVM resets its paravirtual MSRs on INIT, and so does the Hyper-V SynIC
+ * here; Xen keeps a vCPU's registrations (vcpu_info, runstate area, VIRQs,
+ * timers) across INIT, as Linux expects when it brings a CPU back online.
+ */
 void hc_vcpu_init(struct vcpu *v)
 {
-	memset(&v->hc, 0, sizeof(v->hc));
+	v->hc.cont = 0;
+	memset(&v->hc.kvm, 0, sizeof(v->hc.kvm));
+	memset(&v->hc.hv, 0, sizeof(v->hc.hv));
 }
 
 void hc_vm_destroy(struct vm *vm)

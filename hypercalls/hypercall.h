@@ -67,6 +67,8 @@ struct hc_abi {
 	uint64_t (*timers)(struct vcpu *v, uint64_t now);
 	/* The vCPU is about to get the CPU (after waiting for it: v->steal grew). */
 	void (*vcpu_scheduled)(struct vcpu *v);
+	/* v's scheduling state may have changed: running, runnable, halted or not started. */
+	void (*vcpu_runstate)(struct vcpu *v);
 	/* The vCPU lost the CPU while still runnable (preempted, or it yielded). */
 	void (*vcpu_preempted)(struct vcpu *v);
 	/* Frees per-VM state when the VM is destroyed. */
@@ -104,6 +106,7 @@ void hc_clock_changed(struct vcpu *v);
 void hc_vcpu_scheduled(struct vcpu *v);
 uint64_t hc_vcpu_timers(struct vcpu *v, uint64_t now);
 void hc_vcpu_preempted(struct vcpu *v);
+void hc_vcpu_runstate(struct vcpu *v);
 /* INIT: every ABI's per-vCPU state (paravirtual MSRs) back to its reset value. */
 void hc_vcpu_init(struct vcpu *v);
 

@@ -167,7 +167,7 @@ on_all_vendors hyperv 57 59
 # hypercall page and direct VMCALL/VMMCALL, CPL 3, xen_version, console_io,
 # sched_op, shared_info and its clocks, HVM params, event channels (IPIs to
 # either vCPU, masking, loopback interdomain, status and errors), VIRQ_TIMER
-# from the vCPU timers, SCHEDOP_block/poll, register_vcpu_info and ballooning (16 checks
+# from the vCPU timers, SCHEDOP_block/poll, the runstate area, register_vcpu_info and ballooning (17 checks
 # per guest build, next to the x86 ones and the SMP boot), on QEMU SVM,
 # Bochs VMX and Bochs SVM. Each guest writes a line through CONSOLEIO_write
 # and, with every check passed, ends by SCHEDOP_shutdown(poweroff): the
@@ -180,7 +180,7 @@ xen_host_checks() { # xen_host_checks SCENARIO
 		check "$s.${vm%:*}_shutdown_poweroff" in_log "$s" "hv: ${vm%:*}: exited: vcpu0: SCHEDOP_shutdown poweroff"
 	done
 }
-on_all_vendors xen 49 51
+on_all_vendors xen 51 53
 for s in qemu-xen bochs-xen-corei7_skylake_x bochs-xen-ryzen; do
 	xen_host_checks "$s"
 done

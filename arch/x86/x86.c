@@ -206,6 +206,13 @@ int arch_send_ipi(struct vcpu *t, uint32_t icr)
 	return vlapic_deliver_icr(t, icr);
 }
 
+int arch_guest_write_virt(struct vcpu *v, uint64_t gva, const void *buf, size_t len)
+{
+	struct x86_paging pg;
+	x86_vendor->get_paging(v, &pg);
+	return x86_write_linear(v, &pg, gva, buf, len);
+}
+
 /* The page's slot gives its host page and permissions, as when the stage-2 map was built. */
 int arch_guest_page_set(struct vm *vm, uint64_t gpa, bool present)
 {

@@ -52,6 +52,8 @@ void x86_guest_cpuid(struct vcpu *v, uint32_t leaf, uint32_t subleaf, uint32_t o
  * 0, -EFAULT when a translation or the read fails.
  */
 int x86_read_linear(struct vcpu *v, const struct x86_paging *pg, uint64_t la, void *buf, size_t len);
+/* A page or less at linear `la`, translated whole before any byte is written. */
+int x86_write_linear(struct vcpu *v, const struct x86_paging *pg, uint64_t la, const void *buf, size_t len);
 /*
  * True when the `len` bytes at CS:RIP are `bytes` (RIP truncated outside
  * 64-bit mode): how an instruction the hardware did not decode for us is

@@ -191,6 +191,7 @@ static const struct hc_call xen_calls[XEN_NR_HYPERCALLS] = {
 	[__HYPERVISOR_multicall] = { xen_multicall, "multicall" },
 	[__HYPERVISOR_xen_version] = { xen_version, "xen_version" },
 	[__HYPERVISOR_console_io] = { xen_console_io, "console_io" },
+	[__HYPERVISOR_vm_assist] = { xen_vm_assist, "vm_assist" },
 	[__HYPERVISOR_vcpu_op] = { xen_vcpu_op, "vcpu_op" },
 	[__HYPERVISOR_sched_op] = { xen_sched_op, "sched_op" },
 	[__HYPERVISOR_event_channel_op] = { xen_event_channel_op, "event_channel_op" },
@@ -366,4 +367,5 @@ const struct hc_abi xen_abi = {
 	.clock_changed = xen_clock_changed,
 	.timers = xen_timers,
 	.vcpu_scheduled = xen_vcpu_scheduled,
+	.vcpu_runstate = xen_vcpu_runstate,
 };

@@ -40,6 +40,10 @@ int64_t xen_vcpu_timer_op(struct vcpu *v, struct vcpu *t, const struct hc_args *
 uint64_t xen_timers(struct vcpu *v, uint64_t now);
 
 int64_t xen_memory_op(struct vcpu *v, const struct hc_args *a);
+/* Runstate (runstate.c) */
+void xen_vcpu_runstate(struct vcpu *v);
+int64_t xen_register_runstate(struct vcpu *t, struct vcpu *caller, uint64_t gpa, bool long_mode);
+int64_t xen_vm_assist(struct vcpu *v, const struct hc_args *a);
 /* Pages the guest gave back (XENMEM_decrease_reservation) and has not taken again. */
 static inline uint64_t xen_ballooned_pages(const struct vm *vm) { return vm->nr_removed; }
 int64_t xen_vcpu_op(struct vcpu *v, const struct hc_args *a);

@@ -132,6 +132,17 @@ struct xen_feature_info { uint32_t submap_idx, submap; };
 
 /* vcpu_op (vcpu.h VCPUOP_*) */
 #define VCPUOP_is_up                 3
+#define VCPUOP_register_runstate_memory_area 5
+#define RUNSTATE_running  0
+#define RUNSTATE_runnable 1
+#define RUNSTATE_blocked  2
+#define RUNSTATE_offline  3
+#define XEN_RUNSTATE_UPDATE (1ull << 63)    /* in state_entry_time while it is rewritten */
+/* vm_assist (xen.h VMASST_*): HVM guests may only ask for the runstate update flag */
+#define __HYPERVISOR_vm_assist         21
+#define VMASST_CMD_enable              0
+#define VMASST_CMD_disable             1
+#define VMASST_TYPE_runstate_update_flag 5
 #define VCPUOP_set_periodic_timer    6
 #define VCPUOP_stop_periodic_timer   7
 #define VCPUOP_set_singleshot_timer  8

@@ -401,6 +401,8 @@ int64_t xen_vcpu_op(struct vcpu *v, const struct hc_args *a)
 		return t->state != VCPU_WAIT_SIPI;
 	case VCPUOP_register_vcpu_info:
 		return register_vcpu_info(t, v, a->arg[2]);
+	case VCPUOP_register_runstate_memory_area:
+		return xen_register_runstate(t, v, a->arg[2], a->long_mode);
 	}
 	return xen_vcpu_timer_op(v, t, a);
 }

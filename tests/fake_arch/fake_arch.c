@@ -15,6 +15,7 @@
 #include <cmocka.h>
 
 #include "core/arch.h"
+#include "core/gmem.h"
 #include "core/log.h"
 #include "core/string.h"
 #include "arch/x86/x86.h"
@@ -275,6 +276,12 @@ void arch_guest_xmm_write(struct vcpu *v, unsigned n, const uint64_t *q)
 }
 
 void arch_vcpu_ctrl_regs(struct vcpu *v, struct arch_ctrl_regs *r) { *r = fake.ctrl[v->id]; }
+
+/* guest-virtual is guest-physical here (a guest without paging) */
+int arch_guest_write_virt(struct vcpu *v, uint64_t gva, const void *buf, size_t len)
+{
+	return gmem_write(v->vm, mk_gpa(gva), buf, len);
+}
 
 int arch_guest_page_set(struct vm *vm, uint64_t gpa, bool present)
 {

@@ -617,6 +617,67 @@ out:
 	check_done(XEN_SUITE, "sched_block_poll");
 }
 
+/* ---- xen.runstate (vcpu.h struct vcpu_runstate_info; xen.h VMASST_TYPE_runstate_update_flag) ---- */
+
+#define VCPUOP_register_runstate_memory_area 5
+#define __HYPERVISOR_vm_assist 21
+#define VMASST_CMD_enable 0
+#define VMASST_TYPE_runstate_update_flag 5
+#define RUNSTATE_running 0
+#define RUNSTATE_blocked 2
+#define XEN_RUNSTATE_UPDATE (1ull << 63)
+
+/* The natural layout is the guest's own in both builds: 48 bytes, or 44 (uint64_t 4-aligned on i386). */
+static volatile struct vcpu_runstate_info {
+	int state;
+	uint64_t state_entry_time;
+	uint64_t time[4];
+} runstate;
+
+/* A consistent copy, as Linux's xen_get_runstate_snapshot: retry while the update flag is set or it moved. */
+static struct vcpu_runstate_info runstate_snapshot(void)
+{
+	struct vcpu_runstate_info r;
+	uint64_t entry;
+	do {
+		entry = runstate.state_entry_time;
+		__atomic_thread_fence(__ATOMIC_SEQ_CST);
+		r.state = runstate.state;
+		for (unsigned i = 0; i < 4; i++)
+			r.time[i] = runstate.time[i];
+		__atomic_thread_fence(__ATOMIC_SEQ_CST);
+	} while ((entry & XEN_RUNSTATE_UPDATE) || entry != runstate.state_entry_time);
+	r.state_entry_time = entry;
+	return r;
+}
+
+/* Registered, the area says "running"; a 2 ms poll later it holds 2 ms more of "blocked". */
+static void check_runstate(void)
+{
+	uint64_t addr = (ulong)&runstate, end;
+	expect_xen("vm_assist runstate_update_flag", xen_hc(__HYPERVISOR_vm_assist, VMASST_CMD_enable,
+	                                                    VMASST_TYPE_runstate_update_flag, 0), 0);
+	expect_xen("register_runstate_memory_area", xen_hc(__HYPERVISOR_vcpu_op,
+	           VCPUOP_register_runstate_memory_area, 0, (ulong)&addr), 0);
+	struct vcpu_runstate_info a = runstate_snapshot();
+	uint64_t now = now0();
+	if (a.state != RUNSTATE_running || a.state_entry_time > now || a.time[RUNSTATE_running] == 0)
+		check_fail("state %d since %llu (now %llu), running %llu ns", a.state,
+		           (unsigned long long)a.state_entry_time, (unsigned long long)now,
+		           (unsigned long long)a.time[RUNSTATE_running]);
+	struct sched_poll poll = { NULL, 0, now0() + 2 * NS_PER_MS };
+	sched_wait("poll, no ports, 2 ms", SCHEDOP_poll, &poll, &end);
+	struct vcpu_runstate_info b = runstate_snapshot();
+	if (b.state != RUNSTATE_running || b.time[RUNSTATE_blocked] - a.time[RUNSTATE_blocked] < 3 * NS_PER_MS / 2 ||
+	    b.state_entry_time < poll.timeout)
+		check_fail("after a 2 ms sleep: state %d since %llu, blocked %llu ns more", b.state,
+		           (unsigned long long)b.state_entry_time,
+		           (unsigned long long)(b.time[RUNSTATE_blocked] - a.time[RUNSTATE_blocked]));
+	addr = 0;                                    /* no more updates */
+	xen_hc(__HYPERVISOR_vcpu_op, VCPUOP_register_runstate_memory_area, 0, (ulong)&addr);
+	check_done(XEN_SUITE, "runstate");
+}
+
 /* ---- xen.register_vcpu_info ---- */
 
 static ulong register_at(uint64_t gfn, uint32_t offset)
@@ -686,6 +747,7 @@ void xen_events_checks(unsigned int dom)
 	check_evtchn_ops();
 	check_virq_timer();
 	check_sched_block_poll();
+	check_runstate();
 	check_register_vcpu_info();
 	cpus[0].irq_hook = cpus[1].irq_hook = NULL;
 }
