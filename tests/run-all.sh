@@ -167,9 +167,9 @@ on_all_vendors hyperv 57 59
 # hypercall page and direct VMCALL/VMMCALL, CPL 3, xen_version, console_io,
 # sched_op, shared_info and its clocks, HVM params, event channels (IPIs to
 # either vCPU, masking, loopback interdomain, status and errors), VIRQ_TIMER
-# from the vCPU timers, SCHEDOP_block/poll, the runstate area, register_vcpu_info and ballooning (17 checks
-# per guest build, next to the x86 ones and the SMP boot), on QEMU SVM,
-# Bochs VMX and Bochs SVM. Each guest writes a line through CONSOLEIO_write
+# from the vCPU timers, SCHEDOP_block/poll, the runstate area,
+# register_vcpu_info and ballooning (17 checks per guest build, next to the
+# x86 ones and the SMP boot), on QEMU SVM, Bochs VMX and Bochs SVM. Each guest writes a line through CONSOLEIO_write
 # and, with every check passed, ends by SCHEDOP_shutdown(poweroff): the
 # hypervisor must show both.
 xen_host_checks() { # xen_host_checks SCENARIO
