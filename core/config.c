@@ -84,6 +84,21 @@ static void parse_abi(struct hv_config *cfg, const char *tok, size_t len, const 
 		cfg->default_abi = abi;
 }
 
+static void parse_module(struct hv_config *cfg, const char *tok, size_t len, const char *val, size_t vlen)
+{
+	struct vm_config *vm = cfg->nr_vms ? &cfg->vms[cfg->nr_vms - 1] : NULL;
+	if (!vm || cfg->last_guest_refused) {
+		config_error(cfg, tok, len, vm ? "belongs to a guest= that was refused" : "module= must follow a guest=");
+		return;
+	}
+	if (vm->nr_modules == GUEST_MAX_MODULES || !vlen || vlen >= BOOT_MOD_CMDLINE_MAX) {
+		config_error(cfg, tok, len, vlen ? "at most 4 modules per guest" : "bad module name");
+		vm->bad = true;
+		return;
+	}
+	memcpy(vm->module_names[vm->nr_modules++], val, vlen);
+}
+
 static void parse_token(struct hv_config *cfg, const char *tok, size_t len)
 {
 	const char *eq = memchr(tok, '=', len);
@@ -114,6 +129,8 @@ static void parse_token(struct hv_config *cfg, const char *tok, size_t len)
 		parse_vcpus(cfg, tok, len, val, vlen);
 	} else if (key_is(tok, klen, "abi")) {
 		parse_abi(cfg, tok, len, val, vlen);
+	} else if (key_is(tok, klen, "module")) {
+		parse_module(cfg, tok, len, val, vlen);
 	} else if (key_is(tok, klen, "loglevel")) {
 		if (log_parse_level(val, vlen, &level))
 			config_error(cfg, tok, len, "log level is err, warn, info or debug");
@@ -160,6 +177,13 @@ void config_default_vms(struct hv_config *cfg, const struct boot_info *bi)
 		*vm = (struct vm_config){ .mem = cfg->default_mem, .nr_vcpus = cfg->default_vcpus, .abi = cfg->default_abi };
 		memcpy(vm->image, bi->modules[i].cmdline, module_name_len(&bi->modules[i]));
 	}
+}
+
+void config_find_modules(struct hv_config *cfg, const struct boot_info *bi)
+{
+	for (unsigned i = 0; i < cfg->nr_vms; i++)
+		for (unsigned m = 0; m < cfg->vms[i].nr_modules; m++)
+			cfg->vms[i].modules[m] = config_find_module(bi, cfg->vms[i].module_names[m]);
 }
 
 const struct boot_module *config_find_module(const struct boot_info *bi, const char *name)

@@ -7,8 +7,10 @@
  *                  before any guest= it sets the default)
  *   vcpus=N        vCPUs (1..8) for the last guest= (default 1; before any
  *                  guest= it sets the default)
- *   abi=NAME       the hypercall ABI the last guest= speaks: kvm (default) or
- *                  hyperv (before any guest= it sets the default)
+ *   abi=NAME       the hypercall ABI the last guest= speaks: kvm (default),
+ *                  hyperv or xen (before any guest= it sets the default)
+ *   module=NAME    give the last guest= the boot module NAME too (up to 4):
+ *                  loaded at the top of its RAM, listed in its start info
  *   loglevel=L     err|warn|info|debug
  *   exit=M         how the machine stops when every VM has ended:
  *                  qemu (isa-debug-exit 0xf4), bochs (port 0x8900), halt
@@ -19,6 +21,7 @@
 #define CORE_CONFIG_H
 
 #include "core/boot_info.h"
+#include "core/elf.h"
 #include "core/types.h"
 
 struct hc_abi;
@@ -32,6 +35,9 @@ struct vm_config {
 	unsigned nr_vcpus;
 	const struct hc_abi *abi;         /* NULL: the default (KVM) */
 	bool bad;                         /* a token for this VM was rejected */
+	unsigned nr_modules;
+	char module_names[GUEST_MAX_MODULES][BOOT_MOD_CMDLINE_MAX];
+	const struct boot_module *modules[GUEST_MAX_MODULES];   /* config_find_modules: NULL if absent */
 };
 
 struct hv_config {
@@ -48,6 +54,8 @@ struct hv_config {
 void config_parse(const char *cmdline, struct hv_config *cfg);
 /* With no guest= tokens: one VM per module. */
 void config_default_vms(struct hv_config *cfg, const struct boot_info *bi);
+/* Resolves every VM's module= names against the boot modules. */
+void config_find_modules(struct hv_config *cfg, const struct boot_info *bi);
 /* The boot module named `name` (first word of its cmdline), or NULL. */
 const struct boot_module *config_find_module(const struct boot_info *bi, const char *name);
 /* The module's own guest command line: everything after its first word. */

@@ -209,6 +209,9 @@ int elf_load(struct vm *vm, const void *img, size_t len, struct guest_image *out
 	if (!entry_ok)
 		return fail(why, whylen, "entry point 0x%llx is not inside a loaded segment",
 		            (unsigned long long)out->entry);
+	out->end = 0;
+	for (unsigned i = 0; i < n; i++)
+		out->end = MAX(out->end, segs[i].gpa + segs[i].memsz);
 	/* gmem bounds each access, hence the chunks; the bss is zeroed, not assumed zero */
 	for (unsigned i = 0; i < n; i++) {
 		const struct seg *s = &segs[i];

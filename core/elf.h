@@ -8,11 +8,18 @@ struct vm;
 
 enum image_kind { IMAGE_ELF32, IMAGE_ELF64 };
 
+/* Modules a guest is given with its image (module= on the command line): the PVH modlist. */
+#define GUEST_MAX_MODULES 4
+struct guest_module { uint64_t paddr, size; };
+
 struct guest_image {
 	enum image_kind kind;      /* how it is entered: a PVH image is IMAGE_ELF32 whatever its class */
 	bool pvh;                  /* a XEN_ELFNOTE_PHYS32_ENTRY note gave the entry */
 	uint64_t entry;
+	uint64_t end;              /* the end of the highest loaded segment */
 	const char *cmdline;       /* the guest's own command line */
+	unsigned nr_modules;
+	struct guest_module modules[GUEST_MAX_MODULES];
 };
 
 #define ELF_MAX_SEGMENTS 16

@@ -108,6 +108,7 @@ void hv_main(const struct boot_info *bi)
 	arch_early_init();
 	con_printf("\nhv: microhv " HV_VERSION " starting\n");
 	config_parse(boot_info.cmdline, &config);
+	config_find_modules(&config, &boot_info);
 	print_boot_info(&boot_info);
 	if (!config.nr_vms)
 		config_default_vms(&config, &boot_info);

@@ -1,4 +1,5 @@
 #include "core/arch.h"
+#include "core/gmem.h"
 #include "core/config.h"
 #include "core/elf.h"
 #include "core/exit.h"
@@ -44,6 +45,41 @@ static struct vcpu *vcpu_create(struct vm *vm, unsigned id)
 	return v;
 }
 
+/*
+ * The guest's modules, each page-aligned, from the top of its RAM down
+ * (where a kernel that loads low leaves them alone); they must stay above
+ * the image and the boot area. -EINVAL with the VM ended and a reason.
+ */
+static int load_modules(struct vm *vm, const struct vm_config *cfg, struct guest_image *img)
+{
+	uint64_t top = vm->mem_size, floor = MAX(img->end, (uint64_t)ARCH_GUEST_BOOT_AREA_END);
+	img->nr_modules = 0;
+	for (unsigned i = 0; i < cfg->nr_modules; i++) {
+		const struct boot_module *m = cfg->modules[i];
+		if (!m) {
+			vm_end(vm, VM_END_LOAD_FAILED, 0, "module %s: no such boot module", cfg->module_names[i]);
+			return -EINVAL;
+		}
+		uint64_t at = top >= m->len ? ALIGN_DOWN(top - m->len, PAGE_SIZE) : 0;
+		if (at < floor || top < m->len) {
+			vm_end(vm, VM_END_LOAD_FAILED, 0, "module %s: %llu bytes do not fit between the image and the top of RAM",
+			       cfg->module_names[i], (unsigned long long)m->len);
+			return -EINVAL;
+		}
+		const uint8_t *src = arch_phys_to_virt(m->base);
+		for (uint64_t done = 0, c; done < m->len; done += c) {
+			c = MIN(m->len - done, GMEM_MAX_ACCESS);
+			if (gmem_write(vm, mk_gpa(at + done), src + done, c)) {
+				vm_end(vm, VM_END_LOAD_FAILED, 0, "module %s: could not be written", cfg->module_names[i]);
+				return -EINVAL;
+			}
+		}
+		img->modules[img->nr_modules++] = (struct guest_module){ at, m->len };
+		top = at;
+	}
+	return 0;
+}
+
 static bool vm_setup(struct vm *vm, const struct vm_config *cfg, const struct boot_module *mod)
 {
 	char why[160];
@@ -66,6 +102,8 @@ static bool vm_setup(struct vm *vm, const struct vm_config *cfg, const struct bo
 		return false;
 	}
 	img.cmdline = config_module_args(mod);
+	if (load_modules(vm, cfg, &img))
+		return false;
 	if (!cfg->nr_vcpus || cfg->nr_vcpus > VM_MAX_VCPUS) {
 		vm_end(vm, VM_END_LOAD_FAILED, 0, "%s: %u vCPUs (1..%u)", cfg->image, cfg->nr_vcpus, VM_MAX_VCPUS);
 		return false;

@@ -180,7 +180,7 @@ xen_host_checks() { # xen_host_checks SCENARIO
 		check "$s.${vm%:*}_shutdown_poweroff" in_log "$s" "hv: ${vm%:*}: exited: vcpu0: SCHEDOP_shutdown poweroff"
 	done
 }
-on_all_vendors xen 51 53
+on_all_vendors xen 53 55
 for s in qemu-xen bochs-xen-corei7_skylake_x bochs-xen-ryzen; do
 	xen_host_checks "$s"
 done

@@ -20,6 +20,7 @@
 #define BOOT_PD 0x3000          /* four page directories: 0-4 GiB */
 #define BOOT_GDT 0x7000
 #define BOOT_START_INFO 0x8000
+#define BOOT_MODLIST 0x8400      /* hvm_modlist_entry[], 32 bytes each */
 #define BOOT_MEMMAP 0x8800
 #define BOOT_CMDLINE 0x9000
 #define BOOT_CMDLINE_MAX (ARCH_GUEST_BOOT_AREA_END - BOOT_CMDLINE)
@@ -39,6 +40,8 @@ struct hvm_start_info {
 	uint32_t memmap_entries, reserved;
 };
 struct hvm_memmap_table_entry { uint64_t addr, size; uint32_t type, reserved; };
+struct hvm_modlist_entry { uint64_t paddr, size, cmdline_paddr, reserved; };
+_Static_assert(sizeof(struct hvm_modlist_entry) == 32, "start_info.h module entry");
 _Static_assert(sizeof(struct hvm_start_info) == 56, "start_info.h: version 1 is 56 bytes");
 _Static_assert(sizeof(struct hvm_memmap_table_entry) == 24, "start_info.h memmap entry");
 
@@ -73,15 +76,22 @@ static int write_identity_map(struct vm *vm)
 	return r;
 }
 
-static int write_start_info(struct vm *vm, const char *cmdline)
+static int write_start_info(struct vm *vm, const struct guest_image *img)
 {
+	const char *cmdline = img->cmdline;
 	size_t len = MIN(strlen(cmdline), BOOT_CMDLINE_MAX - 1);
 	struct hvm_memmap_table_entry ram = { 0, vm->mem_size, XEN_HVM_MEMMAP_TYPE_RAM, 0 };
 	struct hvm_start_info si = {
 		.magic = XEN_HVM_START_MAGIC_VALUE, .version = 1,
+		.nr_modules = img->nr_modules, .modlist_paddr = img->nr_modules ? BOOT_MODLIST : 0,
 		.cmdline_paddr = BOOT_CMDLINE,
 		.memmap_paddr = BOOT_MEMMAP, .memmap_entries = 1,
 	};
+	for (unsigned i = 0; i < img->nr_modules; i++) {
+		struct hvm_modlist_entry m = { img->modules[i].paddr, img->modules[i].size, 0, 0 };
+		if (gmem_write(vm, mk_gpa(BOOT_MODLIST + i * sizeof(m)), &m, sizeof(m)))
+			return -EFAULT;
+	}
 	return gmem_write(vm, mk_gpa(BOOT_START_INFO), &si, sizeof(si)) ||
 	       gmem_write(vm, mk_gpa(BOOT_MEMMAP), &ram, sizeof(ram)) ||
 	       gmem_write(vm, mk_gpa(BOOT_CMDLINE), cmdline, len) ||
@@ -93,7 +103,7 @@ int arch_vcpu_boot(struct vcpu *v, const struct guest_image *img)
 	struct vm *vm = v->vm;
 	bool is64 = img->kind == IMAGE_ELF64;
 	if (gmem_write(vm, mk_gpa(BOOT_GDT), boot_gdt, sizeof(boot_gdt)) ||
-	    write_start_info(vm, img->cmdline) || (is64 && write_identity_map(vm)))
+	    write_start_info(vm, img) || (is64 && write_identity_map(vm)))
 		return -EFAULT;
 
 	struct x86_seg data = { SEL_DATA, AR_DATA, UINT32_MAX, 0 };

@@ -108,6 +108,43 @@ static bool word_is(const char *w, size_t len, const char *want)
 	return want[i] == '\0';
 }
 
+/*
+ * The modules the hypervisor gave us (module= on its command line), in the
+ * PVH modlist (start_info.h struct hvm_modlist_entry): `want` of them, each
+ * page-aligned in RAM, holding an ELF image (the test configs pass guest
+ * images), cmdline and reserved 0. With none: no list.
+ */
+struct hvm_modlist_entry { uint64_t paddr, size, cmdline_paddr, reserved; };
+
+static void check_start_info_modules(unsigned int want)
+{
+	const struct hvm_start_info *si = (const struct hvm_start_info *)START_INFO_GPA;
+	const struct hvm_memmap_table_entry *mm = (const struct hvm_memmap_table_entry *)(ulong)si->memmap_paddr;
+	bool bad = true;
+	if (si->nr_modules != want || (!want && si->modlist_paddr))
+		check_fail("%u modules at 0x%llx, want %u", si->nr_modules, (unsigned long long)si->modlist_paddr, want);
+	else if (want && !in_boot_area(si->modlist_paddr, want * sizeof(struct hvm_modlist_entry)))
+		check_fail("modlist at 0x%llx outside the boot area", (unsigned long long)si->modlist_paddr);
+	else
+		bad = false;
+	for (unsigned int i = 0; i < want && !bad; i++) {
+		const struct hvm_modlist_entry *m = (const struct hvm_modlist_entry *)(ulong)si->modlist_paddr + i;
+		const uint8_t *p = (const uint8_t *)(ulong)m->paddr;
+		print("INFO " X86_SUITE ".start_info_modules module %u at 0x%llx, %llu bytes\n", i,
+		      (unsigned long long)m->paddr, (unsigned long long)m->size);
+		bad = true;
+		if ((m->paddr & 0xfff) || !m->size || m->paddr + m->size > mm->size || m->cmdline_paddr || m->reserved)
+			check_fail("module %u: 0x%llx, %llu bytes, cmdline 0x%llx, reserved 0x%llx", i,
+			           (unsigned long long)m->paddr, (unsigned long long)m->size,
+			           (unsigned long long)m->cmdline_paddr, (unsigned long long)m->reserved);
+		else if (p[0] != 0x7f || p[1] != 'E' || p[2] != 'L' || p[3] != 'F')
+			check_fail("module %u does not hold the ELF image it was given", i);
+		else
+			bad = false;
+	}
+	check_done(X86_SUITE, "start_info_modules");
+}
+
 struct options {
 	bool oob;
 	bool triple;
@@ -123,6 +160,8 @@ struct options {
 	/* xen: the same for the Xen ABI (abi=xen); domid=N: its domain ID (the VM's index + 1) */
 	bool xen;
 	unsigned int domid;
+	/* modules=N: the hypervisor gave this guest N modules (module=) */
+	unsigned int modules;
 };
 
 /* The number after key (e.g. "smp=") in a word of length len; 0 if the word is not key<digits>. */
@@ -169,6 +208,8 @@ static struct options parse_cmdline(const char *s)
 			o.smp = word_number(s, len, "smp=");
 		else if (word_number(s, len, "domid="))
 			o.domid = word_number(s, len, "domid=");
+		else if (word_number(s, len, "modules="))
+			o.modules = word_number(s, len, "modules=");
 		s += len;
 	}
 	return o;
@@ -433,6 +474,7 @@ void guest_main(ulong start_info, ulong start_info_rdi)
 	cpu_init();
 
 	struct options opt = parse_cmdline(check_start_info(start_info, start_info_rdi));
+	check_start_info_modules(opt.modules);
 
 	check_fpu_clean_at_start();
 	check_dr_cr2_clean_at_start();

@@ -346,6 +346,34 @@ static void test_abi_per_guest_and_default(void **state)
 	assert_ptr_equal(cfg.vms[1].abi, &kvm_abi);
 }
 
+static void test_modules_per_guest(void **state)
+{
+	config_parse("guest=a module=/boot/initrd module=m2 guest=b guest=c module=x", &cfg);
+	assert_int_equal(cfg.nr_errors, 0);
+	assert_int_equal(cfg.vms[0].nr_modules, 2);
+	assert_string_equal(cfg.vms[0].module_names[0], "/boot/initrd");
+	assert_string_equal(cfg.vms[0].module_names[1], "m2");
+	assert_int_equal(cfg.vms[1].nr_modules, 0);
+	assert_int_equal(cfg.vms[2].nr_modules, 1);
+	assert_string_equal(cfg.vms[2].module_names[0], "x");
+}
+
+static void test_module_errors(void **state)
+{
+	config_parse("module=early guest=a", &cfg);
+	assert_error_line("module=early", "module= must follow a guest=");
+	assert_false(cfg.vms[0].bad);
+	setup(NULL);
+	config_parse("guest=a module=1 module=2 module=3 module=4 module=5", &cfg);
+	assert_error_line("module=5", "at most 4 modules per guest");
+	assert_true(cfg.vms[0].bad);
+	assert_int_equal(cfg.vms[0].nr_modules, 4);
+	setup(NULL);
+	config_parse("guest=a module=", &cfg);
+	assert_error_line("module=", "bad module name");
+	assert_true(cfg.vms[0].bad);
+}
+
 static void test_abi_unknown(void **state)
 {
 	config_parse("guest=a abi=vmware", &cfg);
@@ -536,6 +564,8 @@ int main(void)
 		T(test_vcpus_after_refused_guest),
 		T(test_abi_per_guest_and_default),
 		T(test_abi_unknown),
+		T(test_modules_per_guest),
+		T(test_module_errors),
 		T(test_mem_limits_inclusive),
 		T(test_bad_mem_before_guests_keeps_default),
 		T(test_bad_mem_marks_only_its_guest),

@@ -96,6 +96,50 @@ static void assert_load_failed(const struct vm *v, const char *reason)
 	assert_int_equal(fake.vcpu_boot, 0);
 }
 
+/* ---- modules (module=): from the top of guest RAM down, page-aligned, in the PVH modlist ---- */
+
+static void test_modules_loaded_at_top(void **state)
+{
+	static const char initrd[] = "an initrd of 33 bytes, give or take";
+	static uint8_t big[PAGE_SIZE + 5];
+	memset(big, 0x3c, sizeof(big));
+	const struct boot_module *m = add_elf(true, "/boot/g64.elf");
+	struct vm_config c = config("/boot/g64.elf", MiB(2));
+	c.nr_modules = 2;
+	c.modules[0] = fake_boot_add_module(&bi, initrd, sizeof(initrd), "/boot/initrd");
+	c.modules[1] = fake_boot_add_module(&bi, big, sizeof(big), "/boot/big");
+	vm = vm_create(0, &c, m);
+	assert_false(vm_ended(vm));
+	const struct guest_image *g = &fake.boot_img;
+	assert_int_equal(g->nr_modules, 2);
+	assert_int_equal(g->modules[0].paddr, MiB(2) - PAGE_SIZE);
+	assert_int_equal(g->modules[0].size, sizeof(initrd));
+	assert_int_equal(g->modules[1].paddr, MiB(2) - 3 * PAGE_SIZE);   /* two pages, below the first */
+	assert_int_equal(g->modules[1].size, sizeof(big));
+	assert_memory_equal(fake_vm_hva(vm, MiB(2) - PAGE_SIZE), initrd, sizeof(initrd));
+	assert_memory_equal(fake_vm_hva(vm, MiB(2) - 3 * PAGE_SIZE), big, sizeof(big));
+	vm_destroy(vm);
+}
+
+static void test_module_missing_or_too_big(void **state)
+{
+	static uint8_t huge[KiB(900)];
+	const struct boot_module *m = add_elf(true, "/boot/g64.elf");
+	struct vm_config c = config("/boot/g64.elf", MiB(2));
+	c.nr_modules = 1;
+	snprintf(c.module_names[0], sizeof(c.module_names[0]), "/boot/initrd");
+	vm = vm_create(0, &c, m);
+	assert_load_failed(vm, "module /boot/initrd: no such boot module");
+	vm_destroy(vm);
+	/* 2 MiB of RAM, the image up to 0x180080: 900 KiB cannot go above it */
+	c.modules[0] = fake_boot_add_module(&bi, huge, sizeof(huge), "/boot/initrd");
+	fake_console_reset();
+	vm = vm_create(1, &c, m);
+	assert_load_failed(vm, "module /boot/initrd: 921600 bytes do not fit between the image and the top of RAM");
+	vm_destroy(vm);
+	assert_int_equal(pmm_free_pages(), free_before);
+}
+
 /* ---- vm_create failures ---- */
 
 static void test_missing_module(void **state)
@@ -668,6 +712,8 @@ int main(void)
 #define C(f) cmocka_unit_test_setup_teardown(f, setup_con, teardown)
 	const struct CMUnitTest tests[] = {
 		T(test_missing_module),
+		T(test_modules_loaded_at_top),
+		T(test_module_missing_or_too_big),
 		T(test_bad_config),
 		T(test_image_not_elf),
 		T(test_image_larger_than_guest_ram),
