@@ -139,12 +139,11 @@ void arch_vcpu_ctrl_regs(struct vcpu *v, struct arch_ctrl_regs *r);
  */
 int arch_guest_page_set(struct vm *vm, uint64_t gpa, bool present);
 /*
- * Writes `len` bytes at guest-virtual `gva` through vCPU v's current page
- * tables (the guest named the address for the hypervisor to write, as Xen
- * lets a guest name its runstate area): every page is translated first,
- * then written through the gate, all or nothing. 0 or -EFAULT.
+ * The guest-physical address of guest-virtual `gva` in vCPU v's current
+ * paging (an address a guest names for the hypervisor to write, as Xen's
+ * runstate area). 0 or -EFAULT (not mapped; above 4 GiB with paging off).
  */
-int arch_guest_write_virt(struct vcpu *v, uint64_t gva, const void *buf, size_t len);
+int arch_guest_virt_to_phys(struct vcpu *v, uint64_t gva, uint64_t *gpa);
 /* Raise #UD (x86) or the arch's undefined-instruction exception in the guest. */
 void arch_inject_undef(struct vcpu *v);
 

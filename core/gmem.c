@@ -4,7 +4,7 @@
 #include "core/string.h"
 #include "core/vm.h"
 
-static bool page_removed(const struct vm *vm, uint64_t gpa)
+bool gmem_page_removed(const struct vm *vm, uint64_t gpa)
 {
 	uint64_t gfn = gpa >> PAGE_SHIFT;
 	return vm->removed && gfn < vm->removed_bits && (vm->removed[gfn / 64] >> (gfn % 64)) & 1;
@@ -21,7 +21,7 @@ static uint8_t *gmem_page(struct vm *vm, uint64_t gpa, bool write, size_t want, 
 		const struct vm_slot *s = &vm->slots[i];
 		if (gpa < s->gpa || gpa - s->gpa >= s->size)
 			continue;
-		if ((write && (s->flags & SLOT_READONLY)) || page_removed(vm, gpa))
+		if ((write && (s->flags & SLOT_READONLY)) || gmem_page_removed(vm, gpa))
 			return NULL;
 		*avail = MIN(MIN(want, PAGE_SIZE - (gpa & (PAGE_SIZE - 1))), s->size - (gpa - s->gpa));
 		return s->hva + (gpa - s->gpa);
@@ -95,7 +95,7 @@ static uint8_t *page_backing(struct vm *vm, uint64_t gfn)
 
 int gmem_page_remove(struct vm *vm, uint64_t gfn)
 {
-	if (!page_backing(vm, gfn) || page_removed(vm, gfn << PAGE_SHIFT))
+	if (!page_backing(vm, gfn) || gmem_page_removed(vm, gfn << PAGE_SHIFT))
 		return -EINVAL;
 	if (!vm->removed) {
 		uint64_t bits = ALIGN_UP(vm->mem_size >> PAGE_SHIFT, 64);
@@ -121,7 +121,7 @@ int gmem_page_restore(struct vm *vm, uint64_t gfn)
 	if (!page)
 		return -EINVAL;
 	memset(page, 0, PAGE_SIZE);
-	if (!page_removed(vm, gfn << PAGE_SHIFT))
+	if (!gmem_page_removed(vm, gfn << PAGE_SHIFT))
 		return 0;
 	int r = arch_guest_page_set(vm, gfn << PAGE_SHIFT, true);
 	if (r)

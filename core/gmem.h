@@ -28,6 +28,8 @@ bool gmem_range_ok(struct vm *vm, gpa_t gpa, size_t len, bool write);
  * -EINVAL (not RAM of the VM); a page that is there is zeroed all the same.
  */
 int gmem_page_remove(struct vm *vm, uint64_t gfn);
+/* Whether the page at `gpa` was removed (a guest touching it faults: its VM ends, as under Xen). */
+bool gmem_page_removed(const struct vm *vm, uint64_t gpa);
 int gmem_page_restore(struct vm *vm, uint64_t gfn);
 
 #endif

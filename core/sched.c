@@ -1,5 +1,6 @@
 #include "core/arch.h"
 #include "core/exit.h"
+#include "core/gmem.h"
 #include "core/log.h"
 #include "core/sched.h"
 #include "core/time.h"
@@ -128,10 +129,15 @@ static void report_mem_fault(struct vcpu *v, const struct vm_exit *e)
 {
 	const char *kind = (e->mem.access & MEM_ACCESS_EXEC) ? "instruction fetch" :
 	                   (e->mem.access & MEM_ACCESS_WRITE) ? "write" : "read";
-	vm_end(v->vm, VM_END_MEM_FAULT, 0,
-	       "vcpu%u: %s at guest-physical 0x%llx outside guest memory [0, 0x%llx), rip 0x%llx",
-	       v->id, kind, (unsigned long long)e->mem.gpa.v,
-	       (unsigned long long)v->vm->mem_size, (unsigned long long)v->regs.rip);
+	if (gmem_page_removed(v->vm, e->mem.gpa.v))
+		vm_end(v->vm, VM_END_MEM_FAULT, 0,
+		       "vcpu%u: %s at guest-physical 0x%llx, a page the guest gave back (ballooned out), rip 0x%llx",
+		       v->id, kind, (unsigned long long)e->mem.gpa.v, (unsigned long long)v->regs.rip);
+	else
+		vm_end(v->vm, VM_END_MEM_FAULT, 0,
+		       "vcpu%u: %s at guest-physical 0x%llx outside guest memory [0, 0x%llx), rip 0x%llx",
+		       v->id, kind, (unsigned long long)e->mem.gpa.v,
+		       (unsigned long long)v->vm->mem_size, (unsigned long long)v->regs.rip);
 }
 
 static void handle_exit(struct vcpu *v, struct vm_exit *e)

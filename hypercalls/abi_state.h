@@ -89,8 +89,13 @@ struct xen_vcpu_state {
 	uint64_t periodic_ns, periodic_next_ns;   /* period and next expiry; 0: stopped */
 	uint64_t periodic_last_ns;     /* when it last fired (Xen periodic_last_event) */
 	bool polling;                  /* in SCHEDOP_poll: any port that becomes pending wakes it */
-	/* runstate (vcpu.h struct vcpu_runstate_info): the area's guest-virtual address, 0: none */
-	uint64_t runstate_gva;
+	/*
+	 * runstate (vcpu.h struct vcpu_runstate_info): where the area is,
+	 * translated when it was registered (its two pages if it crosses one)
+	 */
+	bool runstate_on;
+	uint64_t runstate_gpa[2];
+	uint16_t runstate_split;       /* bytes in the first page */
 	bool runstate_known;
 	uint8_t runstate;              /* RUNSTATE_running, runnable, blocked, offline */
 	uint64_t runstate_entry_ns;

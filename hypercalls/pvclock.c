@@ -22,8 +22,15 @@ uint64_t pvclock_counter_at(const struct vm *vm, uint64_t ns)
 {
 	if (ns >= PVCLOCK_NS_NEVER)
 		return UINT64_MAX;
-	uint64_t per_ns = time_counter_hz() / NSEC_PER_SEC + 1;        /* ticks per ns, rounded up */
-	uint64_t c = vm->clock_base + time_apply_scale(ns, time_make_scale(NSEC_PER_SEC, time_counter_hz()));
+	/* the scale is made once per counter rate: timers are polled after every exit */
+	static uint64_t scale_hz;
+	static struct time_scale to_counter;
+	if (scale_hz != time_counter_hz()) {
+		scale_hz = time_counter_hz();
+		to_counter = time_make_scale(NSEC_PER_SEC, scale_hz);
+	}
+	uint64_t per_ns = scale_hz / NSEC_PER_SEC + 1;                 /* ticks per ns, rounded up */
+	uint64_t c = vm->clock_base + time_apply_scale(ns, to_counter);
 	for (uint64_t at; (at = pvclock_ns(vm, c)) < ns;)
 		c += (ns - at) * per_ns;
 	return c;

@@ -73,22 +73,6 @@ int x86_linear_to_gpa(struct vcpu *v, const struct x86_paging *pg, uint64_t la, 
 	return -EFAULT;
 }
 
-int x86_write_linear(struct vcpu *v, const struct x86_paging *pg, uint64_t la, const void *buf, size_t len)
-{
-	uint64_t gpa[2];                                   /* a structure of a page or less: two pages at most */
-	size_t first = MIN(len, PAGE_SIZE - (la & (PAGE_SIZE - 1)));
-	if (len > PAGE_SIZE || x86_linear_to_gpa(v, pg, la, &gpa[0]) ||
-	    (len > first && x86_linear_to_gpa(v, pg, la + first, &gpa[1])))
-		return -EFAULT;
-	if (!gmem_range_ok(v->vm, mk_gpa(gpa[0]), first, true) ||
-	    (len > first && !gmem_range_ok(v->vm, mk_gpa(gpa[1]), len - first, true)))
-		return -EFAULT;
-	gmem_write(v->vm, mk_gpa(gpa[0]), buf, first);
-	if (len > first)
-		gmem_write(v->vm, mk_gpa(gpa[1]), (const uint8_t *)buf + first, len - first);
-	return 0;
-}
-
 int x86_read_linear(struct vcpu *v, const struct x86_paging *pg, uint64_t la, void *buf, size_t len)
 {
 	for (size_t done = 0, n = 0; done < len; done += n) {

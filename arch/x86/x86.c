@@ -206,11 +206,13 @@ int arch_send_ipi(struct vcpu *t, uint32_t icr)
 	return vlapic_deliver_icr(t, icr);
 }
 
-int arch_guest_write_virt(struct vcpu *v, uint64_t gva, const void *buf, size_t len)
+int arch_guest_virt_to_phys(struct vcpu *v, uint64_t gva, uint64_t *gpa)
 {
 	struct x86_paging pg;
 	x86_vendor->get_paging(v, &pg);
-	return x86_write_linear(v, &pg, gva, buf, len);
+	if (!(pg.cr0 & X86_CR0_PG) && (gva >> 32))
+		return -EFAULT;         /* with paging off, a 64-bit address names nothing (no silent truncation) */
+	return x86_linear_to_gpa(v, &pg, gva, gpa);
 }
 
 /* The page's slot gives its host page and permissions, as when the stage-2 map was built. */

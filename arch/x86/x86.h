@@ -52,8 +52,7 @@ void x86_guest_cpuid(struct vcpu *v, uint32_t leaf, uint32_t subleaf, uint32_t o
  * 0, -EFAULT when a translation or the read fails.
  */
 int x86_read_linear(struct vcpu *v, const struct x86_paging *pg, uint64_t la, void *buf, size_t len);
-/* A page or less at linear `la`, translated whole before any byte is written. */
-int x86_write_linear(struct vcpu *v, const struct x86_paging *pg, uint64_t la, const void *buf, size_t len);
+int x86_linear_to_gpa(struct vcpu *v, const struct x86_paging *pg, uint64_t la, uint64_t *gpa);
 /*
  * True when the `len` bytes at CS:RIP are `bytes` (RIP truncated outside
  * 64-bit mode): how an instruction the hardware did not decode for us is
@@ -64,6 +63,5 @@ bool x86_insn_at_rip_is(struct vcpu *v, const struct x86_paging *pg, uint64_t ri
 /* The linear address of CS:RIP in the given mode. */
 uint64_t x86_rip_linear(const struct x86_paging *pg, uint64_t rip, bool mode64);
 /* Translates one guest-linear address; 0 or -EFAULT. */
-int x86_linear_to_gpa(struct vcpu *v, const struct x86_paging *pg, uint64_t la, uint64_t *gpa);
 
 #endif

@@ -147,12 +147,17 @@ static uint64_t ref_to_counter(const struct vm *vm, uint64_t ref)
  */
 static void stimer_start(struct hv_stimer *t, uint64_t now_ref)
 {
-	if (!(t->config & HV_STIMER_PERIODIC))
+	uint64_t wait = t->count;
+	if (!(t->config & HV_STIMER_PERIODIC)) {
 		t->due = t->count ? t->count : 1;
-	else if (!t->due)
-		t->due = now_ref + t->count;
-	else if (now_ref >= t->due)
-		t->due = now_ref + (t->count - (now_ref - t->due) % t->count);
+		return;
+	}
+	if (t->due && now_ref >= t->due)
+		wait = t->count - (now_ref - t->due) % t->count;
+	else if (t->due)
+		return;
+	/* a period past the end of time never comes (rather than wrapping into the past) */
+	t->due = wait > UINT64_MAX - now_ref ? UINT64_MAX : now_ref + wait;
 }
 
 static void stimer_stop(struct hv_stimer *t)
@@ -266,8 +271,12 @@ static int page_on(struct vcpu *v, uint64_t val, uint64_t bytes)
 	return 0;
 }
 
-#define HV_PAGE_MSR_RESERVED 0xffeull      /* 11:1 */
-#define HV_SINT_RESERVED (~0x700ffull)     /* 15:8, 63:19 */
+/*
+ * The reserved bits of SCONTROL, SIMP, SIEFP, the SINTs and the VP assist
+ * page are RsvdP in the TLFS (software preserves them): a write with them
+ * set is taken and read back, as KVM does, never a #GP. The page GPAs are
+ * the bits from 12 up.
+ */
 
 int hv_synic_msr_read(struct vcpu *v, uint32_t msr, uint64_t *val)
 {
@@ -297,8 +306,6 @@ int hv_synic_msr_write(struct vcpu *v, uint32_t msr, uint64_t val)
 	struct hv_vcpu_state *h = &v->hc.hv;
 	switch (msr) {
 	case HV_X64_MSR_VP_ASSIST_PAGE:
-		if (val & HV_PAGE_MSR_RESERVED)
-			return -EINVAL;
 		if (val & HV_X64_MSR_VP_ASSIST_PAGE_ENABLE) {
 			/* only apic_assist is cleared; the rest of the page is the guest's (KVM) */
 			if (page_on(v, val, sizeof(uint32_t)))
@@ -311,15 +318,11 @@ int hv_synic_msr_write(struct vcpu *v, uint32_t msr, uint64_t val)
 		h->vp_assist = val;
 		return 0;
 	case HV_X64_MSR_SCONTROL:
-		if (val & ~HV_SYNIC_CONTROL_ENABLE)
-			return -EINVAL;
 		h->scontrol = val;
 		synic_retry(v);
 		return 0;
 	case HV_X64_MSR_SIEFP:
 	case HV_X64_MSR_SIMP:
-		if (val & HV_PAGE_MSR_RESERVED)
-			return -EINVAL;
 		if ((val & HV_SYNIC_SIMP_ENABLE) && page_on(v, val, PAGE_SIZE))
 			return -EINVAL;
 		*(msr == HV_X64_MSR_SIMP ? &h->simp : &h->siefp) = val;
@@ -333,8 +336,7 @@ int hv_synic_msr_write(struct vcpu *v, uint32_t msr, uint64_t val)
 	}
 	if (msr >= HV_X64_MSR_SINT0 && msr <= HV_X64_MSR_SINT15) {
 		/* an unmasked SINT needs a vector from 16 up (KVM synic_set_sint) */
-		if ((val & HV_SINT_RESERVED) ||
-		    (!(val & HV_SYNIC_SINT_MASKED) && (val & HV_SYNIC_SINT_VECTOR_MASK) < HV_SYNIC_FIRST_VALID_VECTOR))
+		if (!(val & HV_SYNIC_SINT_MASKED) && (val & HV_SYNIC_SINT_VECTOR_MASK) < HV_SYNIC_FIRST_VALID_VECTOR)
 			return -EINVAL;
 		h->sint[msr - HV_X64_MSR_SINT0] = val ^ HV_SYNIC_SINT_MASKED;
 		sint_auto_eoi_update(v);

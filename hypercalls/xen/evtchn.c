@@ -413,6 +413,8 @@ int64_t xen_sched_block(struct vcpu *v)
 		return 0;
 	v->hc.xen.blocked = true;
 	vcpu_halt(v);
+	if (v->state != VCPU_HALTED)
+		xen_vcpu_scheduled(v);                         /* a wake-up was already due: not blocked */
 	return 0;
 }
 
@@ -448,6 +450,8 @@ int64_t xen_sched_poll(struct vcpu *v, const struct hc_args *a)
 	v->hc.xen.polling = true;
 	v->hc.xen.poll_deadline_ns = timeout;
 	vcpu_halt(v);
+	if (v->state != VCPU_HALTED)
+		xen_vcpu_scheduled(v);
 	return 0;
 }
 

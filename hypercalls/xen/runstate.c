@@ -4,12 +4,15 @@
  * vcpu_runstate_change, update_runstate_area): how long each vCPU has been
  * running, runnable (waiting for the CPU: its steal time), blocked and
  * offline, in ns of the domain's system time. Linux reads it for its steal
- * clock. The area is named by a guest-virtual address and written through
- * the vCPU's page tables at each change, as Xen does for HVM guests; with
+ * clock. The area is named by a guest-virtual address; it is translated
+ * once, through the registering vCPU's page tables, when it is registered
+ * (as Xen's newer runstate_phys_area is a GPA): a vCPU whose paging is off
+ * or changed later cannot make it land elsewhere. With
  * VMASST_TYPE_runstate_update_flag the guest sees XEN_RUNSTATE_UPDATE in
  * state_entry_time while it is rewritten.
  */
 #include "core/arch.h"
+#include "core/gmem.h"
 #include "core/string.h"
 #include "core/vm.h"
 #include "hypercalls/pvclock.h"
@@ -30,6 +33,22 @@ static uint8_t current_runstate(const struct vcpu *v)
  * struct vcpu_runstate_info { int state; uint64_t state_entry_time; uint64_t
  * time[4]; }: 48 bytes, or 44 in the 32-bit layout (uint64_t 4-aligned).
  */
+/* Bytes [off, off+len) of the area, across its two pages: all or nothing. */
+static int put(struct vcpu *v, size_t off, const void *src, size_t len)
+{
+	const struct xen_vcpu_state *x = &v->hc.xen;
+	size_t first = off < x->runstate_split ? MIN(len, x->runstate_split - off) : 0;
+	uint64_t second_at = x->runstate_gpa[1] + (off + first - x->runstate_split);
+	if ((first && !gmem_range_ok(v->vm, mk_gpa(x->runstate_gpa[0] + off), first, true)) ||
+	    (len > first && !gmem_range_ok(v->vm, mk_gpa(second_at), len - first, true)))
+		return -EFAULT;
+	if (first)
+		gmem_write(v->vm, mk_gpa(x->runstate_gpa[0] + off), src, first);
+	if (len > first)
+		gmem_write(v->vm, mk_gpa(second_at), (const uint8_t *)src + first, len - first);
+	return 0;
+}
+
 static void write_area(struct vcpu *v)
 {
 	const struct xen_vcpu_state *x = &v->hc.xen;
@@ -38,22 +57,20 @@ static void write_area(struct vcpu *v)
 	uint8_t b[48] = { 0 };
 	uint32_t state = x->runstate;
 	uint64_t entry = x->runstate_entry_ns;
-	if (!x->runstate_gva)
+	if (!x->runstate_on)
 		return;
 	memcpy(b, &state, 4);
 	memcpy(b + entry_at + 8, x->runstate_time, sizeof(x->runstate_time));
 	if (flag) {
 		uint64_t updating = entry | XEN_RUNSTATE_UPDATE;
 		memcpy(b + entry_at, &updating, 8);
-		if (arch_guest_write_virt(v, x->runstate_gva + entry_at, &updating, 8) ||
-		    arch_guest_write_virt(v, x->runstate_gva, b, len))
+		if (put(v, entry_at, &updating, 8) || put(v, 0, b, len))
 			return;
+		put(v, entry_at, &entry, 8);
+		return;
 	}
 	memcpy(b + entry_at, &entry, 8);
-	if (flag)
-		arch_guest_write_virt(v, x->runstate_gva + entry_at, &entry, 8);
-	else
-		arch_guest_write_virt(v, x->runstate_gva, b, len);
+	put(v, 0, b, len);
 }
 
 /* Before the first change is seen, the vCPU is taken to have been in its state since the VM began. */
@@ -88,13 +105,25 @@ void xen_vcpu_runstate(struct vcpu *v)
  */
 int64_t xen_register_runstate(struct vcpu *t, struct vcpu *caller, uint64_t gpa, bool long_mode)
 {
-	uint64_t addr;
+	struct xen_vcpu_state *x = &t->hc.xen;
+	uint64_t addr, where[2] = { 0, 0 };
 	if (xen_copy_in(caller, gpa, &addr, sizeof(addr)))
 		return -XEN_EFAULT;
 	if (!long_mode)
 		addr = (uint32_t)addr;                   /* a 32-bit caller's handle is 32 bits */
+	size_t split = (size_t)MIN(PAGE_SIZE - (addr & (PAGE_SIZE - 1)), 48u);
+	x->runstate_on = false;
+	if (!addr)
+		return 0;
+	/* an address the caller's paging does not map: taken, and never written (Xen's copies would fail) */
+	if (arch_guest_virt_to_phys(caller, addr, &where[0]) ||
+	    (split < 48 && arch_guest_virt_to_phys(caller, addr + split, &where[1])))
+		return 0;
 	runstate_start(t);
-	t->hc.xen.runstate_gva = addr;
+	x->runstate_on = true;
+	x->runstate_gpa[0] = where[0];
+	x->runstate_gpa[1] = where[1];
+	x->runstate_split = (uint16_t)split;
 	write_area(t);
 	return 0;
 }

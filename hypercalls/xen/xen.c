@@ -49,13 +49,16 @@ static int64_t copy_string(struct vcpu *v, uint64_t gpa, const char *s, size_t s
 #define XEN_CAPABILITIES "hvm-3.0-x86_32 hvm-3.0-x86_32p hvm-3.0-x86_64 "
 
 /*
- * Submap 0 (features.h), what Xen sets for an HVM/PVH domU that holds:
- * its page tables are its own, its physmap is translated, and it is not
- * direct-mapped. The rest comes with what it needs (callback vector, time).
+ * Submap 0 (features.h), what Xen sets for an HVM/PVH domU that holds
+ * here: its page tables are its own, its physmap is translated, events may
+ * come by a callback vector, vcpu_time_info is safe to use, and it is not
+ * direct-mapped. Linux looks for the callback-vector and pvclock bits
+ * before it uses either.
  */
 static uint32_t xen_features(void)
 {
 	return 1u << XENFEAT_writable_page_tables | 1u << XENFEAT_auto_translated_physmap |
+	       1u << XENFEAT_hvm_callback_vector | 1u << XENFEAT_hvm_safe_pvclock |
 	       1u << XENFEAT_not_direct_mapped;
 }
 
@@ -113,8 +116,11 @@ static int64_t xen_version(struct vcpu *v, const struct hc_args *a)
  * console_io(cmd, count, buffer) (xen/drivers/char/console.c
  * do_console_io). Every VM here may use it, as a console domain or any
  * domain of a debug Xen may: a release Xen refuses a domU with -EPERM.
+ * A long write is continued every XEN_CONSOLE_BUDGET bytes, as Xen's is
+ * preempted between its 128-byte chunks: the serial line is slow.
  */
 #define XEN_CONSOLE_CHUNK 128
+#define XEN_CONSOLE_BUDGET 1024
 static int64_t xen_console_io(struct vcpu *v, const struct hc_args *a)
 {
 	uint64_t count = a->arg[1] & UINT32_MAX, buf = a->arg[2];
@@ -124,6 +130,11 @@ static int64_t xen_console_io(struct vcpu *v, const struct hc_args *a)
 		for (uint64_t done = 0; done < count;) {
 			char chunk[XEN_CONSOLE_CHUNK];
 			size_t n = (size_t)MIN(count - done, sizeof(chunk));
+			if (done == XEN_CONSOLE_BUDGET) {
+				hc_continue(v, 1, count - done);
+				hc_continue(v, 2, buf + done);
+				return 0;
+			}
 			if (xen_copy_in(v, buf + done, chunk, n))
 				return -XEN_EFAULT;
 			for (size_t i = 0; i < n; i++)
@@ -203,11 +214,13 @@ static const struct hc_call xen_calls[XEN_NR_HYPERCALLS] = {
  * struct multicall_entry { xen_ulong_t op, result; xen_ulong_t args[6]; }
  * (64 bytes; 32 with a 32-bit caller's 4-byte fields). Each entry runs as
  * if called alone and its result is written back; a multicall inside one
- * gets -EINVAL. After XEN_MULTICALL_BUDGET entries, or when an entry is
- * itself to be continued (its updated arguments written into it), the
- * multicall is continued at that entry: the list advanced, the count less.
+ * gets -EINVAL. After XEN_MULTICALL_BUDGET entries or XEN_MULTICALL_BUDGET_US
+ * of work, or when an entry is itself to be continued (its updated
+ * arguments written into it), the multicall is continued at that entry:
+ * the list advanced, the count less.
  */
 #define XEN_MULTICALL_BUDGET 64
+#define XEN_MULTICALL_BUDGET_US 100
 static int64_t multicall_continued(struct vcpu *v, uint64_t at, uint32_t left)
 {
 	hc_continue(v, 0, at);
@@ -220,10 +233,11 @@ static int64_t xen_multicall(struct vcpu *v, const struct hc_args *a)
 	size_t w = a->long_mode ? 8 : 4, size = 8 * w;
 	uint64_t list = a->arg[0];
 	uint32_t nr = (uint32_t)a->arg[1];               /* uint32_t nr_calls */
+	uint64_t start = arch_read_counter(), budget = time_counter_hz() / 1000000 * XEN_MULTICALL_BUDGET_US;
 	for (uint32_t i = 0; i < nr && !vm_ended(v->vm); i++) {
 		uint8_t e[64];
 		uint64_t at = list + i * size;
-		if (i == XEN_MULTICALL_BUDGET)
+		if (i == XEN_MULTICALL_BUDGET || (i && arch_read_counter() - start >= budget))
 			return multicall_continued(v, at, nr - i);
 		if (xen_copy_in(v, at, e, size))
 			return -XEN_EFAULT;
@@ -259,7 +273,8 @@ static int64_t xen_multicall(struct vcpu *v, const struct hc_args *a)
  * The leaves as Xen fills them for an HVM guest (xen/arch/x86/cpuid.c
  * cpuid_hypervisor_leaves): the maximum is base+5 (a PV-only leaf, zero
  * here); time in base+3 with the TSC rate, the guest's TSC offset and the
- * host rate; base+4 says the vCPU and domain IDs are in EBX and ECX.
+ * host rate; base+4 says the vCPU and domain IDs are in EBX and ECX and
+ * that per-vCPU upcall vectors work (HVMOP_set_evtchn_upcall_vector).
  * The APIC-virtualization bits stay clear: our APIC is emulated by exits.
  */
 static bool xen_cpuid(struct vcpu *v, uint32_t off, uint32_t subleaf, struct cpuid_regs *out)
@@ -292,7 +307,7 @@ static bool xen_cpuid(struct vcpu *v, uint32_t off, uint32_t subleaf, struct cpu
 		if (subleaf == 0)
 			*out = (struct cpuid_regs){
 				.eax = XEN_HVM_CPUID_IOMMU_MAPPINGS | XEN_HVM_CPUID_VCPU_ID_PRESENT |
-				       XEN_HVM_CPUID_DOMID_PRESENT,
+				       XEN_HVM_CPUID_DOMID_PRESENT | XEN_HVM_CPUID_UPCALL_VECTOR,
 				.ebx = v->id, .ecx = xen_domid(v->vm),
 			};
 		return true;
@@ -337,7 +352,7 @@ static int xen_msr_write(struct vcpu *v, uint32_t msr, uint64_t val)
 		return -ENOENT;
 	if ((val & (PAGE_SIZE - 1)) || xen_write_hypercall_page(v, val))
 		return -EINVAL;
-	xen_latch_shinfo_size(v);
+	xen_latch_shinfo_size(v, -1);
 	return 0;
 }
 

@@ -23,7 +23,8 @@ unsigned xen_word_bits(const struct vm *vm);
 enum { XEN_BIT_TEST, XEN_BIT_SET, XEN_BIT_CLEAR };
 int xen_gbit(struct vm *vm, uint64_t base, unsigned bit, int op);
 void xen_publish_time(struct vcpu *v);
-void xen_latch_shinfo_size(struct vcpu *v);
+/* mode64: whether the caller is in 64-bit mode; -1: judge by EFER.LMA */
+void xen_latch_shinfo_size(struct vcpu *v, int mode64);
 void xen_clock_changed(struct vcpu *v);
 
 /* Event channels (evtchn.c) */

@@ -44,6 +44,7 @@
 #define XEN_HVM_CPUID_IOMMU_MAPPINGS   (1u << 2)
 #define XEN_HVM_CPUID_VCPU_ID_PRESENT  (1u << 3)
 #define XEN_HVM_CPUID_DOMID_PRESENT    (1u << 4)
+#define XEN_HVM_CPUID_UPCALL_VECTOR    (1u << 6)
 
 /* base+3 sub-leaf 0 (cpuid.h XEN_CPUID_TSC_*; tsc_mode 0 is "default") */
 #define XEN_CPUID_HOST_TSC_RELIABLE    (1u << 1)

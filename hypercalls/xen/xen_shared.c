@@ -105,14 +105,19 @@ static void publish_wallclock(struct vm *vm)
 
 /*
  * The shared_info layout follows the mode of the vCPU that writes the
- * hypercall page or sets the callback (Xen hvm_latch_shinfo_size); the wall
- * clock is rewritten in the new layout when it changes.
+ * hypercall page or sets the callback (Xen hvm_latch_shinfo_size: 64-bit
+ * mode or not); the wall clock is rewritten in the new layout when it
+ * changes. An MSR write knows the mode by EFER.LMA (a kernel in
+ * compatibility mode does not set up Xen); a hypercall by its exit.
  */
-void xen_latch_shinfo_size(struct vcpu *v)
+void xen_latch_shinfo_size(struct vcpu *v, int mode64)
 {
 	struct arch_ctrl_regs cr;
-	arch_vcpu_ctrl_regs(v, &cr);
-	bool compat = !(cr.efer & XEN_EFER_LMA);
+	if (mode64 < 0) {
+		arch_vcpu_ctrl_regs(v, &cr);
+		mode64 = (cr.efer & XEN_EFER_LMA) != 0;
+	}
+	bool compat = !mode64;
 	struct xen_vm_state *x = &v->vm->hc.xen;
 	if (compat == x->compat)
 		return;
@@ -253,6 +258,9 @@ static int64_t reservation_op(struct vcpu *v, const struct hc_args *a, bool popu
 		return -XEN_ESRCH;
 	if (order > XEN_MAX_EXTENT_ORDER)
 		return -XEN_EINVAL;
+	/* the progress must fit the command beside the sub-op, at the caller's width (Xen: start_extent back) */
+	if (nr > (l ? UINT64_MAX : UINT32_MAX) >> XEN_MEMOP_EXTENT_SHIFT)
+		return (int64_t)done;
 	for (unsigned pages = 0; done < nr; done++) {
 		uint64_t gfn = 0;
 		if (pages >= XEN_MEMOP_BUDGET) {
@@ -260,7 +268,7 @@ static int64_t reservation_op(struct vcpu *v, const struct hc_args *a, bool popu
 			return 0;
 		}
 		if (xen_copy_in(v, extents + done * (l ? 8 : 4), &gfn, l ? 8 : 4))
-			return done ? (int64_t)done : -XEN_EFAULT;
+			return (int64_t)done;                  /* Xen: the extents done so far, 0 too */
 		for (uint64_t i = 0; i < (1ull << order); i++, pages++) {
 			int e = populate ? gmem_page_restore(v->vm, gfn + i) : gmem_page_remove(v->vm, gfn + i);
 			if (e)
@@ -296,7 +304,7 @@ int64_t xen_memory_op(struct vcpu *v, const struct hc_args *a)
 struct xen_hvm_param { uint16_t domid, pad; uint32_t index; uint64_t value; };
 
 /* The params a guest may set and read about itself (Xen hvm.c hvm_allow_set_param / _get_param). */
-static int64_t hvm_param(struct vcpu *v, uint64_t gpa, bool set)
+static int64_t hvm_param(struct vcpu *v, uint64_t gpa, bool set, bool long_mode)
 {
 	struct xen_vm_state *x = &v->vm->hc.xen;
 	struct xen_hvm_param p;
@@ -317,7 +325,7 @@ static int64_t hvm_param(struct vcpu *v, uint64_t gpa, bool set)
 			return -XEN_EPERM;
 		*slot = p.value;
 		if (p.index == HVM_PARAM_CALLBACK_IRQ) {
-			xen_latch_shinfo_size(v);
+			xen_latch_shinfo_size(v, long_mode);
 			xen_evtchn_upcall_recheck(v->vm);
 		}
 		return 0;
@@ -350,9 +358,9 @@ int64_t xen_hvm_op(struct vcpu *v, const struct hc_args *a)
 {
 	switch (a->arg[0] & HVMOP_op_mask) {
 	case HVMOP_set_param:
-		return hvm_param(v, a->arg[1], true);
+		return hvm_param(v, a->arg[1], true, a->long_mode);
 	case HVMOP_get_param:
-		return hvm_param(v, a->arg[1], false);
+		return hvm_param(v, a->arg[1], false, a->long_mode);
 	case HVMOP_set_evtchn_upcall_vector:
 		return set_upcall_vector(v, a->arg[1]);
 	}

@@ -277,10 +277,13 @@ void arch_guest_xmm_write(struct vcpu *v, unsigned n, const uint64_t *q)
 
 void arch_vcpu_ctrl_regs(struct vcpu *v, struct arch_ctrl_regs *r) { *r = fake.ctrl[v->id]; }
 
-/* guest-virtual is guest-physical here (a guest without paging) */
-int arch_guest_write_virt(struct vcpu *v, uint64_t gva, const void *buf, size_t len)
+/* guest-virtual is guest-physical here (a guest without paging); fake.virt_fault refuses */
+int arch_guest_virt_to_phys(struct vcpu *v, uint64_t gva, uint64_t *gpa)
 {
-	return gmem_write(v->vm, mk_gpa(gva), buf, len);
+	if (fake.virt_fault)
+		return -EFAULT;
+	*gpa = gva;
+	return 0;
 }
 
 int arch_guest_page_set(struct vm *vm, uint64_t gpa, bool present)

@@ -115,6 +115,7 @@ struct fake_arch_state {
 	struct fake_page_set page_set_log[FAKE_MAX_EVENTS]; /* arch_guest_page_set, in order */
 	unsigned page_sets;
 	int fail_page_set;                                 /* -errno to return, 0: succeed */
+	bool virt_fault;                                   /* arch_guest_virt_to_phys fails */
 	unsigned apic_writes;
 	uint64_t counter;                                  /* what arch_read_counter returns */
 	bool counter_stable;                               /* arch_counter_is_stable */

@@ -605,7 +605,7 @@ static void assist_ipis(unsigned int count)
 
 static void check_vp_assist(void)
 {
-	uint64_t on = (ulong)&assist_page | HV_PAGE_ENABLE, v;
+	uint64_t on = (ulong)&assist_page | HV_PAGE_ENABLE, v = 0;
 
 	assist_page.apic_assist = 0xffffffffu;
 	assist_page.rest[100 - 4] = 0x5a;
@@ -615,8 +615,11 @@ static void check_vp_assist(void)
 	if (assist_page.apic_assist != 0 || assist_page.rest[100 - 4] != 0x5a)
 		check_fail("after enabling: apic_assist 0x%x (want 0), byte 100 0x%x (want 0x5a)",
 		           assist_page.apic_assist, assist_page.rest[100 - 4]);
-	if (!wrmsr_probe(HV_X64_MSR_VP_ASSIST_PAGE, on | 2))
-		check_fail("reserved bit 1 taken, want #GP");
+	/* bits 11:1 are RsvdP (TLFS): taken and kept, as KVM does */
+	if (wrmsr_probe(HV_X64_MSR_VP_ASSIST_PAGE, on | 2) || (v = msr_get(HV_X64_MSR_VP_ASSIST_PAGE)) != (on | 2))
+		check_fail("reserved bit 1: VP_ASSIST_PAGE reads 0x%llx, want 0x%llx", (unsigned long long)v,
+		           (unsigned long long)(on | 2));
+	msr_set(HV_X64_MSR_VP_ASSIST_PAGE, on);
 	if ((v = msr_get(HV_X64_MSR_VP_ASSIST_PAGE)) != on)
 		check_fail("VP_ASSIST_PAGE reads 0x%llx, want 0x%llx", (unsigned long long)v, (unsigned long long)on);
 	assist_ipis(8);

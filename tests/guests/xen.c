@@ -15,6 +15,7 @@
 #define XEN_HVM_CPUID_IOMMU_MAPPINGS  (1u << 2)
 #define XEN_HVM_CPUID_VCPU_ID_PRESENT (1u << 3)
 #define XEN_HVM_CPUID_DOMID_PRESENT   (1u << 4)
+#define XEN_HVM_CPUID_UPCALL_VECTOR   (1u << 6)
 #define XEN_CPUID_HOST_TSC_RELIABLE   (1u << 1)
 #define XEN_HYPERCALL_MSR       0x40000000u         /* base+2 EBX */
 #define CPUID_INVARIANT_TSC     (1u << 8)           /* CPUID 0x80000007 EDX */
@@ -44,7 +45,8 @@ struct xen_feature_info {
 	uint32_t submap_idx, submap;
 };
 /* features.h: what the hypervisor offers in submap 0 (design sheet), the only submap (XENFEAT_NR_SUBMAPS) */
-#define XENFEAT_SUBMAP0 (1u << 0 | 1u << 2 | 1u << 16)  /* writable_page_tables, auto_translated_physmap, not_direct_mapped */
+/* writable_page_tables, auto_translated_physmap, hvm_callback_vector, hvm_safe_pvclock, not_direct_mapped */
+#define XENFEAT_SUBMAP0 (1u << 0 | 1u << 2 | 1u << 8 | 1u << 9 | 1u << 16)
 
 /* xen.h CONSOLEIO_* */
 #define CONSOLEIO_write 0
@@ -177,7 +179,8 @@ static void check_xen_cpuid(unsigned int domid)
 	if (!domid)
 		domid = r[2] ? r[2] : 1;
 	cpuid_expect(base + 4, 0, (const uint32_t[4]){
-		XEN_HVM_CPUID_IOMMU_MAPPINGS | XEN_HVM_CPUID_VCPU_ID_PRESENT | XEN_HVM_CPUID_DOMID_PRESENT, 0, domid, 0 });
+		XEN_HVM_CPUID_IOMMU_MAPPINGS | XEN_HVM_CPUID_VCPU_ID_PRESENT | XEN_HVM_CPUID_DOMID_PRESENT |
+		XEN_HVM_CPUID_UPCALL_VECTOR, 0, domid, 0 });
 	cpuid_expect(base + 4, 1, zero);
 	cpuid_expect(base + 5, 0, zero);                /* PV only */
 	cpuid_expect(base + 6, 0, zero);                /* past the limit */

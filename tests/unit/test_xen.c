@@ -236,8 +236,8 @@ static void test_cpuid_leaves(void **state)
 		{ 0x40000003, 1, 0x9abcdef0, 0x12345678, 0, 0 },     /* the vCPU's TSC offset */
 		{ 0x40000003, 2, KHZ, 0, 0, 0 },                     /* physical kHz */
 		{ 0x40000003, 3, 0, 0, 0, 0 },
-		/* base+4 (HVM): IOMMU_MAPPINGS | VCPU_ID_PRESENT | DOMID_PRESENT, vcpu_id, domain_id */
-		{ 0x40000004, 0, 0x1c, 1, 7, 0 },
+		/* base+4 (HVM): IOMMU_MAPPINGS | VCPU_ID_PRESENT | DOMID_PRESENT | UPCALL_VECTOR, vcpu_id, domain_id */
+		{ 0x40000004, 0, 0x5c, 1, 7, 0 },
 		{ 0x40000004, 1, 0, 0, 0, 0 },                       /* sub-leaf != 0: zeros */
 		{ 0x40000005, 0, 0, 0, 0, 0 },                       /* PV only */
 		{ 0x40000006, 0, 0, 0, 0, 0 },                       /* idx > limit: zeros */
@@ -252,7 +252,7 @@ static void test_cpuid_leaves(void **state)
 	const struct leaf_want w0[] = {
 		{ 0x40000003, 0, 0, 0, KHZ, 0 },
 		{ 0x40000003, 1, 0, 0, 0, 0 },
-		{ 0x40000004, 0, 0x1c, 0, 1, 0 },
+		{ 0x40000004, 0, 0x5c, 0, 1, 0 },
 	};
 	check_leaves(v, w0, ARRAY_SIZE(w0));
 	struct cpuid_regs r;
@@ -411,12 +411,12 @@ static void test_version_get_features(void **state)
 		assert_int_equal(version(modes[m], XENVER_get_features, BUF), 0);
 		memcpy(&fi, hva(BUF), sizeof(fi));
 		assert_int_equal(fi.submap_idx, 0);
-		/* kernel.c get_features for an HVM domU: translated paging, not direct-mapped */
-		assert_int_equal(fi.submap, 1u << XENFEAT_writable_page_tables |
-		                            1u << XENFEAT_auto_translated_physmap | 1u << XENFEAT_not_direct_mapped);
-		/* nothing Xen gives HVM only with more of the ABI: callback vector, safe pvclock; PV's bit 3 */
-		assert_int_equal(fi.submap & (1u << XENFEAT_hvm_callback_vector | 1u << XENFEAT_hvm_safe_pvclock |
-		                              1u << XENFEAT_supervisor_mode_kernel), 0);
+		/* kernel.c get_features for an HVM domU: translated paging, callback vector, safe pvclock, not direct-mapped */
+		assert_int_equal(fi.submap, 1u << XENFEAT_writable_page_tables | 1u << XENFEAT_auto_translated_physmap |
+		                            1u << XENFEAT_hvm_callback_vector | 1u << XENFEAT_hvm_safe_pvclock |
+		                            1u << XENFEAT_not_direct_mapped);
+		/* PV's bit 3 never */
+		assert_int_equal(fi.submap & (1u << XENFEAT_supervisor_mode_kernel), 0);
 		assert_untouched(BUF + sizeof(fi), 1);
 	}
 	/* get_features(): "default: return -EINVAL" (XENFEAT_NR_SUBMAPS is 1), nothing copied back */
@@ -500,6 +500,31 @@ static void test_console_write(void **state)
 	/* count is an unsigned int: bits 63:32 of RSI do not count */
 	assert_int_equal(console(CONSOLEIO_write, HI(1) | 3, BUF), 0);
 	assert_int_equal(vm->con_len, 3);
+}
+
+/* A long write is continued every 1024 bytes: RIP stays, count and buffer moved on (console.c's preemption). */
+static void test_console_write_continued(void **state)
+{
+	char text[2600];
+	for (size_t i = 0; i < sizeof(text); i++)
+		text[i] = (i % 100 == 99) ? '\n' : (char)('a' + i % 26);
+	put_guest(BUF, text, sizeof(text));
+	v->regs.gpr[X86_RAX] = 0;
+	console(CONSOLEIO_write, sizeof(text), BUF);
+	assert_int_equal(v->regs.rip, RIP0);
+	assert_int_equal(v->regs.gpr[X86_RSI], sizeof(text) - 1024);
+	assert_int_equal(v->regs.gpr[X86_RDX], BUF + 1024);
+	assert_int_equal(v->regs.gpr[X86_RAX], __HYPERVISOR_console_io);   /* no result yet */
+	for (int entries = 1; v->regs.rip == RIP0; entries++) {
+		assert_true(entries <= 3);
+		trap(v, MODE_64, 0, HC_INSN_VMMCALL);                          /* the guest runs the call again */
+	}
+	assert_int_equal(v->regs.gpr[X86_RAX], 0);
+	assert_int_equal(v->regs.rip, RIP0 + ILEN);
+	char line[120] = "[vm0] ";
+	memcpy(line + 6, text + 2500, 100);
+	line[106] = 0;
+	assert_true(fake_console_has(line));                               /* the last line, whole */
 }
 
 static void test_console_write_count_zero(void **state)
@@ -656,6 +681,7 @@ int main(void)
 		T(test_version_unknown),
 		T(test_subop_is_32_bits),
 		T(test_console_write),
+		T(test_console_write_continued),
 		T(test_console_write_count_zero),
 		T(test_console_write_efault),
 		T(test_console_read_and_unknown),

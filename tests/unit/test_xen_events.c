@@ -337,11 +337,11 @@ static void test_layout_latch(void **state)
 {
 	map_shinfo(SHINFO);
 	check_wallclock(SHINFO, &L64, 2);
-	fake.ctrl[1].efer = 0;                                 /* vCPU 1, not in long mode, sets the callback */
+	fake.ctrl[1].efer = 0;                                 /* vCPU 1, in 32-bit mode, sets the callback */
+	L = &L32;                                              /* the call's mode decides (hypercall.c: mode != 8) */
 	put(BUF, &(struct hvm_param){ DOMID_SELF, 0, HVM_PARAM_CALLBACK_IRQ, 2ull << 56 | VEC }, 16);
 	assert_int_equal(hc(v2, __HYPERVISOR_hvm_op, HVMOP_set_param, BUF, 0), 0);
 	check_wallclock(SHINFO, &L32, 2);                      /* rewritten in the compat layout */
-	L = &L32;
 	ipis_up_to(40);
 	send(v, 40);
 	expect(0, 1, 1u << 1, 1);                              /* 32-bit selector words */

@@ -176,6 +176,27 @@ static void test_unregister_and_bad_areas(void **state)
 	assert_int_equal(call(__HYPERVISOR_vcpu_op, VCPUOP_register_runstate_memory_area, 0, RAM), ERR(XEN_EFAULT));
 }
 
+/*
+ * The address is translated once, with the registering vCPU's paging: one
+ * that is not mapped is taken and never written; an area across a page
+ * boundary is written to both pages.
+ */
+static void test_translation(void **state)
+{
+	hc_vcpu_runstate(v);                                    /* the scheduler runs it: running since the start */
+	fake.virt_fault = true;
+	memset(fake_vm_hva(vm, AREA), 0xee, 48);
+	assert_int_equal(register_area(0, AREA), 0);
+	assert_int_equal(fake_vm_hva(vm, AREA)[0], 0xee);
+	fake.virt_fault = false;
+	fake.counter = C0 + MS;
+	vcpu_halt(v);
+	assert_int_equal(fake_vm_hva(vm, AREA)[0], 0xee);       /* still nothing: it was never mapped */
+	uint64_t across = AREA + PAGE_SIZE - 20;
+	assert_int_equal(register_area(0, across), 0);
+	expect_area(across, false, RUNSTATE_blocked, MS, (uint64_t[4]){ MS, 0, 0, 0 });
+}
+
 int main(void)
 {
 #define T(f) cmocka_unit_test_setup_teardown(f, setup, teardown)
@@ -185,6 +206,7 @@ int main(void)
 		T(test_compat_layout),
 		T(test_update_flag),
 		T(test_unregister_and_bad_areas),
+		T(test_translation),
 	};
 	return cmocka_run_group_tests_name("xen_runstate", tests, NULL, NULL);
 }

@@ -12,6 +12,7 @@
 #include "arch/x86/x86.h"
 #include "core/arch.h"
 #include "core/exit.h"
+#include "core/gmem.h"
 #include "core/log.h"
 #include "core/pmm.h"
 #include "core/selftest.h"
@@ -381,7 +382,7 @@ static void decode_npf(struct vcpu *v, const struct vmcb *vmcb, struct vm_exit *
 	e->mem.gpa = mk_gpa(gpa);
 	e->mem.access = (info & SVM_NPF_FETCH) ? MEM_ACCESS_EXEC :
 	                (info & SVM_NPF_WRITE) ? MEM_ACCESS_WRITE : MEM_ACCESS_READ;
-	if (gpa < v->vm->mem_size || (info & SVM_NPF_RSVD)) {
+	if ((gpa < v->vm->mem_size && !gmem_page_removed(v->vm, gpa)) || (info & SVM_NPF_RSVD)) {
 		/* RAM we mapped faulted: our NPT is wrong, not the guest */
 		e->reason = VMEXIT_FAIL;
 		hv_snprintf(e->fail.what, sizeof(e->fail.what),

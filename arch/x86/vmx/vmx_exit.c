@@ -264,7 +264,7 @@ static void decode_ept(struct vcpu *v, struct vm_exit *e, bool misconfig)
 	uint64_t q = vmx_read(EXIT_QUALIFICATION), gpa = vmx_read(GUEST_PHYSICAL_ADDRESS);
 	e->mem.gpa = mk_gpa(gpa);
 	e->mem.access = q & 4 ? MEM_ACCESS_EXEC : q & 2 ? MEM_ACCESS_WRITE : MEM_ACCESS_READ;
-	if (misconfig || gpa < v->vm->mem_size) {
+	if (misconfig || (gpa < v->vm->mem_size && !gmem_page_removed(v->vm, gpa))) {
 		e->reason = VMEXIT_FAIL;
 		hv_snprintf(e->fail.what, sizeof(e->fail.what), "EPT %s on GPA 0x%llx (qualification 0x%llx): EPT is inconsistent",
 		            misconfig ? "misconfiguration" : "violation on mapped memory",
