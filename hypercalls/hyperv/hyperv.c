@@ -11,6 +11,7 @@
 #include "core/vm.h"
 #include "hypercalls/hyperv/hv_abi.h"
 #include "hypercalls/hyperv/hyperv.h"
+#include "hypercalls/pvclock.h"
 
 int hv_decode_input(uint64_t input, struct hv_input *in)
 {
@@ -339,7 +340,7 @@ static int hv_write_hypercall_page(struct vcpu *v, uint64_t gpa)
 /* TIME_REF_COUNT: 100 ns units since the partition was created. */
 uint64_t hv_time_ref_count(const struct vm *vm)
 {
-	return time_apply_scale(arch_read_counter() - vm->clock_base, time_ns_scale()) / 100;
+	return pvclock_ns(vm, arch_read_counter()) / 100;
 }
 
 /* floor(HV_REF_TIME_HZ * 2^64 / hz) by long division (no 128-bit divide in the hypervisor). */

@@ -115,11 +115,6 @@ static int alloc_port(struct vm *vm)
 	return -XEN_ENOSPC;
 }
 
-static bool self_dom(const struct vm *vm, uint32_t dom)
-{
-	return dom == DOMID_SELF || dom == xen_domid(vm);
-}
-
 /* Reads the op's struct, runs `fn` on it, writes it back when fn asks (out > 0). */
 static int64_t with_struct(struct vcpu *v, uint64_t gpa, void *buf, size_t len,
                            int64_t (*fn)(struct vcpu *v, void *buf))
@@ -147,9 +142,9 @@ static int64_t new_port(struct vm *vm, uint32_t *port_out, struct xen_evtchn ch)
 static int64_t op_alloc_unbound(struct vcpu *v, void *buf)
 {
 	struct { uint16_t dom, remote_dom; uint32_t port; } *a = buf;
-	if (!self_dom(v->vm, a->dom))
+	if (!xen_is_self(v->vm, a->dom))
 		return -XEN_ESRCH;
-	if (!self_dom(v->vm, a->remote_dom))
+	if (!xen_is_self(v->vm, a->remote_dom))
 		return -XEN_ESRCH;                             /* other domains: not yet */
 	return new_port(v->vm, &a->port, (struct xen_evtchn){
 		.state = EVTCHNSTAT_unbound, .remote_dom = (uint16_t)xen_domid(v->vm) });
@@ -160,7 +155,7 @@ static int64_t op_bind_interdomain(struct vcpu *v, void *buf)
 {
 	struct { uint16_t remote_dom, pad; uint32_t remote_port, local_port; } *a = buf;
 	struct xen_vm_state *x = &v->vm->hc.xen;
-	if (!self_dom(v->vm, a->remote_dom))
+	if (!xen_is_self(v->vm, a->remote_dom))
 		return -XEN_ESRCH;
 	if (!port_valid(v->vm, a->remote_port) || x->evtchn[a->remote_port].state != EVTCHNSTAT_unbound ||
 	    x->evtchn[a->remote_port].remote_dom != xen_domid(v->vm))
@@ -258,7 +253,7 @@ static int64_t op_send(struct vcpu *v, void *buf)
 static int64_t op_status(struct vcpu *v, void *buf)
 {
 	struct { uint16_t dom, pad; uint32_t port, status, vcpu; uint32_t u[2]; } *a = buf;
-	if (!self_dom(v->vm, a->dom))
+	if (!xen_is_self(v->vm, a->dom))
 		return -XEN_ESRCH;
 	if (!port_valid(v->vm, a->port))
 		return -XEN_EINVAL;

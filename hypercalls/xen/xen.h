@@ -4,6 +4,7 @@
 
 #include "core/vm.h"
 #include "hypercalls/hypercall.h"
+#include "hypercalls/xen/xen_abi.h"
 
 /* Guest buffers, through the guest-memory gate: 0 or -XEN_EFAULT (Xen copy_{to,from}_guest). */
 int xen_copy_out(struct vcpu *v, uint64_t gpa, const void *src, size_t len);
@@ -11,6 +12,11 @@ int xen_copy_in(struct vcpu *v, uint64_t gpa, void *dst, size_t len);
 
 /* The VM's domain ID: dom0 is the control domain in Xen, so VM n is domain n + 1. */
 static inline uint32_t xen_domid(const struct vm *vm) { return vm->id + 1; }
+/* Whether a domid_t argument names the caller's own domain (DOMID_SELF or its ID). */
+static inline bool xen_is_self(const struct vm *vm, uint32_t domid)
+{
+	return domid == DOMID_SELF || domid == xen_domid(vm);
+}
 
 /* The shared_info page and vcpu_info (xen_shared.c) */
 bool xen_vcpu_info(const struct vcpu *v, uint64_t *gpa);

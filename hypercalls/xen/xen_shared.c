@@ -141,11 +141,6 @@ void xen_clock_changed(struct vcpu *v)
 
 /* ---- memory_op ---- */
 
-static bool is_self(const struct vm *vm, uint32_t domid)
-{
-	return domid == DOMID_SELF || domid == xen_domid(vm);
-}
-
 /*
  * XENMAPSPACE_shared_info, idx 0: the page at `gpfn` becomes shared_info,
  * with the contents of the page it replaces (Xen moves its one frame).
@@ -184,7 +179,7 @@ static int64_t add_to_physmap(struct vcpu *v, const struct hc_args *a)
 	memcpy(&space, b + 4, 4);
 	memcpy(&idx, b + 8, a->long_mode ? 8 : 4);
 	memcpy(&gpfn, b + (a->long_mode ? 16 : 12), a->long_mode ? 8 : 4);
-	if (!is_self(v->vm, domid))
+	if (!xen_is_self(v->vm, domid))
 		return -XEN_ESRCH;
 	if (space == XENMAPSPACE_shared_info)
 		return map_shared_info(v, idx, gpfn);
@@ -221,7 +216,7 @@ static int64_t reservation(struct vcpu *v, const struct hc_args *a, bool maximum
 	uint16_t domid;
 	if (xen_copy_in(v, a->arg[1], &domid, sizeof(domid)))
 		return -XEN_EFAULT;
-	if (!is_self(v->vm, domid))
+	if (!xen_is_self(v->vm, domid))
 		return -XEN_ESRCH;
 	uint64_t pages = v->vm->mem_size >> PAGE_SHIFT;
 	return (int64_t)(maximum ? pages : pages - xen_ballooned_pages(v->vm));
@@ -254,7 +249,7 @@ static int64_t reservation_op(struct vcpu *v, const struct hc_args *a, bool popu
 	memcpy(&nr, r + (l ? 8 : 4), l ? 8 : 4);
 	memcpy(&order, r + (l ? 16 : 8), 4);
 	memcpy(&domid, r + (l ? 24 : 16), 2);
-	if (!is_self(v->vm, domid))
+	if (!xen_is_self(v->vm, domid))
 		return -XEN_ESRCH;
 	if (order > XEN_MAX_EXTENT_ORDER)
 		return -XEN_EINVAL;
@@ -312,7 +307,7 @@ static int64_t hvm_param(struct vcpu *v, uint64_t gpa, bool set, bool long_mode)
 		return -XEN_EFAULT;
 	if (p.index >= HVM_NR_PARAMS)
 		return -XEN_EINVAL;
-	if (!is_self(v->vm, p.domid))
+	if (!xen_is_self(v->vm, p.domid))
 		return -XEN_ESRCH;
 	uint64_t *slot = p.index == HVM_PARAM_CALLBACK_IRQ ? &x->callback_irq :
 	                 p.index == HVM_PARAM_STORE_EVTCHN ? &x->store_evtchn :
