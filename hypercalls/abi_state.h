@@ -55,6 +55,9 @@ struct hv_vcpu_state {
 	uint64_t scontrol, siefp, simp;
 	uint64_t sint[16];
 	struct hv_stimer stimer[4];
+	/* the earliest timer's host counter time, kept until a timer changes (0 with dirty false: recompute) */
+	uint64_t stimer_next_at;
+	bool stimer_dirty;
 	struct hv_queued_message queue[HV_MSG_QUEUE_LEN];
 };
 
@@ -101,6 +104,9 @@ struct xen_vcpu_state {
 	uint64_t runstate_entry_ns;
 	uint64_t runstate_time[4];     /* ns spent in each state */
 	uint64_t poll_deadline_ns;     /* SCHEDOP_poll's timeout; 0: none */
+	/* the earliest of the three as a host counter time, kept until one changes */
+	uint64_t timers_next_at;
+	bool timers_dirty;
 	uint16_t virq_port[XEN_NR_VIRQS];
 };
 

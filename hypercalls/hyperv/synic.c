@@ -190,6 +190,7 @@ static bool stimer_send(struct vcpu *v, unsigned n, uint64_t exp, uint64_t now_r
 static void stimer_fire(struct vcpu *v, unsigned n, uint64_t exp, uint64_t now_ref)
 {
 	struct hv_stimer *t = &v->hc.hv.stimer[n];
+	v->hc.hv.stimer_dirty = true;
 	t->due = 0;
 	if (!stimer_send(v, n, exp, now_ref) && !(t->config & HV_STIMER_PERIODIC)) {
 		t->msg_pending = true;
@@ -207,6 +208,9 @@ static void stimer_fire(struct vcpu *v, unsigned n, uint64_t exp, uint64_t now_r
 
 uint64_t hv_stimer_poll(struct vcpu *v, uint64_t now)
 {
+	struct hv_vcpu_state *h = &v->hc.hv;
+	if (!h->stimer_dirty && now < h->stimer_next_at)
+		return h->stimer_next_at;                      /* nothing due, nothing changed: no conversions */
 	uint64_t next = UINT64_MAX;
 	for (unsigned n = 0; n < HV_STIMER_COUNT; n++) {
 		struct hv_stimer *t = &v->hc.hv.stimer[n];
@@ -219,6 +223,8 @@ uint64_t hv_stimer_poll(struct vcpu *v, uint64_t now)
 		}
 		next = MIN(next, at);
 	}
+	h->stimer_dirty = false;
+	h->stimer_next_at = next;
 	return next;
 }
 
@@ -237,6 +243,7 @@ static void synic_retry(struct vcpu *v)
 static int stimer_write(struct vcpu *v, unsigned n, bool is_count, uint64_t val)
 {
 	struct hv_stimer *t = &v->hc.hv.stimer[n];
+	v->hc.hv.stimer_dirty = true;                     /* every change of a timer is here or in stimer_fire */
 	if (is_count) {
 		t->count = val;
 		if (!val)

@@ -342,12 +342,14 @@ int64_t xen_vcpu_timer_op(struct vcpu *v, struct vcpu *t, const struct hc_args *
 		if ((s.flags & VCPU_SSHOTTMR_future) && s.timeout_abs_ns < now)
 			return -XEN_ETIME;
 		x->singleshot_ns = s.timeout_abs_ns ? s.timeout_abs_ns : 1;
+		x->timers_dirty = true;
 		return 0;
 	}
 	case VCPUOP_stop_singleshot_timer:
 		if (t != v)
 			return -XEN_EINVAL;
 		x->singleshot_ns = 0;
+		x->timers_dirty = true;
 		return 0;
 	case VCPUOP_set_periodic_timer: {
 		uint64_t period;
@@ -358,10 +360,12 @@ int64_t xen_vcpu_timer_op(struct vcpu *v, struct vcpu *t, const struct hc_args *
 		/* due one period after it last fired: at once, usually (Xen vcpu_periodic_timer_work) */
 		x->periodic_ns = period;
 		x->periodic_next_ns = x->periodic_last_ns + period;
+		x->timers_dirty = true;
 		return 0;
 	}
 	case VCPUOP_stop_periodic_timer:
 		x->periodic_ns = 0;
+		x->timers_dirty = true;
 		return 0;
 	}
 	return -XEN_ENOSYS;
@@ -375,6 +379,8 @@ int64_t xen_vcpu_timer_op(struct vcpu *v, struct vcpu *t, const struct hc_args *
 uint64_t xen_timers(struct vcpu *v, uint64_t now)
 {
 	struct xen_vcpu_state *x = &v->hc.xen;
+	if (!x->timers_dirty && now < x->timers_next_at)
+		return x->timers_next_at;                      /* nothing due, nothing changed: no conversions */
 	uint64_t ns = pvclock_ns(v->vm, now), next = UINT64_MAX;
 	if (x->singleshot_ns && ns >= x->singleshot_ns) {
 		x->singleshot_ns = 0;
@@ -396,6 +402,8 @@ uint64_t xen_timers(struct vcpu *v, uint64_t now)
 		next = MIN(next, pvclock_counter_at(v->vm, x->periodic_next_ns));
 	if (x->poll_deadline_ns)
 		next = MIN(next, pvclock_counter_at(v->vm, x->poll_deadline_ns));
+	x->timers_dirty = false;
+	x->timers_next_at = next;
 	return next;
 }
 
@@ -444,6 +452,7 @@ int64_t xen_sched_poll(struct vcpu *v, const struct hc_args *a)
 	v->hc.xen.blocked = true;
 	v->hc.xen.polling = true;
 	v->hc.xen.poll_deadline_ns = timeout;
+	v->hc.xen.timers_dirty = true;
 	vcpu_halt(v);
 	if (v->state != VCPU_HALTED)
 		xen_vcpu_scheduled(v);
@@ -456,4 +465,5 @@ void xen_vcpu_scheduled(struct vcpu *v)
 	v->hc.xen.blocked = false;
 	v->hc.xen.polling = false;
 	v->hc.xen.poll_deadline_ns = 0;
+	v->hc.xen.timers_dirty = true;
 }
