@@ -139,6 +139,30 @@ void arch_vcpu_ctrl_regs(struct vcpu *v, struct arch_ctrl_regs *r);
  */
 int arch_guest_page_set(struct vm *vm, uint64_t gpa, bool present);
 /*
+ * A vCPU's whole starting state, as a paravirtual CPU-up call gives it
+ * (Xen VCPUOP_initialise with a vcpu_hvm_context), in x86 terms: the
+ * general registers in encoding order (rax, rcx, rdx, rbx, rsp, rbp, rsi,
+ * rdi), control registers, and segments as base, limit and the 12 bits of
+ * attributes of a descriptor (type, S, DPL, P, AVL, L, D/B, G). Selectors
+ * are 0; the other segments and the descriptor tables keep their values
+ * from reset. The caller has checked it; 0, or -EOPNOTSUPP when this CPU
+ * cannot run a guest in that state.
+ */
+struct arch_seg { uint64_t base; uint32_t limit; uint16_t attr; };
+struct arch_vcpu_context {
+	uint64_t gpr[8];
+	uint64_t rip, rflags, cr0, cr3, cr4, efer;
+	struct arch_seg cs, ds, ss, es, tr;
+};
+int arch_vcpu_set_context(struct vcpu *v, const struct arch_vcpu_context *c);
+/*
+ * Maps host page `hpa` at guest-physical `gpa` in the VM's stage-2 map,
+ * readable, writable when asked, never executable (what Xen gives a grant
+ * map); present false leaves nothing there. Any gpa below the guest's
+ * physical-address limit, RAM or not. 0, -EINVAL or -ENOMEM.
+ */
+int arch_guest_page_map(struct vm *vm, uint64_t gpa, hpa_t hpa, bool writable, bool present);
+/*
  * The guest-physical address of guest-virtual `gva` in vCPU v's current
  * paging (an address a guest names for the hypervisor to write, as Xen's
  * runstate area). 0 or -EFAULT (not mapped; above 4 GiB with paging off).

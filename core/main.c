@@ -72,28 +72,34 @@ static void init_memory(const struct boot_info *bi)
 	        (unsigned long long)(pmm_free_pages() >> (20 - PAGE_SHIFT)));
 }
 
-/* One VM after the other for now; returns how many did not succeed. */
+/*
+ * Every configured VM at once (core/sched.c); returns how many did not
+ * succeed. A VM's memory stays until all have ended: another VM may still
+ * hold what it shared (Xen grants, event channels).
+ */
 static unsigned run_vms(void)
 {
 	struct { enum vm_end end; uint32_t status; } result[CFG_MAX_VMS];
-	unsigned failed = 0;
+	struct vm *vms[CFG_MAX_VMS], *run[CFG_MAX_VMS];
+	unsigned failed = 0, nr_run = 0;
 	for (unsigned i = 0; i < config.nr_vms; i++) {
 		const struct vm_config *c = &config.vms[i];
-		struct vm *vm = vm_create(i, c, config_find_module(&boot_info, c->image));
-		if (!vm) {
+		vms[i] = vm_create(i, c, config_find_module(&boot_info, c->image));
+		if (!vms[i])
 			pr_err("vm%u: no memory for the VM itself\n", i);
-			result[i].end = VM_END_ERROR;
-			result[i].status = 0;
+		else if (!vm_ended(vms[i]))
+			run[nr_run++] = vms[i];
+	}
+	if (nr_run)
+		sched_run(run, nr_run);
+	for (unsigned i = 0; i < config.nr_vms; i++) {
+		struct vm *vm = vms[i];
+		result[i].end = vm ? vm->end : VM_END_ERROR;
+		result[i].status = vm ? vm->exit_status : 0;
+		if (result[i].end != VM_END_EXIT || result[i].status)
 			failed++;
-			continue;
-		}
-		if (!vm_ended(vm))
-			vm_run(vm);
-		result[i].end = vm->end;
-		result[i].status = vm->exit_status;
-		if (vm->end != VM_END_EXIT || vm->exit_status)
-			failed++;
-		vm_destroy(vm);
+		if (vm)
+			vm_destroy(vm);
 	}
 	pr_info("all VMs ended:\n");
 	for (unsigned i = 0; i < config.nr_vms; i++)

@@ -9,6 +9,8 @@
 #include "hypercalls/hypercall.h"
 
 static struct vcpu *next_other_runnable(const struct vm *vm, const struct vcpu *v);
+/* A vCPU of any VM woke up since the running slice began: it ends early (wake granularity). */
+static bool woke_any;
 
 static uint64_t slice_ticks(void)
 {
@@ -29,8 +31,10 @@ void vcpu_wake(struct vcpu *v)
 	v->ready_since = arch_read_counter();
 	hc_vcpu_runstate(v);
 	/* a vCPU that slept runs soon: whoever woke it is likely waiting for it */
-	if (!v->vm->woken && v != v->vm->running)
+	if (!v->vm->woken && v != v->vm->running) {
 		v->vm->woken = v;
+		woke_any = true;
+	}
 }
 
 void vcpu_halt(struct vcpu *v)
@@ -87,9 +91,35 @@ static struct vcpu *next_other_runnable(const struct vm *vm, const struct vcpu *
 	return NULL;
 }
 
-static bool others_runnable(const struct vm *vm, const struct vcpu *v)
+/* The VMs sched_run runs (vm_run: one). */
+static struct vm *const *run_vms;
+static unsigned nr_run_vms;
+
+/*
+ * poll_vcpus for every VM that runs but `vm`: the others' timers fire on
+ * time while vm has the CPU (their vCPUs may have nothing else to wake
+ * them). Their next timer can only move when they run themselves, so the
+ * running slice asks again only once that time has come.
+ */
+static uint64_t poll_others(struct vm *vm, uint64_t now)
 {
-	return next_other_runnable(vm, v) != NULL;
+	uint64_t next = UINT64_MAX;
+	for (unsigned k = 0; k < nr_run_vms; k++)
+		if (run_vms[k] != vm && !vm_ended(run_vms[k]))
+			next = MIN(next, poll_vcpus(run_vms[k], now));
+	return next;
+}
+
+/* Whether a vCPU other than v, of any VM that runs, wants the CPU. */
+static bool others_runnable(const struct vcpu *v)
+{
+	for (unsigned k = 0; k < nr_run_vms; k++) {
+		const struct vm *vm = run_vms[k];
+		for (unsigned i = 0; !vm_ended(vm) && i < vm->nr_vcpus; i++)
+			if (vm->vcpus[i] != v && vm->vcpus[i]->state == VCPU_RUNNABLE)
+				return true;
+	}
+	return false;
 }
 
 /* Whether a runnable vCPU other than `w` has waited for the CPU longer than a slice. */
@@ -191,12 +221,13 @@ static void run_slice(struct vcpu *v, uint64_t now)
 	hc_vcpu_runstate(v);
 	uint64_t slice_end = now + slice_ticks();
 	uint64_t wake_ok = now + wake_granularity_ticks();
-	uint64_t next_timer = poll_vcpus(vm, now);
+	uint64_t next_timer = poll_vcpus(vm, now), others_next = poll_others(vm, now);
+	woke_any = vm->woken != NULL;
 	while (!vm_ended(vm) && v->state == VCPU_RUNNABLE && !vm->yield_to &&
-	       !(vm->woken && now >= wake_ok)) {
+	       !(woke_any && now >= wake_ok)) {
 		struct vm_exit e;
-		uint64_t deadline = next_timer < slice_end ? next_timer : slice_end;
-		if (vm->woken && wake_ok < deadline)
+		uint64_t deadline = MIN(MIN(next_timer, others_next), slice_end);
+		if (woke_any && wake_ok < deadline)
 			deadline = wake_ok;
 		arch_vcpu_run(v, deadline, &e);
 		v->nr_exits++;
@@ -207,8 +238,10 @@ static void run_slice(struct vcpu *v, uint64_t now)
 			arch_dump_vcpu(v);
 		now = arch_read_counter();
 		next_timer = poll_vcpus(vm, now);
+		if (now >= others_next)
+			others_next = poll_others(vm, now);       /* their timers fire: a vCPU may wake */
 		if (now >= slice_end) {
-			if (others_runnable(vm, v))
+			if (others_runnable(v))
 				break;
 			slice_end = now + slice_ticks();
 		}
@@ -224,7 +257,7 @@ static void run_slice(struct vcpu *v, uint64_t now)
 /* What each vCPU did, once the VM has ended. */
 static void report_vcpus(const struct vm *vm)
 {
-	static const char *const state_names[] = { "not started", "runnable", "halted" };
+	static const char *const state_names[] = { "not started", "runnable", "halted", "down" };
 	struct time_scale ns = time_ns_scale();
 	for (unsigned i = 0; i < vm->nr_vcpus; i++) {
 		const struct vcpu *v = vm->vcpus[i];
@@ -234,34 +267,84 @@ static void report_vcpus(const struct vm *vm)
 	}
 }
 
+/* The vCPU of `vm` to run now, if any: pick() from the one after the VM's last. */
+static struct vcpu *pick_in(struct vm *vm, uint64_t now)
+{
+	struct vcpu *v = pick(vm, vm->sched_prev, now);
+	if (v)
+		vm->sched_prev = v->id;
+	return v;
+}
+
+/*
+ * Every VM that has nothing to run and no timer is stuck: HLT with nothing
+ * that could wake it. Only called when no VM can run or has a timer armed,
+ * since a VM waiting for another's event (Xen interdomain) is not stuck
+ * while that other VM still runs.
+ */
+static void end_stuck(struct vm *vm)
+{
+	struct vcpu *h = vm->vcpus[0];
+	for (unsigned i = vm->nr_vcpus; i-- > 0;)
+		if (vm->vcpus[i]->state == VCPU_HALTED)
+			h = vm->vcpus[i];
+	vm_end(vm, VM_END_HALTED, 0, "vcpu%u: HLT at rip 0x%llx and no interrupt can wake it%s",
+	       h->id, (unsigned long long)h->regs.rip, vm->nr_vcpus > 1 ? " (nor any other vCPU)" : "");
+	arch_dump_vcpu(h);
+}
+
+void sched_run(struct vm *const *vms, unsigned n)
+{
+	bool reported[SCHED_MAX_VMS] = { 0 };
+	unsigned cur = n - 1;                 /* the first VM first */
+	if (n > SCHED_MAX_VMS)
+		n = SCHED_MAX_VMS;
+	run_vms = vms;
+	nr_run_vms = n;
+	for (unsigned k = 0; k < n; k++) {
+		struct vm *vm = vms[k];
+		if (vm->state == VM_CREATED)
+			vm->state = VM_RUNNING;
+		vm->sched_prev = vm->nr_vcpus - 1;   /* vCPU 0 first */
+		for (unsigned i = 0; i < vm->nr_vcpus; i++)
+			vm->vcpus[i]->ready_since = arch_read_counter();   /* no steal before the VM ran */
+	}
+	for (;;) {
+		uint64_t now = arch_read_counter(), next_timer = UINT64_MAX;
+		unsigned live = 0;
+		for (unsigned k = 0; k < n; k++) {
+			if (vm_ended(vms[k])) {
+				if (!reported[k])
+					report_vcpus(vms[k]);
+				reported[k] = true;
+				continue;
+			}
+			live++;
+			next_timer = MIN(next_timer, poll_vcpus(vms[k], now));
+		}
+		if (!live)
+			break;
+		/* VMs take turns a slice at a time; within a VM, pick() chooses */
+		struct vcpu *v = NULL;
+		for (unsigned i = 1; i <= n && !v; i++) {
+			unsigned k = (cur + i) % n;
+			if (!vm_ended(vms[k]) && (v = pick_in(vms[k], now)))
+				cur = k;
+		}
+		if (v) {
+			run_slice(v, now);
+		} else if (next_timer == UINT64_MAX) {
+			for (unsigned k = 0; k < n; k++)
+				if (!vm_ended(vms[k]))
+					end_stuck(vms[k]);
+		} else {
+			arch_idle_until(next_timer);
+		}
+	}
+	nr_run_vms = 0;
+}
+
 void vm_run(struct vm *vm)
 {
-	vm->state = VM_RUNNING;
-	unsigned prev = vm->nr_vcpus - 1;     /* vCPU 0 first */
-	for (unsigned i = 0; i < vm->nr_vcpus; i++)
-		vm->vcpus[i]->ready_since = arch_read_counter();   /* no steal before the VM ran */
-	while (!vm_ended(vm)) {
-		uint64_t now = arch_read_counter();
-		uint64_t next_timer = poll_vcpus(vm, now);
-		struct vcpu *v = pick(vm, prev, now);
-		if (v) {
-			prev = v->id;
-			run_slice(v, now);
-			continue;
-		}
-		if (next_timer == UINT64_MAX) {
-			/* every vCPU halted or unstarted, no timer armed: nothing can ever run again */
-			struct vcpu *h = vm->vcpus[0];
-			for (unsigned i = vm->nr_vcpus; i-- > 0;)
-				if (vm->vcpus[i]->state == VCPU_HALTED)
-					h = vm->vcpus[i];
-			vm_end(vm, VM_END_HALTED, 0, "vcpu%u: HLT at rip 0x%llx and no interrupt can wake it%s",
-			       h->id, (unsigned long long)h->regs.rip,
-			       vm->nr_vcpus > 1 ? " (nor any other vCPU)" : "");
-			arch_dump_vcpu(h);
-			break;
-		}
-		arch_idle_until(next_timer);
-	}
-	report_vcpus(vm);
+	sched_run(&vm, 1);
 }

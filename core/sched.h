@@ -22,7 +22,14 @@ struct vcpu;
 /* A vCPU that woke up preempts the running one once that has run this long. */
 #define SCHED_WAKE_GRANULARITY_US 100
 
-/* Runs the VM's vCPUs until the VM ends. */
+#define SCHED_MAX_VMS 16
+
+/*
+ * Runs the vCPUs of `n` VMs at once until every one has ended: VMs take
+ * turns a slice at a time, and a VM that ends leaves the others running.
+ */
+void sched_run(struct vm *const *vms, unsigned n);
+/* Runs one VM's vCPUs until it ends. */
 void vm_run(struct vm *vm);
 /* HLT completed on `v`: it sleeps unless a wake-up is already due. */
 void vcpu_halt(struct vcpu *v);

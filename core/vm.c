@@ -1,6 +1,7 @@
 #include <stdarg.h>
 #include "core/log.h"
 #include "core/vm.h"
+#include "hypercalls/hypercall.h"
 
 static const char *const end_names[] = {
 	[VM_END_NONE] = "running",
@@ -13,6 +14,33 @@ static const char *const end_names[] = {
 	[VM_END_GUEST_CRASH] = "guest crashed",
 	[VM_END_RESET] = "reset by the guest",
 };
+
+/* Every VM that exists, for the calls that name another VM (Xen domid_t arguments). */
+static struct vm *vm_table[VM_MAX_VMS];
+
+void vm_register(struct vm *vm)
+{
+	for (unsigned i = 0; i < VM_MAX_VMS; i++)
+		if (!vm_table[i]) {
+			vm_table[i] = vm;
+			return;
+		}
+}
+
+void vm_unregister(struct vm *vm)
+{
+	for (unsigned i = 0; i < VM_MAX_VMS; i++)
+		if (vm_table[i] == vm)
+			vm_table[i] = NULL;
+}
+
+struct vm *vm_find(unsigned id)
+{
+	for (unsigned i = 0; i < VM_MAX_VMS; i++)
+		if (vm_table[i] && vm_table[i]->id == id)
+			return vm_table[i];
+	return NULL;
+}
 
 const char *vm_end_name(enum vm_end how)
 {
@@ -38,6 +66,7 @@ void vm_end(struct vm *vm, enum vm_end how, uint32_t status, const char *fmt, ..
 	va_end(ap);
 	log_msg(how == VM_END_EXIT ? LOG_INFO : LOG_ERR, "%s: %s: %s\n",
 	        vm->name, vm_end_name(how), vm->end_reason);
+	hc_vm_ended(vm);
 }
 
 void vm_console_flush(struct vm *vm)

@@ -7,6 +7,7 @@
 #include <arch/vcpu_arch.h>
 #include "hypercalls/abi_state.h"
 
+#define VM_MAX_VMS 16
 #define VM_MAX_VCPUS 8
 #define VM_MAX_SLOTS 4
 #define VM_NAME_MAX 32
@@ -21,6 +22,21 @@ struct vm_slot {
 	hpa_t hpa;
 	uint8_t *hva;              /* arch_phys_to_virt(hpa) */
 	uint32_t flags;
+};
+
+/*
+ * A page of another VM mapped into this one at `gfn` (a Xen grant map):
+ * the stage-2 tables and the guest-memory gate both see the other VM's
+ * page there. The other VM's memory outlives the map: VMs are destroyed
+ * only once all have ended.
+ */
+#define VM_MAX_FOREIGN 128
+struct vm_foreign {
+	uint64_t gfn;
+	bool writable;
+	uint8_t *hva;
+	struct vm *owner;          /* NULL: a hypervisor page */
+	uint64_t owner_gfn;
 };
 
 enum vm_state { VM_CREATED, VM_RUNNING, VM_ENDED };
@@ -40,9 +56,11 @@ enum vm_end {
 
 /*
  * Scheduling state (core/sched.c). An AP starts in VCPU_WAIT_SIPI until
- * another vCPU starts it (x86: INIT, then a startup IPI).
+ * another vCPU starts it (x86: INIT, then a startup IPI). VCPU_DOWN: taken
+ * offline, or given its state but not started, by a paravirtual CPU call
+ * (Xen VCPUOP_down, VCPUOP_initialise): it runs again when brought up.
  */
-enum vcpu_state { VCPU_WAIT_SIPI, VCPU_RUNNABLE, VCPU_HALTED };
+enum vcpu_state { VCPU_WAIT_SIPI, VCPU_RUNNABLE, VCPU_HALTED, VCPU_DOWN };
 
 struct vcpu {
 	struct vm *vm;
@@ -67,12 +85,15 @@ struct vm {
 	/* pages of guest RAM taken out of the VM (ballooned: core/gmem.h), a bit per GFN */
 	uint64_t *removed;
 	uint64_t removed_bits, nr_removed;
+	struct vm_foreign foreign[VM_MAX_FOREIGN];
+	unsigned nr_foreign;       /* entries in use, packed at the start */
 	bool arch_ready;           /* arch_vm_init succeeded: arch_vm_destroy is owed */
 	unsigned nr_vcpus;
 	struct vcpu *vcpus[VM_MAX_VCPUS];
 	struct vcpu *yield_to;     /* runs next (a directed yield), if still runnable */
 	struct vcpu *woken;        /* then this one: it just woke up */
 	struct vcpu *running;      /* the vCPU in its slice, if any */
+	unsigned sched_prev;       /* the vCPU that ran last (round-robin) */
 	enum vm_state state;
 	enum vm_end end;
 	uint32_t exit_status;
@@ -95,5 +116,9 @@ void vm_console_putc(struct vm *vm, char c);
 /* Flushes a partial console line (when the VM ends). */
 void vm_console_flush(struct vm *vm);
 const char *vm_end_name(enum vm_end how);
+/* The table of VMs that exist (vm_create .. vm_destroy); vm_find: the VM with that id, or NULL. */
+void vm_register(struct vm *vm);
+void vm_unregister(struct vm *vm);
+struct vm *vm_find(unsigned id);
 
 #endif

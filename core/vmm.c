@@ -144,12 +144,14 @@ struct vm *vm_create(unsigned id, const struct vm_config *cfg, const struct boot
 	hv_snprintf(vm->name, sizeof(vm->name), "vm%u", id);
 	vm->state = VM_CREATED;
 	vm->clock_base = arch_read_counter();
+	vm_register(vm);
 	vm_setup(vm, cfg, mod);
 	return vm;
 }
 
 void vm_destroy(struct vm *vm)
 {
+	vm_unregister(vm);
 	for (unsigned i = 0; i < vm->nr_vcpus; i++) {
 		arch_vcpu_destroy(vm->vcpus[i]);
 		pmm_free(arch_virt_to_phys(vm->vcpus[i]), STRUCT_PAGES(struct vcpu));

@@ -188,6 +188,13 @@ void hc_vcpu_init(struct vcpu *v)
 	memset(&v->hc.hv, 0, sizeof(v->hc.hv));
 }
 
+void hc_vm_ended(struct vm *vm)
+{
+	const struct hc_abi *abi = vm_abi(vm);
+	if (abi->vm_ended)
+		abi->vm_ended(vm);
+}
+
 void hc_vm_destroy(struct vm *vm)
 {
 	/* every ABI frees what it allocated for the VM, whichever it spoke */

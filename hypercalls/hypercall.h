@@ -71,6 +71,8 @@ struct hc_abi {
 	void (*vcpu_runstate)(struct vcpu *v);
 	/* The vCPU lost the CPU while still runnable (preempted, or it yielded). */
 	void (*vcpu_preempted)(struct vcpu *v);
+	/* The VM ended (its memory stays until it is destroyed): undo what ties other VMs to it. */
+	void (*vm_ended)(struct vm *vm);
 	/* Frees per-VM state when the VM is destroyed. */
 	void (*vm_destroy)(struct vm *vm);
 	/* Fills leaf base+off of this ABI's CPUID block; false if the leaf is not defined. */
@@ -101,6 +103,7 @@ bool hc_cpuid(struct vcpu *v, uint32_t leaf, uint32_t subleaf, struct cpuid_regs
 /* The MSRs of the ABIs a VM speaks: -ENOENT when no ABI owns `msr`. */
 int hc_msr_read(struct vcpu *v, uint32_t msr, uint64_t *val);
 int hc_msr_write(struct vcpu *v, uint32_t msr, uint64_t val);
+void hc_vm_ended(struct vm *vm);
 void hc_vm_destroy(struct vm *vm);
 void hc_clock_changed(struct vcpu *v);
 void hc_vcpu_scheduled(struct vcpu *v);

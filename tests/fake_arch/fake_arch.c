@@ -207,6 +207,7 @@ void arch_vcpu_run(struct vcpu *v, uint64_t deadline, struct vm_exit *e)
 	fake.run_deadline = deadline;
 	if (fake.runs < FAKE_MAX_RUNS) {
 		fake.ran[fake.runs] = v->id;
+		fake.ran_vm[fake.runs] = v->vm->id;
 		fake.ran_deadline[fake.runs] = deadline;
 	}
 	fake.runs++;
@@ -293,6 +294,27 @@ int arch_guest_page_set(struct vm *vm, uint64_t gpa, bool present)
 	if (fake.page_sets < FAKE_MAX_EVENTS)
 		fake.page_set_log[fake.page_sets] = (struct fake_page_set){ gpa, present };
 	fake.page_sets++;
+	return 0;
+}
+
+int arch_vcpu_set_context(struct vcpu *v, const struct arch_vcpu_context *c)
+{
+	if (fake.fail_set_context)
+		return fake.fail_set_context;
+	fake.context[v->id] = *c;
+	fake.set_contexts++;
+	v->regs.rip = c->rip;
+	v->regs.rflags = c->rflags;
+	return 0;
+}
+
+int arch_guest_page_map(struct vm *vm, uint64_t gpa, hpa_t hpa, bool writable, bool present)
+{
+	if (fake.fail_page_set)
+		return fake.fail_page_set;
+	if (fake.page_maps < FAKE_MAX_EVENTS)
+		fake.page_map_log[fake.page_maps] = (struct fake_page_map){ gpa, writable, present };
+	fake.page_maps++;
 	return 0;
 }
 
@@ -458,6 +480,7 @@ struct vm *fake_vm_new(void)
 	struct vm *vm = calloc(1, sizeof(*vm));
 	assert_non_null(vm);
 	track((void **)live_vms, vm);
+	vm_register(vm);
 	strlcpy(vm->name, "vm0", sizeof(vm->name));
 	vm->state = VM_CREATED;
 	return vm;
@@ -512,6 +535,7 @@ void fake_vm_free(struct vm *vm)
 	for (unsigned i = 0; i < MAX_LIVE; i++)
 		if (live_vms[i] == vm)
 			live_vms[i] = NULL;
+	vm_unregister(vm);
 	for (unsigned i = 0; i < vm->nr_slots; i++)
 		free(vm->slots[i].hva);
 	for (unsigned i = 0; i < vm->nr_vcpus; i++)

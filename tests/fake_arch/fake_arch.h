@@ -75,6 +75,7 @@ void fake_pmm_setup(struct boot_info *bi);
 
 struct fake_apic_write { unsigned vcpu; uint32_t off, val; };
 struct fake_page_set { uint64_t gpa; bool present; };
+struct fake_page_map { uint64_t gpa; bool writable, present; };
 #define FAKE_MAX_RUNS 64
 
 struct fake_arch_state {
@@ -114,6 +115,11 @@ struct fake_arch_state {
 	uint32_t auto_eoi[VM_MAX_VCPUS][8];                /* arch_set_auto_eoi */
 	struct fake_page_set page_set_log[FAKE_MAX_EVENTS]; /* arch_guest_page_set, in order */
 	unsigned page_sets;
+	struct arch_vcpu_context context[VM_MAX_VCPUS];    /* arch_vcpu_set_context */
+	unsigned set_contexts;
+	int fail_set_context;
+	struct fake_page_map page_map_log[FAKE_MAX_EVENTS]; /* arch_guest_page_map, in order */
+	unsigned page_maps;
 	int fail_page_set;                                 /* -errno to return, 0: succeed */
 	bool virt_fault;                                   /* arch_guest_virt_to_phys fails */
 	unsigned apic_writes;
@@ -122,6 +128,7 @@ struct fake_arch_state {
 	/* arch_vcpu_run, per call (the first FAKE_MAX_RUNS): which vCPU ran, with which deadline */
 	unsigned runs;
 	unsigned ran[FAKE_MAX_RUNS];
+	unsigned ran_vm[FAKE_MAX_RUNS];                    /* and its VM's id */
 	uint64_t ran_deadline[FAKE_MAX_RUNS];
 	/* x86_vcpu_start_at_sipi (arch/x86/vlapic.c): calls, the last vCPU and vector */
 	unsigned sipi_calls;

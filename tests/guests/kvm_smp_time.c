@@ -279,10 +279,18 @@ void check_steal_time(void)
 	for (unsigned int id = 1; id < smp.ncpus; id++)
 		smp_post(id, spin_job, 40);
 	uint64_t deadline = tsc_after_ms(40);
+	/*
+	 * Interrupts on while spinning: Bochs's SVM takes no physical interrupt
+	 * (the hypervisor's slice timer) while a guest runs with IF=0, although
+	 * V_INTR_MASKING says it should (APM 15.21.1); with other VMs running,
+	 * an unpreempted 40 ms would hide every moment AP 1 waits.
+	 */
+	irq_enable();
 	while (!tsc_passed(deadline)) {
 		own_preempted |= steal[0].preempted & KVM_VCPU_PREEMPTED;
 		ap_preempted |= steal[1].preempted & KVM_VCPU_PREEMPTED;
 	}
+	irq_disable();
 	for (unsigned int id = 1; id < smp.ncpus; id++)
 		smp_wait(id, 1000);
 

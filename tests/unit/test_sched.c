@@ -81,19 +81,22 @@ static void run(void)
 	assert_true(vm_ended(vm));
 }
 
-static void assert_ran(const unsigned *ids, unsigned n)
+/* fake.ran[] (vCPU ids) or fake.ran_vm[] (VM ids) against the expected sequence */
+static void assert_seq(const unsigned *got, const char *what, const unsigned *ids, unsigned n)
 {
 	if (fake.runs != n)
 		fail_fmt("%u runs, expected %u", fake.runs, n);
 	for (unsigned i = 0; i < n; i++)
-		if (fake.ran[i] != ids[i])
-			fail_fmt("run %u was vcpu%u, expected vcpu%u", i, fake.ran[i], ids[i]);
+		if (got[i] != ids[i])
+			fail_fmt("run %u was %s%u, expected %s%u", i, what, got[i], what, ids[i]);
 }
 
-#define ASSERT_RAN(...) do { \
+#define ASSERT_SEQ(got, what, ...) do { \
 		static const unsigned ids_[] = { __VA_ARGS__ }; \
-		assert_ran(ids_, ARRAY_SIZE(ids_)); \
+		assert_seq(got, what, ids_, ARRAY_SIZE(ids_)); \
 	} while (0)
+#define ASSERT_RAN(...) ASSERT_SEQ(fake.ran, "vcpu", __VA_ARGS__)
+#define ASSERT_RAN_VMS(...) ASSERT_SEQ(fake.ran_vm, "vm", __VA_ARGS__)
 
 /* ---- halting ---- */
 
@@ -516,6 +519,93 @@ static void test_wake_and_halt_directly(void **state)
 	assert_int_equal(v->state, VCPU_HALTED);
 }
 
+/* ---- several VMs at once (sched_run) ---- */
+
+/* A second VM, id 1, with one vCPU runnable since now. */
+static struct vm *second_vm(void)
+{
+	struct vm *b = fake_vm_new();
+	b->id = 1;
+	strcpy(b->name, "vm1");
+	fake_vm_add_slot(b, 0, MiB(1), 0, 0);
+	struct vcpu *v = fake_vcpu_new(b);
+	v->state = VCPU_RUNNABLE;
+	v->ready_since = fake.counter;
+	return b;
+}
+
+static void test_two_vms_take_turns_by_slice(void **state)
+{
+	make_vcpus(1, 1);
+	struct vm *b = second_vm();
+	struct vm *vms[] = { vm, b };
+	exit_after(VMEXIT_INTR, S);          /* vm0's slice ends: vm1 is runnable, so it gets the CPU */
+	exit_after(VMEXIT_INTR, S);          /* and the other way round */
+	exit_after(VMEXIT_INTR, S);
+	exit_after(VMEXIT_SHUTDOWN, 10);     /* vm1 dies ... */
+	exit_after(VMEXIT_INTR, S);          /* ... vm0 goes on alone, slice after slice */
+	exit_after(VMEXIT_INTR, S);
+	exit_after(VMEXIT_SHUTDOWN, 10);
+	sched_run(vms, 2);
+	ASSERT_RAN_VMS(0, 1, 0, 1, 0, 0, 0);
+	assert_int_equal(fake.script_pos, fake.script_len);
+	assert_int_equal(vm->end, VM_END_TRIPLE_FAULT);
+	assert_int_equal(b->end, VM_END_TRIPLE_FAULT);
+	/* each VM's vCPUs are reported when it ends, not when the last one does */
+	const char *t = fake_console_text();
+	const char *rb = strstr(t, "vm1: vcpu0:"), *e0 = strstr(t, "vm0: triple fault");
+	assert_non_null(rb);
+	assert_non_null(e0);
+	assert_true(rb < e0);
+}
+
+static void test_halted_vm_waits_while_another_runs(void **state)
+{
+	/* vm0 halts with nothing armed; only vm1 could still wake it (an interdomain event) */
+	make_vcpus(1, 1);
+	struct vm *b = second_vm();
+	struct vm *vms[] = { vm, b };
+	exit_at(VMEXIT_HLT, 0x4000);
+	exit_after(VMEXIT_INTR, S);
+	exit_after(VMEXIT_INTR, S);
+	exit_after(VMEXIT_SHUTDOWN, 10);
+	sched_run(vms, 2);
+	ASSERT_RAN_VMS(0, 1, 1, 1);
+	assert_int_equal(b->end, VM_END_TRIPLE_FAULT);
+	assert_int_equal(vm->end, VM_END_HALTED);
+	const char *t = fake_console_text();
+	const char *eb = strstr(t, "vm1: triple fault"), *e0 = strstr(t, "vm0: halted forever");
+	assert_non_null(eb);
+	assert_non_null(e0);
+	assert_true(eb < e0);
+}
+
+/* exit_hook: vm1's CPUID exit wakes vm0's vcpu0 */
+static void hook_wake_vm0(struct vcpu *v, struct vm_exit *e)
+{
+	if (v->vm->id == 1)
+		vcpu_wake(vm->vcpus[0]);
+}
+
+static void test_woken_across_vms(void **state)
+{
+	/* vm0 halts; vm1 wakes it (as an interdomain send does): vm0 runs once vm1's slice ends */
+	make_vcpus(1, 1);
+	struct vm *b = second_vm();
+	struct vm *vms[] = { vm, b };
+	exit_at(VMEXIT_HLT, 0x4000);
+	exit_after(VMEXIT_CPUID, 100);       /* vm1 wakes vm0 ... */
+	exit_after(VMEXIT_INTR, S);
+	exit_after(VMEXIT_SHUTDOWN, 10);     /* ... which runs once vm1 has had the wake granularity */
+	exit_after(VMEXIT_SHUTDOWN, 10);     /* vm1 */
+	fake.exit_hook = hook_wake_vm0;
+	sched_run(vms, 2);
+	ASSERT_RAN_VMS(0, 1, 1, 0, 1);
+	assert_int_equal(fake.ran_deadline[2], C0 + G);
+	assert_int_equal(vm->end, VM_END_TRIPLE_FAULT);
+	assert_int_equal(b->end, VM_END_TRIPLE_FAULT);
+}
+
 int main(void)
 {
 #define T(f) cmocka_unit_test_setup_teardown(f, setup, teardown)
@@ -537,6 +627,9 @@ int main(void)
 		T(test_yield_to_self_keeps_running),
 		T(test_waiting_ap_runs_only_after_wake),
 		T(test_all_waiting_no_timer_ends_vm),
+		T(test_two_vms_take_turns_by_slice),
+		T(test_halted_vm_waits_while_another_runs),
+		T(test_woken_across_vms),
 		T(test_woken_vcpu_runs_before_round_robin),
 		T(test_wake_does_not_override_directed_yield),
 		T(test_wake_marks_vcpu_next),
