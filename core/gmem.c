@@ -10,6 +10,15 @@ bool gmem_page_removed(const struct vm *vm, uint64_t gpa)
 	return vm->removed && gfn < vm->removed_bits && (vm->removed[gfn / 64] >> (gfn % 64)) & 1;
 }
 
+/* The foreign page mapped at `gfn`, or NULL (the table is kept packed: nr_foreign entries). */
+static struct vm_foreign *foreign_at(struct vm *vm, uint64_t gfn)
+{
+	for (unsigned i = 0; i < vm->nr_foreign; i++)
+		if (vm->foreign[i].gfn == gfn)
+			return &vm->foreign[i];
+	return NULL;
+}
+
 /*
  * Host pointer for `gpa`. Callers take the pointer in a statement of its own:
  * *avail is only valid after the call returns. and how many bytes from it stay inside the same page
@@ -17,6 +26,15 @@ bool gmem_page_removed(const struct vm *vm, uint64_t gpa)
  */
 static uint8_t *gmem_page(struct vm *vm, uint64_t gpa, bool write, size_t want, size_t *avail)
 {
+	if (vm->nr_foreign) {
+		const struct vm_foreign *f = foreign_at(vm, gpa >> PAGE_SHIFT);
+		if (f) {
+			if (write && !f->writable)
+				return NULL;
+			*avail = MIN(want, PAGE_SIZE - (gpa & (PAGE_SIZE - 1)));
+			return f->hva + (gpa & (PAGE_SIZE - 1));
+		}
+	}
 	for (unsigned i = 0; i < vm->nr_slots; i++) {
 		const struct vm_slot *s = &vm->slots[i];
 		if (gpa < s->gpa || gpa - s->gpa >= s->size)
@@ -79,24 +97,26 @@ int gmem_zero(struct vm *vm, gpa_t gpa, size_t len)
 	return 0;
 }
 
-/* The slot byte behind `gfn`, removed or not; NULL outside guest RAM. */
-static uint8_t *page_backing(struct vm *vm, uint64_t gfn)
+/* The writable slot's page behind `gfn`, removed or not (and its host address); NULL outside guest RAM. */
+static uint8_t *page_backing(struct vm *vm, uint64_t gfn, hpa_t *hpa)
 {
 	uint64_t gpa = gfn << PAGE_SHIFT;
 	if (gfn >= (1ull << (64 - PAGE_SHIFT)))
 		return NULL;
 	for (unsigned i = 0; i < vm->nr_slots; i++) {
 		const struct vm_slot *s = &vm->slots[i];
-		if (gpa >= s->gpa && gpa - s->gpa < s->size && !(s->flags & SLOT_READONLY))
+		if (gpa >= s->gpa && gpa - s->gpa < s->size && !(s->flags & SLOT_READONLY)) {
+			if (hpa)
+				*hpa = s->hpa + (gpa - s->gpa);
 			return s->hva + (gpa - s->gpa);
+		}
 	}
 	return NULL;
 }
 
-int gmem_page_remove(struct vm *vm, uint64_t gfn)
+/* Records the RAM page at `gfn` as gone from the VM (its stage-2 entry is the caller's business). */
+static int mark_removed(struct vm *vm, uint64_t gfn)
 {
-	if (!page_backing(vm, gfn) || gmem_page_removed(vm, gfn << PAGE_SHIFT))
-		return -EINVAL;
 	if (!vm->removed) {
 		uint64_t bits = ALIGN_UP(vm->mem_size >> PAGE_SHIFT, 64);
 		hpa_t pa = pmm_alloc(ALIGN_UP(bits / 8, PAGE_SIZE) >> PAGE_SHIFT, PAGE_SIZE);   /* zeroed */
@@ -107,19 +127,44 @@ int gmem_page_remove(struct vm *vm, uint64_t gfn)
 	}
 	if (gfn >= vm->removed_bits)
 		return -EINVAL;
-	int r = arch_guest_page_set(vm, gfn << PAGE_SHIFT, false);
-	if (r)
-		return r;
 	vm->removed[gfn / 64] |= 1ull << (gfn % 64);
 	vm->nr_removed++;
 	return 0;
 }
 
+/* Whether another VM has the page at `gfn` of `owner` mapped (it must stay as it is). */
+static bool mapped_elsewhere(const struct vm *owner, uint64_t gfn)
+{
+	for (unsigned id = 0; id < VM_MAX_VMS; id++) {
+		const struct vm *m = vm_find(id);
+		for (unsigned i = 0; m && i < m->nr_foreign; i++)
+			if (m->foreign[i].owner == owner && m->foreign[i].owner_gfn == gfn)
+				return true;
+	}
+	return false;
+}
+
+int gmem_page_remove(struct vm *vm, uint64_t gfn)
+{
+	if (!page_backing(vm, gfn, NULL) || gmem_page_removed(vm, gfn << PAGE_SHIFT) || foreign_at(vm, gfn))
+		return -EINVAL;
+	if (mapped_elsewhere(vm, gfn))
+		return -EBUSY;
+	if (gfn >= ALIGN_UP(vm->mem_size >> PAGE_SHIFT, 64))
+		return -EINVAL;
+	int r = arch_guest_page_set(vm, gfn << PAGE_SHIFT, false);
+	if (!r && (r = mark_removed(vm, gfn)))
+		arch_guest_page_set(vm, gfn << PAGE_SHIFT, true);   /* back as it was */
+	return r;
+}
+
 int gmem_page_restore(struct vm *vm, uint64_t gfn)
 {
-	uint8_t *page = page_backing(vm, gfn);
-	if (!page)
+	uint8_t *page = page_backing(vm, gfn, NULL);
+	if (!page || foreign_at(vm, gfn))
 		return -EINVAL;
+	if (mapped_elsewhere(vm, gfn))
+		return -EBUSY;
 	memset(page, 0, PAGE_SIZE);
 	if (!gmem_page_removed(vm, gfn << PAGE_SHIFT))
 		return 0;
@@ -128,5 +173,62 @@ int gmem_page_restore(struct vm *vm, uint64_t gfn)
 		return r;
 	vm->removed[gfn / 64] &= ~(1ull << (gfn % 64));
 	vm->nr_removed--;
+	return 0;
+}
+
+/* Puts `f` (hva, owner) at gfn: the stage-2 entry, RAM there given up, the table entry. */
+static int map_at(struct vm *vm, uint64_t gfn, struct vm_foreign f, hpa_t hpa)
+{
+	if (foreign_at(vm, gfn))
+		return -EBUSY;
+	if (vm->nr_foreign == VM_MAX_FOREIGN)
+		return -ENOSPC;
+	bool ram = page_backing(vm, gfn, NULL) && !gmem_page_removed(vm, gfn << PAGE_SHIFT);
+	if (ram && mapped_elsewhere(vm, gfn))
+		return -EBUSY;
+	int r = arch_guest_page_map(vm, gfn << PAGE_SHIFT, hpa, f.writable, true);
+	if (!r && ram && (r = mark_removed(vm, gfn)))
+		arch_guest_page_set(vm, gfn << PAGE_SHIFT, true);   /* back as it was */
+	if (r)
+		return r;
+	f.gfn = gfn;
+	vm->foreign[vm->nr_foreign++] = f;
+	return 0;
+}
+
+int gmem_foreign_map(struct vm *vm, uint64_t gfn, struct vm *owner, uint64_t owner_gfn, bool writable)
+{
+	hpa_t hpa;
+	uint8_t *page = page_backing(owner, owner_gfn, &hpa);
+	if (!page || gmem_page_removed(owner, owner_gfn << PAGE_SHIFT) || foreign_at(owner, owner_gfn))
+		return -EINVAL;                                /* not the owner's own RAM */
+	return map_at(vm, gfn, (struct vm_foreign){ .writable = writable, .hva = page,
+	                                            .owner = owner, .owner_gfn = owner_gfn }, hpa);
+}
+
+int gmem_host_page_map(struct vm *vm, uint64_t gfn, hpa_t hpa, bool writable)
+{
+	return map_at(vm, gfn, (struct vm_foreign){ .writable = writable, .hva = arch_phys_to_virt(hpa) }, hpa);
+}
+
+bool gmem_page_is_ram(struct vm *vm, uint64_t gfn)
+{
+	return page_backing(vm, gfn, NULL) && !gmem_page_removed(vm, gfn << PAGE_SHIFT) && !foreign_at(vm, gfn);
+}
+
+bool gmem_page_is_foreign(struct vm *vm, uint64_t gfn)
+{
+	return foreign_at(vm, gfn) != NULL;
+}
+
+int gmem_foreign_unmap(struct vm *vm, uint64_t gfn)
+{
+	struct vm_foreign *f = foreign_at(vm, gfn);
+	if (!f)
+		return -EINVAL;
+	int r = arch_guest_page_map(vm, gfn << PAGE_SHIFT, 0, false, false);
+	if (r)
+		return r;
+	*f = vm->foreign[--vm->nr_foreign];
 	return 0;
 }

@@ -31,5 +31,24 @@ int gmem_page_remove(struct vm *vm, uint64_t gfn);
 /* Whether the page at `gpa` was removed (a guest touching it faults: its VM ends, as under Xen). */
 bool gmem_page_removed(const struct vm *vm, uint64_t gpa);
 int gmem_page_restore(struct vm *vm, uint64_t gfn);
+/*
+ * Another VM's page in this one (Xen grant maps): owner's RAM page
+ * `owner_gfn` appears at `gfn` (RAM or not), for the guest through the
+ * stage-2 map and for hypercalls through this gate, read-only unless
+ * `writable`. RAM that was at gfn is given up as if ballooned out, and
+ * after the unmap the gfn is empty, as Xen leaves it. While mapped, the
+ * owner's page can be neither removed nor restored (-EBUSY), nor can a
+ * removed page at gfn be restored (-EINVAL).
+ * Map: 0, -EINVAL (not the owner's RAM, gfn out of range), -EBUSY
+ * (something mapped there already), -ENOSPC (VM_MAX_FOREIGN), -ENOMEM.
+ * Unmap: 0, -EINVAL (nothing foreign there).
+ */
+int gmem_foreign_map(struct vm *vm, uint64_t gfn, struct vm *owner, uint64_t owner_gfn, bool writable);
+/* The same for a hypervisor page (Xen grant-table frames): it belongs to no VM. */
+int gmem_host_page_map(struct vm *vm, uint64_t gfn, hpa_t hpa, bool writable);
+int gmem_foreign_unmap(struct vm *vm, uint64_t gfn);
+/* Whether the page at gfn is the VM's own RAM, there (not given back, nothing mapped over it). */
+bool gmem_page_is_ram(struct vm *vm, uint64_t gfn);
+bool gmem_page_is_foreign(struct vm *vm, uint64_t gfn);
 
 #endif

@@ -73,6 +73,31 @@ struct xen_evtchn {
 	uint16_t peer;                 /* interdomain: the port at the other end */
 };
 
+/*
+ * A grant table, version 1 (grant_table.h): frames of 512 8-byte entries
+ * in hypervisor pages, placed in the guest by add_to_physmap; and the
+ * maptrack: the grants of other domains this one has mapped, by handle.
+ */
+#define XEN_GNTTAB_MAX_FRAMES 32       /* query_size's max_nr_frames (libxl's default before Xen 4.13) */
+#define XEN_MAPTRACK_MAX 96            /* handles; the rest of VM_MAX_FOREIGN holds the table's frames */
+#define XEN_NO_GFN UINT64_MAX
+
+struct xen_maptrack {
+	bool used;
+	bool readonly;
+	uint16_t dom;                  /* the granting domain */
+	uint32_t ref;
+	uint64_t gfn;                  /* where it is mapped (host_addr >> 12) */
+	uint64_t frame;                /* the granter's page (the entry's frame when it was mapped) */
+};
+
+struct xen_gnttab {
+	uint8_t nr_frames;             /* the table's size; 0 until first used, then at least 1 (Xen's initial) */
+	uint64_t frame_hpa[XEN_GNTTAB_MAX_FRAMES];
+	uint64_t frame_gfn[XEN_GNTTAB_MAX_FRAMES];   /* where the guest placed it, XEN_NO_GFN: nowhere */
+	struct xen_maptrack map[XEN_MAPTRACK_MAX];
+};
+
 struct xen_vm_state {
 	bool shinfo_mapped;
 	bool compat;                   /* the 32-bit shared_info layout (latched as Xen does) */
@@ -81,6 +106,7 @@ struct xen_vm_state {
 	uint64_t store_evtchn, console_evtchn;   /* HVM_PARAM_STORE_EVTCHN, _CONSOLE_EVTCHN */
 	uint32_t vm_assist;            /* vm_assist types enabled, a bit each */
 	struct xen_evtchn evtchn[XEN_NR_EVTCHN];
+	struct xen_gnttab gnttab;
 };
 
 struct xen_vcpu_state {
@@ -92,6 +118,7 @@ struct xen_vcpu_state {
 	uint64_t periodic_ns, periodic_next_ns;   /* period and next expiry; 0: stopped */
 	uint64_t periodic_last_ns;     /* when it last fired (Xen periodic_last_event) */
 	bool polling;                  /* in SCHEDOP_poll: any port that becomes pending wakes it */
+	bool down_halted;              /* VCPUOP_down found it in HLT: VCPUOP_up puts it back there */
 	/*
 	 * runstate (vcpu.h struct vcpu_runstate_info): where the area is,
 	 * translated when it was registered (its two pages if it crosses one)

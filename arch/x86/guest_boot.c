@@ -154,6 +154,29 @@ void x86_vcpu_init_event(struct vcpu *v)
 #define AR_LDT 0x82u
 #define CR0_AFTER_INIT (X86_CR0_CD | X86_CR0_NW | X86_CR0_ET)
 
+int arch_vcpu_set_context(struct vcpu *v, const struct arch_vcpu_context *c)
+{
+	/* the 12 bits of attributes (AVL, L, D/B, G in 8-11) into the VMX layout (12-15) */
+#define SEG(s) { 0, (c->s.attr & 0xffu) | (uint32_t)(c->s.attr & 0xf00u) << 4, c->s.limit, c->s.base }
+	struct x86_seg data = { 0, AR_REAL_DATA, 0xffff, 0 };
+	struct x86_cpu_state s = {
+		.cs = SEG(cs), .ds = SEG(ds), .es = SEG(es), .ss = SEG(ss), .tr = SEG(tr),
+		.fs = data, .gs = data,                     /* as INIT left them */
+		.ldtr = { 0, AR_LDT, 0xffff, 0 },
+		.gdtr = { 0, 0xffff },
+		.idtr = { 0, 0xffff },
+		.cr0 = c->cr0, .cr3 = c->cr3, .cr4 = c->cr4, .efer = c->efer,
+	};
+#undef SEG
+	static const uint8_t order[8] = { X86_RAX, X86_RCX, X86_RDX, X86_RBX, X86_RSP, X86_RBP, X86_RSI, X86_RDI };
+	memset(&v->regs, 0, sizeof(v->regs));
+	for (unsigned i = 0; i < 8; i++)
+		v->regs.gpr[order[i]] = c->gpr[i];
+	v->regs.rip = c->rip;
+	v->regs.rflags = c->rflags;
+	return x86_vendor->set_state(v, &s);
+}
+
 /*
  * A startup IPI: the AP starts in real mode with CS selector vector << 8,
  * base vector << 12 and IP 0 (SDM vol. 3A §8.4.4.1 and table 9-1); EDX

@@ -228,6 +228,29 @@ int arch_guest_page_set(struct vm *vm, uint64_t gpa, bool present)
 	return -EINVAL;
 }
 
+/* The guest's physical-address width: the CPU's (CPUID 0x80000008 EAX[7:0], passed through), at most 48. */
+static unsigned guest_phys_bits(void)
+{
+	static unsigned bits;
+	if (!bits) {
+		uint32_t r[4] = { 0 };
+		cpuid(0x80000000, 0, r);
+		bits = 36;                                     /* SDM: the width without the leaf */
+		if (r[0] >= 0x80000008) {
+			cpuid(0x80000008, 0, r);
+			bits = MIN(r[0] & 0xff, 48u);
+		}
+	}
+	return bits;
+}
+
+int arch_guest_page_map(struct vm *vm, uint64_t gpa, hpa_t hpa, bool writable, bool present)
+{
+	if (gpa >> guest_phys_bits())
+		return -EINVAL;
+	return x86_vendor->set_guest_page(vm, gpa & PAGE_MASK, hpa, PT_R | (writable ? PT_W : 0), present);
+}
+
 void arch_set_auto_eoi(struct vcpu *v, const uint32_t vectors[8])
 {
 	memcpy(v->arch.auto_eoi, vectors, sizeof(v->arch.auto_eoi));

@@ -8,8 +8,10 @@
  * evtchn_mask bit is set, the port's word in the notified vCPU's
  * evtchn_pending_sel; on the first pending word, its evtchn_upcall_pending
  * and an interrupt with the vCPU's upcall vector or the callback vector
- * (HVM_PARAM_CALLBACK_IRQ of type vector). Ports live in one VM so far:
- * interdomain channels connect ports of the same domain (loopback).
+ * (HVM_PARAM_CALLBACK_IRQ of type vector). Interdomain channels connect
+ * ports of two VMs that speak Xen (or two of one: loopback); when a VM
+ * ends, its ends close and the other ends go back to unbound, as when a
+ * Xen domain is destroyed (evtchn_destroy).
  */
 #include "core/arch.h"
 #include "core/gmem.h"
@@ -138,38 +140,54 @@ static int64_t new_port(struct vm *vm, uint32_t *port_out, struct xen_evtchn ch)
 	return 1;
 }
 
-/* evtchn_alloc_unbound { domid_t dom, remote_dom; evtchn_port_t port; } */
+/*
+ * evtchn_alloc_unbound { domid_t dom, remote_dom; evtchn_port_t port; }:
+ * a port in the caller's domain that `remote_dom` may bind. Xen does not
+ * check that the remote domain exists (evtchn_alloc_unbound).
+ */
 static int64_t op_alloc_unbound(struct vcpu *v, void *buf)
 {
 	struct { uint16_t dom, remote_dom; uint32_t port; } *a = buf;
 	if (!xen_is_self(v->vm, a->dom))
-		return -XEN_ESRCH;
-	if (!xen_is_self(v->vm, a->remote_dom))
-		return -XEN_ESRCH;                             /* other domains: not yet */
-	return new_port(v->vm, &a->port, (struct xen_evtchn){
-		.state = EVTCHNSTAT_unbound, .remote_dom = (uint16_t)xen_domid(v->vm) });
+		return xen_not_self(v->vm, a->dom);
+	uint16_t remote = a->remote_dom == DOMID_SELF ? (uint16_t)xen_domid(v->vm) : a->remote_dom;
+	return new_port(v->vm, &a->port, (struct xen_evtchn){ .state = EVTCHNSTAT_unbound, .remote_dom = remote });
 }
 
-/* evtchn_bind_interdomain { domid_t remote_dom; evtchn_port_t remote_port, local_port; } */
+/* The VM at the other end of an interdomain channel, NULL once destroyed. */
+static struct vm *peer_vm(struct vm *vm, const struct xen_evtchn *ch)
+{
+	return ch->remote_dom == xen_domid(vm) ? vm : vm_find(ch->remote_dom - 1u);
+}
+
+/*
+ * evtchn_bind_interdomain { domid_t remote_dom; evtchn_port_t remote_port, local_port; }:
+ * connects a new local port to the remote domain's port, which must be
+ * unbound and offered to the caller's domain. Xen's order of checks:
+ * the domain (-ESRCH), a free local port (-ENOSPC), the remote port (-EINVAL).
+ */
 static int64_t op_bind_interdomain(struct vcpu *v, void *buf)
 {
 	struct { uint16_t remote_dom, pad; uint32_t remote_port, local_port; } *a = buf;
-	struct xen_vm_state *x = &v->vm->hc.xen;
-	if (!xen_is_self(v->vm, a->remote_dom))
+	struct vm *ld = v->vm, *rd = xen_domain(ld, a->remote_dom);
+	if (!rd)
 		return -XEN_ESRCH;
-	if (!port_valid(v->vm, a->remote_port) || x->evtchn[a->remote_port].state != EVTCHNSTAT_unbound ||
-	    x->evtchn[a->remote_port].remote_dom != xen_domid(v->vm))
+	int lport = alloc_port(ld);
+	if (lport < 0)
+		return lport;
+	struct xen_evtchn *remote = port_valid(rd, a->remote_port) ? &rd->hc.xen.evtchn[a->remote_port] : NULL;
+	if (!remote || remote->state != EVTCHNSTAT_unbound || remote->remote_dom != xen_domid(ld))
 		return -XEN_EINVAL;
-	int64_t r = new_port(v->vm, &a->local_port, (struct xen_evtchn){
-		.state = EVTCHNSTAT_interdomain, .peer = (uint16_t)a->remote_port });   /* to vCPU 0, as in Xen */
-	if (r > 0) {
-		struct xen_evtchn *remote = &x->evtchn[a->remote_port];
-		remote->state = EVTCHNSTAT_interdomain;
-		remote->peer = (uint16_t)a->local_port;
-		/* a notification sent to the unbound end may be lost: Xen always raises the new port */
-		xen_evtchn_fire(v->vm, a->local_port);
-	}
-	return r;
+	/* notifications go to vCPU 0 until bind_vcpu moves them, as in Xen */
+	ld->hc.xen.evtchn[lport] = (struct xen_evtchn){ .state = EVTCHNSTAT_interdomain,
+		.remote_dom = (uint16_t)xen_domid(rd), .peer = (uint16_t)a->remote_port };
+	remote->state = EVTCHNSTAT_interdomain;
+	remote->remote_dom = (uint16_t)xen_domid(ld);
+	remote->peer = (uint16_t)lport;
+	a->local_port = (uint32_t)lport;
+	/* a notification sent to the unbound end may be lost: Xen always raises the new port */
+	xen_evtchn_fire(ld, (unsigned)lport);
+	return 1;
 }
 
 /* VIRQs that are per vCPU (Xen virq_is_global): the timer, debug, xenoprof and xenpmu; the rest are global. */
@@ -214,9 +232,10 @@ static int64_t close_port(struct vm *vm, uint32_t port)
 	struct xen_evtchn *ch = &x->evtchn[port];
 	if (ch->state == EVTCHNSTAT_virq)
 		vm->vcpus[ch->notify_vcpu]->hc.xen.virq_port[ch->virq] = 0;
-	if (ch->state == EVTCHNSTAT_interdomain && ch->peer != port) {
-		x->evtchn[ch->peer].state = EVTCHNSTAT_unbound;
-		x->evtchn[ch->peer].remote_dom = (uint16_t)xen_domid(vm);
+	struct vm *pv = ch->state == EVTCHNSTAT_interdomain ? peer_vm(vm, ch) : NULL;
+	if (pv) {
+		pv->hc.xen.evtchn[ch->peer].state = EVTCHNSTAT_unbound;
+		pv->hc.xen.evtchn[ch->peer].remote_dom = (uint16_t)xen_domid(vm);
 	}
 	*ch = (struct xen_evtchn){ 0 };
 	if (x->shinfo_mapped)
@@ -237,9 +256,12 @@ static int64_t op_send(struct vcpu *v, void *buf)
 	if (!ch)
 		return -XEN_EINVAL;
 	switch (ch->state) {
-	case EVTCHNSTAT_interdomain:
-		xen_evtchn_fire(v->vm, ch->peer);
+	case EVTCHNSTAT_interdomain: {
+		struct vm *pv = peer_vm(v->vm, ch);
+		if (pv && !vm_ended(pv))
+			xen_evtchn_fire(pv, ch->peer);
 		return 0;
+	}
 	case EVTCHNSTAT_ipi:
 		xen_evtchn_fire(v->vm, port);
 		return 0;
@@ -254,7 +276,7 @@ static int64_t op_status(struct vcpu *v, void *buf)
 {
 	struct { uint16_t dom, pad; uint32_t port, status, vcpu; uint32_t u[2]; } *a = buf;
 	if (!xen_is_self(v->vm, a->dom))
-		return -XEN_ESRCH;
+		return xen_not_self(v->vm, a->dom);
 	if (!port_valid(v->vm, a->port))
 		return -XEN_EINVAL;
 	const struct xen_evtchn *ch = &v->vm->hc.xen.evtchn[a->port];
@@ -264,7 +286,7 @@ static int64_t op_status(struct vcpu *v, void *buf)
 	if (ch->state == EVTCHNSTAT_unbound)
 		a->u[0] = ch->remote_dom;
 	else if (ch->state == EVTCHNSTAT_interdomain)
-		a->u[0] = xen_domid(v->vm), a->u[1] = ch->peer;
+		a->u[0] = ch->remote_dom, a->u[1] = ch->peer;
 	else if (ch->state == EVTCHNSTAT_virq)
 		a->u[0] = ch->virq;
 	return 1;
@@ -323,6 +345,14 @@ int64_t xen_event_channel_op(struct vcpu *v, const struct hc_args *a)
 	if (cmd >= ARRAY_SIZE(ops) || !ops[cmd].fn)
 		return -XEN_ENOSYS;                           /* FIFO ABI, reset, pirqs: not offered */
 	return with_struct(v, a->arg[1], buf, ops[cmd].len, ops[cmd].fn);
+}
+
+/* The VM ended: its ports close, so other domains' ends go back to unbound (Xen evtchn_destroy). */
+void xen_evtchn_vm_ended(struct vm *vm)
+{
+	for (unsigned p = 1; p < XEN_NR_EVTCHN; p++)
+		if (vm->hc.xen.evtchn[p].state == EVTCHNSTAT_interdomain)
+			close_port(vm, p);
 }
 
 /* ---- vCPU timers (VCPUOP_*_timer) ---- */

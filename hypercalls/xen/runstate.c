@@ -24,7 +24,7 @@ static uint8_t current_runstate(const struct vcpu *v)
 {
 	if (v->state == VCPU_HALTED)
 		return RUNSTATE_blocked;
-	if (v->state == VCPU_WAIT_SIPI)
+	if (v->state == VCPU_WAIT_SIPI || v->state == VCPU_DOWN)
 		return RUNSTATE_offline;
 	return v->vm->running == v ? RUNSTATE_running : RUNSTATE_runnable;
 }

@@ -207,6 +207,7 @@ static const struct hc_call xen_calls[XEN_NR_HYPERCALLS] = {
 	[__HYPERVISOR_sched_op] = { xen_sched_op, "sched_op" },
 	[__HYPERVISOR_event_channel_op] = { xen_event_channel_op, "event_channel_op" },
 	[__HYPERVISOR_hvm_op] = { xen_hvm_op, "hvm_op" },
+	[__HYPERVISOR_grant_table_op] = { xen_grant_table_op, "grant_table_op" },
 };
 
 /*
@@ -356,6 +357,28 @@ static int xen_msr_write(struct vcpu *v, uint32_t msr, uint64_t val)
 	return 0;
 }
 
+struct vm *xen_domain(struct vm *self, uint32_t domid)
+{
+	if (xen_is_self(self, domid))
+		return self;
+	if (domid == 0 || domid >= DOMID_FIRST_RESERVED)
+		return NULL;                                   /* dom0 (no control domain here), reserved IDs */
+	struct vm *d = vm_find(domid - 1);
+	return d && d->hc.abi == &xen_abi && !vm_ended(d) ? d : NULL;
+}
+
+int64_t xen_not_self(struct vm *self, uint32_t domid)
+{
+	return xen_domain(self, domid) ? -XEN_EPERM : -XEN_ESRCH;
+}
+
+/* The VM ended: what tied other domains to it goes, as when Xen destroys a domain. */
+static void xen_vm_ended(struct vm *vm)
+{
+	xen_evtchn_vm_ended(vm);
+	xen_gnttab_vm_ended(vm);
+}
+
 /* Reads of the MSR give 0 (Xen guest_rdmsr_xen). */
 static int xen_msr_read(struct vcpu *v UNUSED, uint32_t msr, uint64_t *val)
 {
@@ -383,4 +406,6 @@ const struct hc_abi xen_abi = {
 	.timers = xen_timers,
 	.vcpu_scheduled = xen_vcpu_scheduled,
 	.vcpu_runstate = xen_vcpu_runstate,
+	.vm_ended = xen_vm_ended,
+	.vm_destroy = xen_gnttab_destroy,
 };

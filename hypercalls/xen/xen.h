@@ -17,6 +17,14 @@ static inline bool xen_is_self(const struct vm *vm, uint32_t domid)
 {
 	return domid == DOMID_SELF || domid == xen_domid(vm);
 }
+/* The domain a domid_t names: the caller's, or another VM that speaks Xen and runs; NULL if none. */
+struct vm *xen_domain(struct vm *self, uint32_t domid);
+/*
+ * The answer to an unprivileged caller naming another domain where only
+ * a privileged one may (Xen rcu_lock_domain_by_any_id, then XSM_TARGET):
+ * -EPERM if that domain exists, -ESRCH if not.
+ */
+int64_t xen_not_self(struct vm *self, uint32_t domid);
 
 /* The shared_info page and vcpu_info (xen_shared.c) */
 bool xen_vcpu_info(const struct vcpu *v, uint64_t *gpa);
@@ -40,6 +48,8 @@ void xen_evtchn_fire(struct vm *vm, unsigned port);
 void xen_virq_fire(struct vcpu *v, unsigned virq);
 /* The callback or an upcall vector changed: deliver what is already pending. */
 void xen_evtchn_upcall_recheck(struct vm *vm);
+/* The VM ended: its interdomain channels close. */
+void xen_evtchn_vm_ended(struct vm *vm);
 /* Whether v has an event to handle (its vcpu_info's upcall_pending). */
 bool xen_upcall_pending(const struct vcpu *v);
 /* Timers of vCPU `t` (vcpu_op timer sub-ops), and the scheduler's poll. */
@@ -47,6 +57,12 @@ int64_t xen_vcpu_timer_op(struct vcpu *v, struct vcpu *t, const struct hc_args *
 uint64_t xen_timers(struct vcpu *v, uint64_t now);
 
 int64_t xen_memory_op(struct vcpu *v, const struct hc_args *a);
+/* Grant tables (gnttab.c) */
+int64_t xen_grant_table_op(struct vcpu *v, const struct hc_args *a);
+int64_t xen_gnttab_place(struct vcpu *v, uint64_t idx, uint64_t gpfn);
+bool xen_gnttab_unplace(struct vm *vm, uint64_t gpfn);
+void xen_gnttab_vm_ended(struct vm *vm);
+void xen_gnttab_destroy(struct vm *vm);
 /* Runstate (runstate.c) */
 void xen_vcpu_runstate(struct vcpu *v);
 int64_t xen_register_runstate(struct vcpu *t, struct vcpu *caller, uint64_t gpa, bool long_mode);
@@ -54,6 +70,8 @@ int64_t xen_vm_assist(struct vcpu *v, const struct hc_args *a);
 /* Pages the guest gave back (XENMEM_decrease_reservation) and has not taken again. */
 static inline uint64_t xen_ballooned_pages(const struct vm *vm) { return vm->nr_removed; }
 int64_t xen_vcpu_op(struct vcpu *v, const struct hc_args *a);
+/* VCPUOP_initialise, _up, _down, _is_up on vCPU t (vcpu_up.c) */
+int64_t xen_vcpu_up_op(struct vcpu *v, struct vcpu *t, const struct hc_args *a);
 int64_t xen_hvm_op(struct vcpu *v, const struct hc_args *a);
 int64_t xen_event_channel_op(struct vcpu *v, const struct hc_args *a);
 int64_t xen_sched_block(struct vcpu *v);

@@ -25,6 +25,7 @@
 #define XEN_EPERM      1
 #define XEN_ENOENT     2
 #define XEN_ESRCH      3
+#define XEN_ENOMEM    12
 #define XEN_EFAULT    14
 #define XEN_EBUSY     16
 #define XEN_EEXIST    17
@@ -102,6 +103,7 @@ struct xen_feature_info { uint32_t submap_idx, submap; };
 #define SHUTDOWN_watchdog 4
 
 /* Domains (xen.h) */
+#define DOMID_FIRST_RESERVED 0x7ff0u   /* IDs from here on are special, not domains */
 #define DOMID_SELF 0x7ff0u
 
 /* memory_op (memory.h) */
@@ -113,6 +115,53 @@ struct xen_feature_info { uint32_t submap_idx, submap; };
 #define XENMEM_memory_map       9
 #define XEN_MEMOP_CMD_MASK      0x3full      /* (1 << MEMOP_EXTENT_SHIFT) - 1 */
 #define XENMAPSPACE_shared_info 0
+#define XENMAPSPACE_grant_table 1
+#define XENMAPIDX_grant_table_status 0x80000000u   /* v2 status frames: with v1, just a large idx */
+#define XENMEM_remove_from_physmap 15
+
+/*
+ * Grant tables (xen/include/public/grant_table.h; behaviour of
+ * xen/common/grant_table.c, xen/arch/x86/hvm/grant_table.c, and the HVM
+ * filter in xen/arch/x86/hvm/hypercall.c)
+ */
+#define GNTTABOP_map_grant_ref   0
+#define GNTTABOP_unmap_grant_ref 1
+#define GNTTABOP_setup_table     2
+#define GNTTABOP_copy            5
+#define GNTTABOP_query_size      6
+#define GNTTABOP_set_version     8
+#define GNTTABOP_get_version    10
+#define GNTTABOP_swap_grant_ref 11
+#define GNTTABOP_CMD_MASK    0xfffu             /* higher bits: continuation argument (cache_flush only) */
+#define GNTTAB_ENTRIES_PER_FRAME 512            /* v1: 8-byte entries in a 4 KiB frame */
+#define GNTTAB_NR_RESERVED_ENTRIES 8
+/* grant_entry_v1 { uint16_t flags; domid_t domid; uint32_t frame; } */
+#define GTF_permit_access 1
+#define GTF_type_mask     3
+#define GTF_readonly      0x0004
+#define GTF_reading       0x0008
+#define GTF_writing       0x0010
+#define GTF_sub_page      0x0100
+#define GNTMAP_device_map      0x01
+#define GNTMAP_host_map        0x02
+#define GNTMAP_readonly        0x04
+#define GNTMAP_application_map 0x08
+#define GNTMAP_contains_pte    0x10
+#define GNTCOPY_source_gref 0x1
+#define GNTCOPY_dest_gref   0x2
+/* GNTST_*: a status in each op, not the call's result */
+#define GNTST_okay             0
+#define GNTST_general_error   (-1)
+#define GNTST_bad_domain      (-2)
+#define GNTST_bad_gntref      (-3)
+#define GNTST_bad_handle      (-4)
+#define GNTST_bad_virt_addr   (-5)
+#define GNTST_no_device_space (-7)
+#define GNTST_permission_denied (-8)
+#define GNTST_bad_page        (-9)
+#define GNTST_bad_copy_arg   (-10)
+#define GNTST_address_too_big (-11)
+#define GNTST_eagain         (-12)
 
 /* hvm_op (hvm/hvm_op.h) and its parameters (hvm/params.h) */
 #define HVMOP_op_mask                  0xffull
@@ -132,6 +181,9 @@ struct xen_feature_info { uint32_t submap_idx, submap; };
 #define HVM_PARAM_CALLBACK_TYPE_VECTOR 2
 
 /* vcpu_op (vcpu.h VCPUOP_*) */
+#define VCPUOP_initialise            0   /* arg: struct vcpu_hvm_context (hvm/hvm_vcpu.h) for HVM */
+#define VCPUOP_up                    1
+#define VCPUOP_down                  2
 #define VCPUOP_is_up                 3
 #define VCPUOP_register_runstate_memory_area 5
 #define RUNSTATE_running  0

@@ -153,8 +153,8 @@ static int64_t map_shared_info(struct vcpu *v, uint64_t idx, uint64_t gpfn)
 	static uint8_t page[PAGE_SIZE];                  /* one pCPU: one call at a time */
 	if (idx != 0)
 		return -XEN_EINVAL;
-	if (gpfn >= (1ull << (64 - PAGE_SHIFT)) || !gmem_range_ok(vm, mk_gpa(gpa), PAGE_SIZE, true))
-		return -XEN_EINVAL;                      /* not guest RAM here */
+	if (gpfn >= (1ull << (64 - PAGE_SHIFT)) || !gmem_page_is_ram(vm, gpfn))
+		return -XEN_EINVAL;                      /* not guest RAM of its own here (a hole, a grant) */
 	memset(page, 0, sizeof(page));
 	if (x->shinfo_mapped)
 		gmem_read(vm, mk_gpa(x->shinfo_gpa), page, sizeof(page));
@@ -180,10 +180,41 @@ static int64_t add_to_physmap(struct vcpu *v, const struct hc_args *a)
 	memcpy(&idx, b + 8, a->long_mode ? 8 : 4);
 	memcpy(&gpfn, b + (a->long_mode ? 16 : 12), a->long_mode ? 8 : 4);
 	if (!xen_is_self(v->vm, domid))
-		return -XEN_ESRCH;
+		return xen_not_self(v->vm, domid);
 	if (space == XENMAPSPACE_shared_info)
 		return map_shared_info(v, idx, gpfn);
-	return -XEN_EINVAL;                              /* grant-table frames and the rest: not yet */
+	if (space == XENMAPSPACE_grant_table)
+		return xen_gnttab_place(v, idx, gpfn);
+	return -XEN_EINVAL;                              /* gmfn, gmfn_range, foreign, dev_mmio: not offered */
+}
+
+/*
+ * XENMEM_remove_from_physmap { domid_t domid; xen_pfn_t gpfn; } (64-bit:
+ * 16 bytes, gpfn at 8; 32-bit: 8, at 4): what is at gpfn leaves the
+ * domain and the gfn is empty (Xen guest_remove_page): a grant-table
+ * frame goes back to the table, shared_info stops being seen, RAM is given
+ * back as by decrease_reservation. Nothing there, or a grant mapped there
+ * (unmap_grant_ref's business): -EINVAL.
+ */
+static int64_t remove_from_physmap(struct vcpu *v, const struct hc_args *a)
+{
+	uint8_t b[16];
+	uint16_t domid;
+	uint64_t gpfn = 0;
+	if (xen_copy_in(v, a->arg[1], b, a->long_mode ? 16 : 8))
+		return -XEN_EFAULT;
+	memcpy(&domid, b, 2);
+	memcpy(&gpfn, b + (a->long_mode ? 8 : 4), a->long_mode ? 8 : 4);
+	if (!xen_is_self(v->vm, domid))
+		return xen_not_self(v->vm, domid);
+	struct xen_vm_state *x = &v->vm->hc.xen;
+	if (xen_gnttab_unplace(v->vm, gpfn))
+		return 0;
+	if (gmem_page_remove(v->vm, gpfn))
+		return -XEN_EINVAL;
+	if (x->shinfo_mapped && x->shinfo_gpa >> PAGE_SHIFT == gpfn)
+		x->shinfo_mapped = false;                    /* events are no longer recorded anywhere */
+	return 0;
 }
 
 /*
@@ -217,7 +248,7 @@ static int64_t reservation(struct vcpu *v, const struct hc_args *a, bool maximum
 	if (xen_copy_in(v, a->arg[1], &domid, sizeof(domid)))
 		return -XEN_EFAULT;
 	if (!xen_is_self(v->vm, domid))
-		return -XEN_ESRCH;
+		return xen_not_self(v->vm, domid);
 	uint64_t pages = v->vm->mem_size >> PAGE_SHIFT;
 	return (int64_t)(maximum ? pages : pages - xen_ballooned_pages(v->vm));
 }
@@ -250,7 +281,7 @@ static int64_t reservation_op(struct vcpu *v, const struct hc_args *a, bool popu
 	memcpy(&order, r + (l ? 16 : 8), 4);
 	memcpy(&domid, r + (l ? 24 : 16), 2);
 	if (!xen_is_self(v->vm, domid))
-		return -XEN_ESRCH;
+		return xen_not_self(v->vm, domid);
 	if (order > XEN_MAX_EXTENT_ORDER)
 		return -XEN_EINVAL;
 	/* the progress must fit the command beside the sub-op, at the caller's width (Xen: start_extent back) */
@@ -279,6 +310,8 @@ int64_t xen_memory_op(struct vcpu *v, const struct hc_args *a)
 	switch (a->arg[0] & XEN_MEMOP_CMD_MASK) {         /* the bits above: a continuation's progress */
 	case XENMEM_add_to_physmap:
 		return add_to_physmap(v, a);
+	case XENMEM_remove_from_physmap:
+		return remove_from_physmap(v, a);
 	case XENMEM_decrease_reservation:
 		return reservation_op(v, a, false);
 	case XENMEM_populate_physmap:
@@ -308,7 +341,7 @@ static int64_t hvm_param(struct vcpu *v, uint64_t gpa, bool set, bool long_mode)
 	if (p.index >= HVM_NR_PARAMS)
 		return -XEN_EINVAL;
 	if (!xen_is_self(v->vm, p.domid))
-		return -XEN_ESRCH;
+		return xen_not_self(v->vm, p.domid);
 	uint64_t *slot = p.index == HVM_PARAM_CALLBACK_IRQ ? &x->callback_irq :
 	                 p.index == HVM_PARAM_STORE_EVTCHN ? &x->store_evtchn :
 	                 p.index == HVM_PARAM_CONSOLE_EVTCHN ? &x->console_evtchn : NULL;
@@ -400,8 +433,11 @@ int64_t xen_vcpu_op(struct vcpu *v, const struct hc_args *a)
 		return -XEN_ENOENT;
 	struct vcpu *t = v->vm->vcpus[vcpuid];
 	switch ((uint32_t)a->arg[0]) {
+	case VCPUOP_initialise:
+	case VCPUOP_up:
+	case VCPUOP_down:
 	case VCPUOP_is_up:
-		return t->state != VCPU_WAIT_SIPI;
+		return xen_vcpu_up_op(v, t, a);
 	case VCPUOP_register_vcpu_info:
 		return register_vcpu_info(t, v, a->arg[2]);
 	case VCPUOP_register_runstate_memory_area:

@@ -167,6 +167,8 @@ extern unsigned int failed_checks;
 __attribute__((noreturn)) void exit_vm(uint32_t status);
 void *memset(void *d, int c, size_t n);
 void *memcpy(void *d, const void *s, size_t n);
+int memcmp(const void *a, const void *b, size_t n);
+size_t strlen(const char *s);
 
 /* cpu.c */
 void cpu_init(void);
@@ -241,7 +243,7 @@ void hyperv_checks(void);
 /* hyperv_synic.c: SynIC messages and events, synthetic timers, VP assist (after hyperv_checks' setup) */
 void hyperv_synic_checks(void);
 /* xen.c: the checks of a VM that speaks the Xen ABI; domid 0: not known */
-void xen_checks(unsigned int domid);
+void xen_checks(unsigned int domid, unsigned int peer);
 /* ends the VM by SCHEDOP_shutdown(poweroff); returns only if that failed (a failed check) */
 void xen_poweroff(void);
 void check_kvm_cpuid_features(void);

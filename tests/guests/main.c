@@ -160,6 +160,8 @@ struct options {
 	/* xen: the same for the Xen ABI (abi=xen); domid=N: its domain ID (the VM's index + 1) */
 	bool xen;
 	unsigned int domid;
+	/* peer=N: domain N runs at the same time; the Xen interdomain checks talk to it */
+	unsigned int peer;
 	/* modules=N: the hypervisor gave this guest N modules (module=) */
 	unsigned int modules;
 };
@@ -208,6 +210,8 @@ static struct options parse_cmdline(const char *s)
 			o.smp = word_number(s, len, "smp=");
 		else if (word_number(s, len, "domid="))
 			o.domid = word_number(s, len, "domid=");
+		else if (word_number(s, len, "peer="))
+			o.peer = word_number(s, len, "peer=");
 		else if (word_number(s, len, "modules="))
 			o.modules = word_number(s, len, "modules=");
 		s += len;
@@ -488,7 +492,7 @@ void guest_main(ulong start_info, ulong start_info_rdi)
 		if (opt.hyperv)
 			hyperv_checks();
 		else
-			xen_checks(opt.domid);
+			xen_checks(opt.domid, opt.peer);
 	} else {
 		kvm_checks();
 	}

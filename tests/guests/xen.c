@@ -102,7 +102,12 @@ static const uint8_t *vendor_stub(void)
 #define XEN_ARG01(a0, a1) "+b"(a0), "+c"(a1)
 #define ASM_SP "%%esp"
 #endif
-static ulong xen_call_at(const void *target, ulong nr, ulong a0, ulong a1, ulong a2)
+const uint8_t *xen_vendor_insn(void)
+{
+	return vendor_stub();
+}
+
+ulong xen_call_at(const void *target, ulong nr, ulong a0, ulong a1, ulong a2)
 {
 	fault_vector = NO_FAULT;
 	__asm__ volatile("movl $1, %[armed]\n\t"
@@ -420,7 +425,7 @@ void xen_poweroff(void)
 	check_done(XEN_SUITE, "shutdown");
 }
 
-void xen_checks(unsigned int domid)
+void xen_checks(unsigned int domid, unsigned int peer)
 {
 	check_xen_cpuid(domid);
 	check_xen_hypercall_page();
@@ -432,4 +437,5 @@ void xen_checks(unsigned int domid)
 	check_xen_sched_op();
 	xen_events_checks(domid);
 	xen_balloon_checks();
+	xen_domain_checks(domid, peer);
 }

@@ -43,8 +43,18 @@ ulong xen_hc(ulong nr, ulong a0, ulong a1, ulong a2);
 /* fails the current check unless the call returned want without a fault */
 void expect_xen(const char *what, ulong got, ulong want);
 
+/* xen.c: a call through `target` (a stub ending in RET); the vendor's 3-byte hypercall instruction */
+ulong xen_call_at(const void *target, ulong nr, ulong a0, ulong a1, ulong a2);
+const uint8_t *xen_vendor_insn(void);
+
 /* xen_events.c: shared_info, time, HVM params, event channels, timers, block/poll */
 void xen_events_checks(unsigned int domid);
+/* port p's pending bit in shared_info: whether it was set (it is cleared); its mask bit; Xen system time */
+bool xen_port_take(uint32_t p);
+void xen_port_mask(uint32_t p, bool on);
+uint64_t xen_now(void);
+/* xen_domains.c: grant tables, continuations, and with a peer domain, interdomain channels and grants */
+void xen_domain_checks(unsigned int domid, unsigned int peer);
 /* xen_balloon.c: pages out of the domain and back */
 void xen_balloon_checks(void);
 

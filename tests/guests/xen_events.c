@@ -107,7 +107,7 @@ _Static_assert(offsetof(struct shared_info, wc_version) == (sizeof(ulong) == 8 ?
 
 #define SEC_2020      1577836800u
 #define NS_PER_MS     1000000ull
-#define BACKSTOP_MS   50
+#define BACKSTOP_MS   250                 /* far beyond any wake-up expected: only a lost one reaches it */
 #define TRACKED_PORTS 128
 
 static union {
@@ -310,7 +310,8 @@ static void check_shared_info(void)
 	delay_us(2000);
 	uint64_t ns1 = xen_time_tsc(t, &tsc1);
 	uint64_t want = udiv64((tsc1 - tsc0) * 1000000, smp.tsc_per_ms), slack = want / 100 + 100;
-	if (!t->tsc_to_system_mul || !ns0 || again < ns0 || again - ns0 > NS_PER_MS)
+	/* back to back, or a preemption apart when other VMs share the CPU (emulated: tens of ms) */
+	if (!t->tsc_to_system_mul || !ns0 || again < ns0 || again - ns0 > 50 * NS_PER_MS)
 		check_fail("vcpu_info[0].time: mul %u, reads %llu then %llu", t->tsc_to_system_mul,
 		           (unsigned long long)ns0, (unsigned long long)again);
 	else if (ns1 - ns0 + slack < want || ns1 - ns0 > want + slack)
@@ -442,7 +443,9 @@ static void evtchn_errors(void)
 	expect_xen("send on port 5000", evtchn(EVTCHNOP_send, &bad), XEN_EINVAL);
 	expect_xen("bind_ipi to vCPU 8", evtchn(EVTCHNOP_bind_ipi, &ipi), XEN_ENOENT);
 	expect_xen("bind_virq on vCPU 8", evtchn(EVTCHNOP_bind_virq, &virq), XEN_ENOENT);
-	expect_xen("alloc_unbound for domain 0", evtchn(EVTCHNOP_alloc_unbound, &other), XEN_ESRCH);
+	/* Xen does not look the remote domain up: the port waits for a domain 0 that never comes */
+	uint32_t unused = new_port("alloc_unbound for domain 0", EVTCHNOP_alloc_unbound, &other, &other.port);
+	port_op("close", EVTCHNOP_close, unused);
 	expect_xen("bind_interdomain to domain 0", evtchn(EVTCHNOP_bind_interdomain, &bi), XEN_ESRCH);
 	st.dom = 0;
 	expect_xen("status in domain 0", evtchn(EVTCHNOP_status, &st), XEN_ESRCH);
@@ -519,8 +522,9 @@ static void check_virq_timer(void)
 	uint32_t t = bind_virq(VIRQ_TIMER, 0);
 	if (!t || t >= TRACKED_PORTS)
 		goto out;
-	uint64_t at = now0() + NS_PER_MS;
-	expect_xen("singleshot 1 ms ahead", singleshot(at, VCPU_SSHOTTMR_future), 0);
+	/* far enough ahead that losing the CPU before the call cannot make it the past (-ETIME) */
+	uint64_t at = now0() + 20 * NS_PER_MS;
+	expect_xen("singleshot 20 ms ahead", singleshot(at, VCPU_SSHOTTMR_future), 0);
 	timer_events("singleshot", t, 1, at);
 	expect_xen("singleshot in the past", singleshot(now0() - NS_PER_MS, VCPU_SSHOTTMR_future), XEN_ETIME);
 
@@ -568,7 +572,7 @@ static bool sched_wait(const char *what, unsigned int cmd, void *arg, uint64_t *
 
 /*
  * A call that must not sleep: back before the 40 ms poll timeout (and the
- * 50 ms backstop) that a sleep would end at. Not "within N us": under
+ * backstop) that a sleep would end at. Not "within N us": under
  * emulation the few exits around the call take milliseconds of real time,
  * 15 ms seen on a loaded machine.
  */
@@ -609,11 +613,19 @@ static void check_sched_block_poll(void)
 	leave_pending = false;
 	handle_events(0);
 
-	/* block until the single-shot timer's event */
+	/*
+	 * block until the single-shot timer's event. The handler leaves it
+	 * pending: a timer that fires before the block (this vCPU lost the CPU
+	 * for 2 ms, other VMs running) must still end it, as Xen's block does.
+	 */
 	uint32_t seen = ev[0].hits[t];
 	uint64_t at = now0() + 2 * NS_PER_MS;
+	leave_pending = true;
 	expect_xen("singleshot 2 ms ahead", singleshot(at, VCPU_SSHOTTMR_future), 0);
-	if (sched_wait("block until the timer", SCHEDOP_block, NULL, &end) && (ev[0].hits[t] == seen || ev[0].ns < at))
+	bool woke = sched_wait("block until the timer", SCHEDOP_block, NULL, &end);
+	leave_pending = false;
+	handle_events(0);
+	if (woke && (ev[0].hits[t] == seen || ev[0].ns < at))
 		check_fail("block returned at %llu; timer events %u, last handled at %llu (due %llu)",
 		           (unsigned long long)end, ev[0].hits[t] - seen, (unsigned long long)ev[0].ns,
 		           (unsigned long long)at);
@@ -630,6 +642,7 @@ out:
 #define VMASST_CMD_enable 0
 #define VMASST_TYPE_runstate_update_flag 5
 #define RUNSTATE_running 0
+#define RUNSTATE_runnable 1
 #define RUNSTATE_blocked 2
 #define XEN_RUNSTATE_UPDATE (1ull << 63)
 
@@ -677,12 +690,15 @@ static void check_runstate(void)
 		sched_wait("poll, no ports, 2 ms", SCHEDOP_poll, &poll, &end);
 	while (end < poll.timeout);
 	struct vcpu_runstate_info b = runstate_snapshot();
-	/* some of the 2 ms asleep (the rest may be waiting for the CPU: the other vCPU's slice) */
-	if (b.state != RUNSTATE_running || b.time[RUNSTATE_blocked] - a.time[RUNSTATE_blocked] < NS_PER_MS / 2 ||
-	    b.state_entry_time < poll.timeout)
-		check_fail("after a 2 ms sleep: state %d since %llu, blocked %llu ns more", b.state,
-		           (unsigned long long)b.state_entry_time,
-		           (unsigned long long)(b.time[RUNSTATE_blocked] - a.time[RUNSTATE_blocked]));
+	/*
+	 * Most of the 2 ms off the CPU: asleep, or woken (a poll may end early)
+	 * and waiting for it while other vCPUs and VMs have their slices.
+	 */
+	uint64_t blocked = b.time[RUNSTATE_blocked] - a.time[RUNSTATE_blocked];
+	uint64_t waited = b.time[RUNSTATE_runnable] - a.time[RUNSTATE_runnable];
+	if (b.state != RUNSTATE_running || !blocked || blocked + waited < NS_PER_MS || b.state_entry_time < poll.timeout)
+		check_fail("after a 2 ms sleep: state %d since %llu, blocked %llu ns and runnable %llu ns more", b.state,
+		           (unsigned long long)b.state_entry_time, (unsigned long long)blocked, (unsigned long long)waited);
 	/* every ns up to the last change is in exactly one state: the times add up to state_entry_time */
 	for (unsigned int k = 0; k < 2; k++) {
 		const struct vcpu_runstate_info *r = k ? &b : &a;
@@ -739,6 +755,28 @@ static void check_register_vcpu_info(void)
 	expect_xen("second registration", register_at(gfn, OWN_OFFSET + 64), XEN_EBUSY);
 out:
 	check_done(XEN_SUITE, "register_vcpu_info");
+}
+
+/* ---- for xen_domains.c ---- */
+
+bool xen_port_take(uint32_t p)
+{
+	ulong bit = 1ul << (p % WORD_BITS);
+	return __atomic_fetch_and(&sh->evtchn_pending[p / WORD_BITS], ~bit, __ATOMIC_SEQ_CST) & bit;
+}
+
+void xen_port_mask(uint32_t p, bool on)
+{
+	ulong bit = 1ul << (p % WORD_BITS);
+	if (on)
+		__atomic_fetch_or(&sh->evtchn_mask[p / WORD_BITS], bit, __ATOMIC_SEQ_CST);
+	else
+		__atomic_fetch_and(&sh->evtchn_mask[p / WORD_BITS], ~bit, __ATOMIC_SEQ_CST);
+}
+
+uint64_t xen_now(void)
+{
+	return now0();
 }
 
 /* ---- driver ---- */

@@ -30,6 +30,9 @@ static struct vm *vm;
 
 static int setup(void **state)
 {
+	static struct boot_info bi;
+	fake_arch_reset();
+	fake_pmm_setup(&bi);                 /* for the bitmap of pages given up */
 	vm = fake_vm_new();
 	fake_vm_add_slot(vm, A_GPA, 0x4000, 0, 0x11);
 	fake_vm_add_slot(vm, B_GPA, 0x4000, 0, 0x22);
@@ -317,6 +320,107 @@ static void test_subpage_slot_end_is_respected(void **state)
 			fail_fmt("host byte 0x%zx of the slot's buffer was written", i);
 }
 
+/* ---- foreign pages (Xen grant maps) ---- */
+
+/* A second VM, id 1, with one RW page-aligned slot [0, 0x4000) of 0x77 and a RO page at 0x4000. */
+static struct vm *owner_vm(void)
+{
+	struct vm *o = fake_vm_new();
+	o->id = 1;
+	fake_vm_add_slot(o, 0, 0x4000, 0, 0x77);
+	fake_vm_add_slot(o, 0x4000, 0x1000, SLOT_READONLY, 0x66);
+	return o;
+}
+
+static void test_foreign_map_into_hole(void **state)
+{
+	struct vm *o = owner_vm();
+	uint8_t b[4];
+	assert_int_equal(gmem_foreign_map(vm, HOLE_GPA >> 12, o, 1, true), 0);
+	assert_int_equal(fake.page_maps, 1);
+	assert_int_equal(fake.page_map_log[0].gpa, HOLE_GPA);
+	assert_true(fake.page_map_log[0].writable && fake.page_map_log[0].present);
+	assert_int_equal(gmem_read(vm, mk_gpa(HOLE_GPA + 0x10), b, 4), 0);
+	assert_int_equal(b[0], 0x77);
+	assert_int_equal(gmem_write(vm, mk_gpa(HOLE_GPA + 0x10), "abcd", 4), 0);
+	assert_memory_equal(fake_vm_hva(o, 0x1010), "abcd", 4);      /* the owner's page */
+	/* the next page is still a hole: a write across fails whole */
+	assert_int_equal(gmem_write(vm, mk_gpa(HOLE_GPA + 0xffe), "wxyz", 4), -EFAULT);
+	assert_int_equal(fake_vm_hva(o, 0x1ffe)[0], 0x77);
+	assert_int_equal(vm->nr_removed, 0);                        /* no RAM was given up */
+	assert_int_equal(gmem_foreign_unmap(vm, HOLE_GPA >> 12), 0);
+	assert_false(fake.page_map_log[1].present);
+	assert_int_equal(gmem_read(vm, mk_gpa(HOLE_GPA), b, 1), -EFAULT);
+	assert_int_equal(gmem_foreign_unmap(vm, HOLE_GPA >> 12), -EINVAL);
+}
+
+static void test_foreign_map_readonly(void **state)
+{
+	struct vm *o = owner_vm();
+	uint8_t b;
+	assert_int_equal(gmem_foreign_map(vm, HOLE_GPA >> 12, o, 0, false), 0);
+	assert_false(fake.page_map_log[0].writable);
+	assert_int_equal(gmem_read(vm, mk_gpa(HOLE_GPA), &b, 1), 0);
+	assert_int_equal(gmem_write(vm, mk_gpa(HOLE_GPA), "x", 1), -EFAULT);
+	assert_int_equal(fake_vm_hva(o, 0)[0], 0x77);
+}
+
+static void test_foreign_map_over_ram_gives_it_up(void **state)
+{
+	struct vm *o = owner_vm();
+	uint8_t b;
+	assert_int_equal(gmem_foreign_map(vm, 2, o, 3, true), 0);
+	assert_int_equal(vm->nr_removed, 1);
+	assert_int_equal(gmem_read(vm, mk_gpa(0x2000), &b, 1), 0);
+	assert_int_equal(b, 0x77);
+	assert_int_equal(gmem_page_restore(vm, 2), -EINVAL);         /* the map is there */
+	assert_int_equal(gmem_page_remove(vm, 2), -EINVAL);
+	assert_int_equal(gmem_foreign_unmap(vm, 2), 0);
+	/* empty afterwards, as Xen leaves a gfn it unmapped a grant from; populating brings RAM back */
+	assert_int_equal(gmem_read(vm, mk_gpa(0x2000), &b, 1), -EFAULT);
+	assert_int_equal(gmem_page_restore(vm, 2), 0);
+	assert_int_equal(gmem_read(vm, mk_gpa(0x2000), &b, 1), 0);
+	assert_int_equal(b, 0);
+	assert_int_equal(vm->nr_removed, 0);
+	assert_guest_bytes(0x1000, 0x1000, 0x11);                    /* its neighbours untouched */
+	assert_guest_bytes(0x3000, 0x1000, 0x11);
+}
+
+static void test_foreign_map_errors(void **state)
+{
+	struct vm *o = owner_vm();
+	assert_int_equal(gmem_foreign_map(vm, HOLE_GPA >> 12, o, 8, true), -EINVAL);   /* owner hole */
+	assert_int_equal(gmem_foreign_map(vm, HOLE_GPA >> 12, o, 4, false), -EINVAL);  /* owner ROM */
+	assert_int_equal(gmem_page_remove(o, 2), 0);
+	assert_int_equal(gmem_foreign_map(vm, HOLE_GPA >> 12, o, 2, true), -EINVAL);   /* given back */
+	assert_int_equal(gmem_foreign_map(vm, HOLE_GPA >> 12, o, 1, true), 0);
+	assert_int_equal(gmem_foreign_map(vm, HOLE_GPA >> 12, o, 0, true), -EBUSY);    /* taken */
+	/* while mapped, the owner can neither give the page back nor have it zeroed */
+	assert_int_equal(gmem_page_remove(o, 1), -EBUSY);
+	assert_int_equal(gmem_page_restore(o, 1), -EBUSY);
+	assert_int_equal(fake_vm_hva(o, 0x1000)[0], 0x77);
+	/* the owner cannot pass on a page it has mapped from elsewhere */
+	assert_int_equal(gmem_foreign_map(o, 3, vm, 0, true), 0);
+	struct vm *third = fake_vm_new();
+	third->id = 2;
+	fake_vm_add_slot(third, 0, 0x4000, 0, 0);
+	assert_int_equal(gmem_foreign_map(third, 9, o, 3, true), -EINVAL);
+	/* a failing stage-2 update leaves everything as it was */
+	fake.fail_page_set = -ENOMEM;
+	assert_int_equal(gmem_foreign_map(vm, 1, o, 0, true), -ENOMEM);
+	fake.fail_page_set = 0;
+	assert_int_equal(vm->nr_removed, 0);
+	uint8_t b;
+	assert_int_equal(gmem_read(vm, mk_gpa(0x1000), &b, 1), 0);
+	assert_int_equal(b, 0x11);
+	/* a bounded table */
+	for (unsigned i = 1; i < VM_MAX_FOREIGN; i++)
+		assert_int_equal(gmem_foreign_map(vm, 0x100 + i, o, 0, false), 0);
+	assert_int_equal(gmem_foreign_map(vm, 0x100, o, 0, false), -ENOSPC);
+	assert_int_equal(gmem_foreign_unmap(vm, 0x101), 0);
+	assert_int_equal(gmem_foreign_map(vm, 0x100, o, 0, false), 0);
+}
+
 int main(void)
 {
 #define T(f) cmocka_unit_test_setup_teardown(f, setup, teardown)
@@ -345,6 +449,10 @@ int main(void)
 		T(test_len_above_max_access_fails),
 		T(test_unaligned_multipage_roundtrip),
 		T(test_subpage_slot_end_is_respected),
+		T(test_foreign_map_into_hole),
+		T(test_foreign_map_readonly),
+		T(test_foreign_map_over_ram_gives_it_up),
+		T(test_foreign_map_errors),
 	};
 #undef T
 	return cmocka_run_group_tests_name("gmem", tests, NULL, NULL);

@@ -442,6 +442,139 @@ static void test_vcpu_is_up(void **state)
 	assert_int_equal(vcpu_cmd(99, 0), -XEN_ENOSYS);
 }
 
+/* ---- VCPUOP_initialise / up / down (hvm/hvm_vcpu.h struct vcpu_hvm_context, 128 bytes) ---- */
+
+struct hvm32 {
+	uint32_t mode, pad;
+	uint32_t eax, ecx, edx, ebx, esp, ebp, esi, edi, eip, eflags, cr0, cr3, cr4, pad1;
+	uint64_t efer;
+	uint32_t cs_base, ds_base, ss_base, es_base, tr_base, cs_limit, ds_limit, ss_limit, es_limit, tr_limit;
+	uint16_t cs_ar, ds_ar, ss_ar, es_ar, tr_ar, pad2[3];
+};
+_Static_assert(sizeof(struct hvm32) == 128, "vcpu_hvm_context");
+struct hvm64 { uint32_t mode, pad; uint64_t rax, rcx, rdx, rbx, rsp, rbp, rsi, rdi, rip, rflags, cr0, cr3, cr4, efer, unused; };
+
+/* The flat 32-bit context of Xen's PVH dom0 builder and XTF */
+static struct hvm32 flat32(void)
+{
+	return (struct hvm32){ .mode = 0, .eax = 1, .ebx = 4, .esp = 0x9000, .edi = 8, .eip = 0x1234, .eflags = 2,
+		.cr0 = 0x11, .cs_limit = ~0u, .ds_limit = ~0u, .ss_limit = ~0u, .es_limit = ~0u, .tr_limit = 0x67,
+		.cs_ar = 0xc9b, .ds_ar = 0xc93, .ss_ar = 0xc93, .es_ar = 0xc93, .tr_ar = 0x8b };
+}
+
+static int64_t initialise(uint64_t vcpuid, const void *ctx)
+{
+	uint8_t b[128];
+	memcpy(b, ctx, sizeof(b));
+	return call_buf(v, __HYPERVISOR_vcpu_op, VCPUOP_initialise, vcpuid, b, sizeof(b));
+}
+
+/* Each way Xen's arch_set_info_hvm_guest refuses a context, on a vCPU waiting for its start. */
+static void test_vcpu_initialise_refused(void **state)
+{
+	struct hvm32 c = flat32();
+	assert_int_equal(initialise(1, &c), -XEN_EEXIST);                  /* running: initialised */
+	assert_int_equal(initialise(0, &c), -XEN_EEXIST);
+	assert_int_equal(initialise(2, &c), -XEN_ENOENT);
+	v2->state = VCPU_WAIT_SIPI;                                        /* as after INIT */
+	assert_int_equal(vcpu_cmd(VCPUOP_up, 1), -XEN_EINVAL);             /* not initialised */
+	assert_int_equal(hc(v, __HYPERVISOR_vcpu_op, VCPUOP_initialise, 1, RAM - 64), -XEN_EFAULT);
+#define BAD(field, value) do { struct hvm32 b_ = flat32(); b_.field = value; \
+		assert_int_equal(initialise(1, &b_), -XEN_EINVAL); } while (0)
+	BAD(mode, 2);
+	BAD(pad, 1);
+	BAD(pad1, 1);
+	BAD(pad2[1], 1);
+	BAD(cs_ar, 0);                   /* null CS */
+	BAD(ss_ar, 0);
+	BAD(tr_ar, 0);
+	BAD(cs_ar, 0xc93);               /* data as CS */
+	BAD(ss_ar, 0xc9b);               /* code as SS */
+	BAD(ss_ar, 0xc91);               /* read-only SS */
+	BAD(ds_ar, 0xc99);               /* execute-only code as DS */
+	BAD(cs_ar, 0xc1b);               /* not present */
+	BAD(tr_ar, 0x83);                /* a 16-bit TSS */
+	BAD(tr_ar, 0x9b);                /* code as TR */
+	BAD(cs_ar, 0x1c9b);              /* bits 12-15 */
+	BAD(ss_ar, 0xcf3);               /* SS DPL 3, CS DPL 0 */
+	BAD(ds_ar, 0xcf3);               /* DS with a DPL above CS's */
+	struct hvm32 lim = flat32();
+	lim.cs_ar = 0x49b;               /* G clear: the limit is in bytes */
+	lim.cs_limit = 0xfff;            /* EIP past it */
+	assert_int_equal(initialise(1, &lim), -XEN_EINVAL);
+	BAD(efer, 1u << 10);             /* LMA without LME */
+	BAD(efer, 1u << 12);             /* SVME */
+	BAD(cr4, 1u << 13);              /* VMXE */
+	BAD(cr0, 0x80000010);            /* paging without protection */
+	BAD(eflags, 2 | 1u << 17);       /* virtual-8086 mode */
+	struct hvm64 l = { .mode = 1, .rip = 0x1000, .rflags = 2, .cr0 = 0x80000011, .cr4 = 0x20, .efer = 1u << 8 };
+	l.rip = 0x0000800000000000ull;   /* not canonical */
+	assert_int_equal(initialise(1, &l), -XEN_EINVAL);
+	l.rip = 0x1000;
+	l.cr0 = 0x11;                    /* long mode needs paging, PAE and LME */
+	assert_int_equal(initialise(1, &l), -XEN_EINVAL);
+	assert_int_equal(fake.set_contexts, 0);
+	assert_int_equal(v2->state, VCPU_WAIT_SIPI);
+	/* what Xen lets through: a TSS given as available (made busy), a null DS, G-scaled limits */
+	struct hvm32 ok = flat32();
+	ok.tr_ar = 0x89;
+	ok.ds_ar = 0;
+	ok.cs_limit = 0xfffff;
+	assert_int_equal(initialise(1, &ok), 0);
+	assert_int_equal(fake.context[1].tr.attr, 0x8b);
+}
+
+static void test_vcpu_initialise_up_down(void **state)
+{
+	v2->state = VCPU_WAIT_SIPI;
+	struct hvm32 c = flat32();
+	c.eflags = 0xffffffff & ~(1u << 17);
+	c.cs_ar = 0xc9a;                                                   /* accessed bit added */
+	assert_int_equal(initialise(1, &c), 0);
+	const struct arch_vcpu_context *got = &fake.context[1];
+	assert_int_equal(got->rip, 0x1234);
+	assert_int_equal(got->rflags, (0x3f7fd5 & ~(1u << 17)) | 2);        /* Xen keeps only X86_EFLAGS_ALL */
+	assert_int_equal(got->gpr[0], 1);                                  /* eax */
+	assert_int_equal(got->gpr[3], 4);                                  /* ebx */
+	assert_int_equal(got->gpr[4], 0x9000);                             /* esp */
+	assert_int_equal(got->gpr[7], 8);                                  /* edi */
+	assert_int_equal(got->cs.attr, 0xc9b);
+	assert_int_equal(got->cs.limit, UINT32_MAX);
+	assert_int_equal(got->cr0, 0x11);
+	/* initialised but down until up */
+	assert_int_equal(v2->state, VCPU_DOWN);
+	assert_int_equal(vcpu_cmd(VCPUOP_is_up, 1), 0);
+	assert_int_equal(initialise(1, &c), -XEN_EEXIST);
+	assert_int_equal(vcpu_cmd(VCPUOP_up, 1), 0);
+	assert_int_equal(v2->state, VCPU_RUNNABLE);
+	assert_int_equal(vcpu_cmd(VCPUOP_is_up, 1), 1);
+	assert_int_equal(vcpu_cmd(VCPUOP_up, 1), 0);                       /* already up: nothing */
+	assert_int_equal(vcpu_cmd(VCPUOP_up, 0), 0);
+	/* down and up again: a vCPU asleep in HLT goes back to sleep */
+	v2->state = VCPU_HALTED;
+	assert_int_equal(vcpu_cmd(VCPUOP_down, 1), 0);
+	assert_int_equal(v2->state, VCPU_DOWN);
+	assert_int_equal(vcpu_cmd(VCPUOP_down, 1), 0);                     /* down already: nothing */
+	assert_int_equal(initialise(1, &c), -XEN_EEXIST);                  /* still initialised */
+	assert_int_equal(vcpu_cmd(VCPUOP_up, 1), 0);
+	assert_int_equal(v2->state, VCPU_HALTED);
+	/* a long-mode context: the segments Xen sets, LMA with LME */
+	v2->state = VCPU_WAIT_SIPI;
+	struct hvm64 l = { .mode = 1, .rdi = 77, .rip = 0xffffffff80001000ull, .rflags = 2,
+	                   .cr0 = 0x80000011, .cr3 = 0x5000, .cr4 = 0x20, .efer = 1u << 8 };
+	assert_int_equal(initialise(1, &l), 0);
+	assert_int_equal(got->gpr[7], 77);
+	assert_int_equal(got->efer, (1u << 8) | (1u << 10));
+	assert_int_equal(got->cs.attr, 0xa9b);
+	assert_int_equal(got->ss.attr, 0xc93);
+	assert_int_equal(got->tr.limit, 0x67);
+	/* the last vCPU up going down powers the domain off (Xen domain_shutdown) */
+	assert_int_equal(vcpu_cmd(VCPUOP_down, 0), 0);
+	assert_true(vm_ended(vm));
+	assert_int_equal(vm->end, VM_END_EXIT);
+	assert_int_equal(vm->exit_status, 0);
+}
+
 /* struct vcpu_register_vcpu_info { uint64_t mfn; uint32_t offset, rsvd; } */
 static int64_t register_vcpu_info(uint64_t vcpuid, uint64_t gfn, uint32_t offset)
 {
@@ -530,7 +663,10 @@ static void test_bind_errors(void **state)
 {
 	uint32_t p;
 	assert_int_equal(bind(v, EVTCHNOP_alloc_unbound, 2 | DOMID_SELF << 16, 0, &p), -XEN_ESRCH);
-	assert_int_equal(bind(v, EVTCHNOP_alloc_unbound, DOMID_SELF | 2 << 16, 0, &p), -XEN_ESRCH);
+	/* the remote domain need not exist yet (Xen does not look it up) */
+	assert_int_equal(bind(v, EVTCHNOP_alloc_unbound, DOMID_SELF | 9 << 16, 0, &p), 0);
+	assert_int_equal(status(p).status, EVTCHNSTAT_unbound);
+	assert_int_equal((uint16_t)status(p).u[0], 9);
 	assert_int_equal(bind(v, EVTCHNOP_bind_virq, 24, 0, &p), -XEN_EINVAL);   /* NR_VIRQS */
 	assert_int_equal(bind(v, EVTCHNOP_bind_virq, VIRQ_TIMER, 2, &p), -XEN_ENOENT);
 	uint32_t first = virq(VIRQ_TIMER, 0);
@@ -878,6 +1014,7 @@ int main(void)
 		T2(test_shinfo_contents), T2(test_shinfo_remap_copies), T2(test_physmap_errors),
 		T(test_layout_latch), T2(test_hvm_param_rules), T(test_hvm_deprecated_params_einval),
 		T(test_upcall_vector_rules), T2(test_vcpu_is_up), T2(test_register_vcpu_info),
+		T(test_vcpu_initialise_refused), T2(test_vcpu_initialise_up_down),
 		T2(test_port_allocation), T(test_status_each_state), T(test_bind_errors),
 		T(test_interdomain_loopback), T(test_interdomain_like_xen), T(test_close_send_rules),
 		T(test_bind_vcpu), T2(test_delivery), T2(test_delivery_vectors),
