@@ -16,6 +16,8 @@ struct guest_image;
 
 /* Any context. Polled, never fails. */
 void arch_console_putc(char c);
+/* A byte typed on the console, or -1: never waits. */
+int arch_console_getc(void);
 /* Any context: the hypervisor's pointer for a host-physical address. */
 void *arch_phys_to_virt(hpa_t pa);
 /* Any context: the inverse, for memory the page allocator handed out. */

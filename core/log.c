@@ -46,13 +46,60 @@ void con_printf(const char *fmt, ...)
 	va_end(ap);
 }
 
+static void log_line(const char *fmt, va_list ap)
+{
+	con_write("hv: ", 4);
+	fmt_vformat(con_put, NULL, fmt, ap);
+}
+
 void log_msg(enum log_level level, const char *fmt, ...)
 {
 	if (level > log_level)
 		return;
 	va_list ap;
 	va_start(ap, fmt);
-	con_write("hv: ", 4);
-	fmt_vformat(con_put, NULL, fmt, ap);
+	log_line(fmt, ap);
+	va_end(ap);
+}
+
+static const char *const sub_names[LOG_NR_SUBS] = {
+	[LOG_SUB_CORE] = "core", [LOG_SUB_SCHED] = "sched", [LOG_SUB_MEM] = "mem", [LOG_SUB_HC] = "hc",
+	[LOG_SUB_KVM] = "kvm", [LOG_SUB_HYPERV] = "hyperv", [LOG_SUB_XEN] = "xen", [LOG_SUB_ARCH] = "arch",
+};
+static int8_t sub_level[LOG_NR_SUBS] = { -1, -1, -1, -1, -1, -1, -1, -1 };   /* -1: the global level */
+
+int log_parse_sub(const char *s, size_t len, enum log_sub *out)
+{
+	for (size_t i = 0; i < LOG_NR_SUBS; i++)
+		if (strlen(sub_names[i]) == len && !memcmp(s, sub_names[i], len)) {
+			*out = (enum log_sub)i;
+			return 0;
+		}
+	return -EINVAL;
+}
+
+void log_set_sub_level(enum log_sub sub, enum log_level level)
+{
+	sub_level[sub] = (int8_t)level;
+}
+
+void log_reset_subs(void)
+{
+	for (size_t i = 0; i < LOG_NR_SUBS; i++)
+		sub_level[i] = -1;
+}
+
+bool log_sub_enabled(enum log_sub sub, enum log_level level)
+{
+	return (int)level <= (sub_level[sub] < 0 ? (int)log_level : sub_level[sub]);
+}
+
+void log_sub(enum log_sub sub, enum log_level level, const char *fmt, ...)
+{
+	if (!log_sub_enabled(sub, level))
+		return;
+	va_list ap;
+	va_start(ap, fmt);
+	log_line(fmt, ap);
 	va_end(ap);
 }

@@ -15,6 +15,20 @@ enum log_level log_get_level(void);
 int log_parse_level(const char *s, size_t len, enum log_level *out);
 
 void log_msg(enum log_level level, const char *fmt, ...) PRINTF_LIKE(2, 3);
+
+/*
+ * Subsystems with a level of their own (loglevel=hc:debug,sched:warn); a
+ * subsystem without one follows the global level. hc at debug prints every
+ * hypercall as it completes.
+ */
+enum log_sub { LOG_SUB_CORE, LOG_SUB_SCHED, LOG_SUB_MEM, LOG_SUB_HC, LOG_SUB_KVM, LOG_SUB_HYPERV,
+               LOG_SUB_XEN, LOG_SUB_ARCH, LOG_NR_SUBS };
+int log_parse_sub(const char *s, size_t len, enum log_sub *out);
+void log_set_sub_level(enum log_sub sub, enum log_level level);
+bool log_sub_enabled(enum log_sub sub, enum log_level level);
+void log_sub(enum log_sub sub, enum log_level level, const char *fmt, ...) PRINTF_LIKE(3, 4);
+/* Every subsystem back to following the global level. */
+void log_reset_subs(void);
 /* Raw console output, no prefix, no level filter. */
 void con_printf(const char *fmt, ...) PRINTF_LIKE(1, 2);
 void con_write(const char *s, size_t len);

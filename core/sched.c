@@ -7,6 +7,10 @@
 #include "core/vm.h"
 #include "core/vmm.h"
 #include "hypercalls/hypercall.h"
+#include "hypercalls/intercept.h"
+
+/* The last hypercalls shown when a VM ends (all HC_TRACE_LEN on the 't' key). */
+#define HC_REPORT_TRACE 8
 
 static struct vcpu *next_other_runnable(const struct vm *vm, const struct vcpu *v);
 /* A vCPU of any VM woke up since the running slice began: it ends early (wake granularity). */
@@ -206,6 +210,27 @@ static void handle_exit(struct vcpu *v, struct vm_exit *e)
 }
 
 /*
+ * Keys on the serial console, read at every slice's end: 's' prints every VM's
+ * hypercall counters, 't' its last hypercalls, 'h' says so.
+ */
+static void console_keys(void)
+{
+	struct vm *const *vms = run_vms;
+	unsigned n = nr_run_vms;
+	int c = arch_console_getc();
+	if (c < 0)
+		return;
+	for (unsigned k = 0; k < n && (c == 's' || c == 't'); k++) {
+		if (c == 's')
+			hc_print_stats(vms[k]);
+		else
+			hc_print_trace(vms[k], HC_TRACE_LEN);
+	}
+	if (c != 's' && c != 't')
+		pr_info("keys: s: hypercall counters, t: the last hypercalls of every VM\n");
+}
+
+/*
  * Runs `v` until its slice ends, it stops being runnable or it yields. A
  * vCPU that woke up ends the slice early, but only once v has run for the
  * wake granularity: a directed yield's target must get to run. A slice is
@@ -241,6 +266,7 @@ static void run_slice(struct vcpu *v, uint64_t now)
 		if (now >= others_next)
 			others_next = poll_others(vm, now);       /* their timers fire: a vCPU may wake */
 		if (now >= slice_end) {
+			console_keys();
 			if (others_runnable(v))
 				break;
 			slice_end = now + slice_ticks();
@@ -265,6 +291,8 @@ static void report_vcpus(const struct vm *vm)
 		        (unsigned long long)v->nr_exits, (unsigned long long)v->nr_slices,
 		        (unsigned long long)(time_apply_scale(v->steal, ns) / 1000), state_names[v->state]);
 	}
+	hc_print_stats(vm);
+	hc_print_trace(vm, HC_REPORT_TRACE);
 }
 
 /* The vCPU of `vm` to run now, if any: pick() from the one after the VM's last. */
@@ -324,6 +352,7 @@ void sched_run(struct vm *const *vms, unsigned n)
 		}
 		if (!live)
 			break;
+		console_keys();
 		/* VMs take turns a slice at a time; within a VM, pick() chooses */
 		struct vcpu *v = NULL;
 		for (unsigned i = 1; i <= n && !v; i++) {

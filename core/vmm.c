@@ -108,7 +108,9 @@ static bool vm_setup(struct vm *vm, const struct vm_config *cfg, const struct bo
 		vm_end(vm, VM_END_LOAD_FAILED, 0, "%s: %u vCPUs (1..%u)", cfg->image, cfg->nr_vcpus, VM_MAX_VCPUS);
 		return false;
 	}
-	vm->hc.abi = cfg->abi;
+	_Static_assert(CFG_MAX_ABIS == HC_MAX_ABIS, "abi= lists fit the VM's");
+	hc_vm_set_abis(vm, cfg->abis.abi, cfg->abis.n);
+	vm->hc.policy = cfg->policy;
 	vm->arch_ready = !arch_vm_init(vm);
 	for (unsigned i = 0; vm->arch_ready && i < cfg->nr_vcpus; i++)
 		if (!vcpu_create(vm, i))
@@ -141,7 +143,10 @@ struct vm *vm_create(unsigned id, const struct vm_config *cfg, const struct boot
 		return NULL;
 	struct vm *vm = arch_phys_to_virt(pa);
 	vm->id = id;
-	hv_snprintf(vm->name, sizeof(vm->name), "vm%u", id);
+	if (cfg->name[0])
+		hv_snprintf(vm->name, sizeof(vm->name), "%s", cfg->name);
+	else
+		hv_snprintf(vm->name, sizeof(vm->name), "vm%u", id);
 	vm->state = VM_CREATED;
 	vm->clock_base = arch_read_counter();
 	vm_register(vm);

@@ -105,6 +105,8 @@ struct xen_vm_state {
 	uint64_t callback_irq;         /* HVM_PARAM_CALLBACK_IRQ */
 	uint64_t store_evtchn, console_evtchn;   /* HVM_PARAM_STORE_EVTCHN, _CONSOLE_EVTCHN */
 	uint32_t vm_assist;            /* vm_assist types enabled, a bit each */
+	bool page_written;             /* the hypercall page was written (its MSR) at page_gfn */
+	uint64_t page_gfn;
 	struct xen_evtchn evtchn[XEN_NR_EVTCHN];
 	struct xen_gnttab gnttab;
 };
@@ -139,8 +141,55 @@ struct xen_vcpu_state {
 
 struct hc_abi;
 
+#define HC_MAX_ABIS 3
+
+/*
+ * Observability and policy (hypercalls/intercept.c): a counter per ABI and
+ * call number (open addressing; calls beyond the table are counted as
+ * "other"), the last HC_TRACE_LEN calls, and the allow/deny rules.
+ */
+#define HC_STATS_SLOTS 64
+struct hc_stat {
+	const struct hc_abi *abi;      /* NULL: a free slot */
+	uint64_t nr, calls, errors, denied;
+};
+#define HC_TRACE_LEN 32
+struct hc_trace_entry {
+	uint64_t ns;                   /* the VM's clock */
+	const struct hc_abi *abi;
+	uint64_t nr, arg[3];
+	int64_t result;
+	uint16_t vcpu;
+	uint8_t flags;                 /* HC_TRACE_* */
+};
+#define HC_TRACE_ERROR  1
+#define HC_TRACE_DENIED 2
+#define HC_TRACE_FAULT  4
+#define HC_POLICY_MAX 16
+#define HC_POLICY_ANY UINT64_MAX       /* every call of the ABI */
+struct hc_policy_rule {
+	const struct hc_abi *abi;
+	uint64_t nr;
+	bool allow;
+};
+/* The first rule that matches decides; none: denied if the ABI has an allow rule, else allowed. */
+struct hc_policy {
+	uint8_t n;
+	struct hc_policy_rule rule[HC_POLICY_MAX];
+};
+
 struct hc_vm_state {
-	const struct hc_abi *abi;      /* the ABI the VM speaks (abi=); NULL: KVM */
+	/*
+	 * The ABIs the VM speaks (abi=), in order: CPUID block i (0x40000000 +
+	 * 0x100 * i) is abis[i]'s (docs/dispatch.md). None: KVM alone.
+	 */
+	const struct hc_abi *abis[HC_MAX_ABIS];
+	uint8_t nr_abis;
+	struct hc_policy policy;
+	struct hc_stat stats[HC_STATS_SLOTS];
+	uint64_t stats_other;          /* calls the table had no room for */
+	struct hc_trace_entry trace[HC_TRACE_LEN];
+	uint64_t trace_total;          /* calls ever traced: the next entry is trace_total % HC_TRACE_LEN */
 	struct kvm_vm_state kvm;
 	struct hv_vm_state hv;
 	struct xen_vm_state xen;

@@ -3,6 +3,7 @@
 #include "core/string.h"
 #include "core/vm.h"
 #include "hypercalls/hypercall.h"
+#include "hypercalls/intercept.h"
 
 static const struct hc_abi *const abis[] = { &kvm_abi, &hyperv_abi, &xen_abi };
 
@@ -14,42 +15,104 @@ const struct hc_abi *hc_abi_by_name(const char *name, size_t len)
 	return NULL;
 }
 
-/* The ABI the VM speaks (abi=, one per VM so far): every call, CPUID leaf and MSR goes to it. */
-static const struct hc_abi *vm_abi(const struct vm *vm)
+static const struct hc_abi *const kvm_only[] = { &kvm_abi };
+
+/* The ABIs the VM speaks, in its abi= order; *n of them (at least one: KVM by default). */
+static const struct hc_abi *const *vm_abis(const struct vm *vm, unsigned *n)
 {
-	return vm->hc.abi ? vm->hc.abi : &kvm_abi;
+	*n = vm->hc.nr_abis ? vm->hc.nr_abis : 1;
+	return vm->hc.nr_abis ? vm->hc.abis : kvm_only;
+}
+
+bool hc_speaks(const struct vm *vm, const struct hc_abi *abi)
+{
+	unsigned n;
+	const struct hc_abi *const *list = vm_abis(vm, &n);
+	for (unsigned i = 0; i < n; i++)
+		if (list[i] == abi)
+			return true;
+	return false;
+}
+
+void hc_vm_set_abis(struct vm *vm, const struct hc_abi *const *list, unsigned n)
+{
+	vm->hc.nr_abis = (uint8_t)MIN(n, (unsigned)HC_MAX_ABIS);
+	for (unsigned i = 0; i < vm->hc.nr_abis; i++)
+		vm->hc.abis[i] = list[i];
+}
+
+/*
+ * Which ABI a hypercall instruction is for (docs/dispatch.md). One ABI:
+ * that one, always. Several: a call made from an ABI's hypercall page
+ * (the guest-physical page RIP is on: Hyper-V's, then Xen's) is that
+ * ABI's; any other call (a direct VMCALL/VMMCALL) goes to the ABI at the
+ * highest CPUID base, the one Linux picks when it knows them all, and so
+ * the one whose calls a guest makes directly. Hyper-V may only come first,
+ * so with another ABI present it is reached through its page alone, as
+ * guests do (the TLFS has them call through it). RIP is taken as a linear
+ * address: CS has base 0 in 64-bit mode and in the flat 32-bit mode guests run.
+ */
+static const struct hc_abi *vm_abi_for_call(struct vcpu *v)
+{
+	unsigned n;
+	const struct hc_abi *const *list = vm_abis(v->vm, &n);
+	uint64_t gpa, gfn;
+	if (n == 1)
+		return list[0];
+	if (!arch_guest_virt_to_phys(v, v->regs.rip, &gpa))
+		for (unsigned i = 0; i < n; i++)
+			if (list[i]->page_gfn && list[i]->page_gfn(v->vm, &gfn) && gfn == gpa >> PAGE_SHIFT)
+				return list[i];
+	return list[n - 1];
 }
 
 /*
  * The Hyper-V convention (TLFS "Hypercall Interface"; register use as in
- * Linux arch/x86/include/asm/mshyperv.h hv_do_hypercall).
+ * Linux arch/x86/include/asm/mshyperv.h hv_do_hypercall): the input value,
+ * input GPA and output GPA from RCX, RDX, R8, or EDX:EAX, EBX:ECX, EDI:ESI
+ * outside 64-bit mode.
  */
-static void hv_dispatch(const struct hc_abi *abi, struct vcpu *v, const struct vm_exit *e)
+static void hv_decode(const struct guest_regs *r, bool long_mode, struct hc_args *a)
 {
-	struct guest_regs *r = &v->regs;
-	if (e->cpl != 0 || e->mode == MODE_REAL) {
-		arch_inject_undef(v);
+	*a = (struct hc_args){ .long_mode = long_mode };
+	if (long_mode) {
+		a->arg[0] = r->gpr[X86_RCX];
+		a->arg[1] = r->gpr[X86_RDX];
+		a->arg[2] = r->gpr[X86_R8];
+	} else {
+		a->arg[0] = (r->gpr[X86_RDX] & UINT32_MAX) << 32 | (r->gpr[X86_RAX] & UINT32_MAX);
+		a->arg[1] = (r->gpr[X86_RBX] & UINT32_MAX) << 32 | (r->gpr[X86_RCX] & UINT32_MAX);
+		a->arg[2] = (r->gpr[X86_RDI] & UINT32_MAX) << 32 | (r->gpr[X86_RSI] & UINT32_MAX);
+	}
+	a->nr = a->arg[0] & 0xffff;
+}
+
+/* Register reads and the 32-bit truncation happen here and nowhere else. */
+static void hc_decode(const struct hc_abi *abi, const struct guest_regs *r, bool long_mode,
+                      struct hc_args *a)
+{
+	if (abi->conv == HC_CONV_HYPERV) {
+		hv_decode(r, long_mode, a);
 		return;
 	}
-	struct hc_args a = { .long_mode = e->mode == MODE_64 };
-	if (a.long_mode) {
-		a.arg[0] = r->gpr[X86_RCX];
-		a.arg[1] = r->gpr[X86_RDX];
-		a.arg[2] = r->gpr[X86_R8];
-	} else {
-		a.arg[0] = (r->gpr[X86_RDX] & UINT32_MAX) << 32 | (r->gpr[X86_RAX] & UINT32_MAX);
-		a.arg[1] = (r->gpr[X86_RBX] & UINT32_MAX) << 32 | (r->gpr[X86_RCX] & UINT32_MAX);
-		a.arg[2] = (r->gpr[X86_RDI] & UINT32_MAX) << 32 | (r->gpr[X86_RSI] & UINT32_MAX);
-	}
-	a.nr = a.arg[0] & 0xffff;
-	bool done = true;
-	uint64_t result = abi->hv_call(v, &a, &done);
-	/*
-	 * Not done: `result` is the input value with the rep start index moved
-	 * on, put back where the guest keeps it (RCX; EDX:EAX, which is also
-	 * where a 32-bit result goes), and the call is executed again.
-	 */
-	if (a.long_mode) {
+	const uint8_t *map = long_mode ? abi->args64 : abi->args32;
+	uint64_t mask = long_mode ? UINT64_MAX : UINT32_MAX;
+	a->long_mode = long_mode;
+	a->nr = r->gpr[abi->nr_reg] & mask;
+	for (unsigned i = 0; i < HC_MAX_ARGS; i++)
+		a->arg[i] = i < abi->nargs ? r->gpr[map[i]] & mask : 0;
+}
+
+/*
+ * Hyper-V: #UD at CPL > 0 and in real mode (as Hyper-V); a result value in
+ * RAX (EDX:EAX). Not done: `result` is the input value with the rep start
+ * index moved on, put back where the guest keeps it (RCX; EDX:EAX), and
+ * the call is executed again. Returns whether the call completed.
+ */
+static bool hv_finish(struct vcpu *v, const struct vm_exit *e, const struct hc_args *a, uint64_t result, bool done)
+{
+	struct guest_regs *r = &v->regs;
+	if (a->long_mode) {
 		r->gpr[done ? X86_RAX : X86_RCX] = result;
 	} else {
 		r->gpr[X86_RAX] = (uint32_t)result;
@@ -59,54 +122,84 @@ static void hv_dispatch(const struct hc_abi *abi, struct vcpu *v, const struct v
 		arch_skip_insn(v, e);
 	else
 		arch_insn_restart(v);     /* TLFS: a continued call lets pending interrupts in */
+	return done;
 }
 
-/* Register reads and the 32-bit truncation happen here and nowhere else. */
-static void hc_decode(const struct hc_abi *abi, const struct guest_regs *r, bool long_mode,
-                      struct hc_args *a)
+/* REGS ABIs: the result in the result register (32 bits zero-extended outside 64-bit mode, as KVM). */
+static void regs_finish(struct vcpu *v, const struct vm_exit *e, const struct hc_abi *abi, bool long_mode,
+                        int64_t ret)
+{
+	v->regs.gpr[abi->result_reg] = long_mode ? (uint64_t)ret : (uint32_t)ret;
+	arch_skip_insn(v, e);
+}
+
+/* Continued: the argument registers carry the progress; the call runs again. */
+static void regs_continue(struct vcpu *v, const struct hc_abi *abi, bool long_mode)
 {
 	const uint8_t *map = long_mode ? abi->args64 : abi->args32;
-	uint64_t mask = long_mode ? UINT64_MAX : UINT32_MAX;
-	a->long_mode = long_mode;
-	a->nr = r->gpr[abi->nr_reg] & mask;
-	for (unsigned i = 0; i < HC_MAX_ARGS; i++)
-		a->arg[i] = i < abi->nargs ? r->gpr[map[i]] & mask : 0;
+	uint8_t args;
+	uint64_t values[HC_MAX_ARGS];
+	hc_continue_take(v, &args, values);
+	for (unsigned i = 0; i < abi->nargs; i++)
+		if (args & (1u << i))
+			v->regs.gpr[map[i]] = long_mode ? values[i] : (uint32_t)values[i];
+	arch_insn_restart(v);
 }
 
+/*
+ * Every hypercall: which ABI (vm_abi_for_call), its arguments decoded, the
+ * hooks before (policy may deny it: the ABI's permission error), the
+ * handler, the result written back, the hooks after (counters, trace).
+ */
 void hc_dispatch(struct vcpu *v, const struct vm_exit *e)
 {
-	const struct hc_abi *abi = vm_abi(v->vm);
-	struct hc_args a;
-	int64_t ret;
+	struct hc_call_info c = { .abi = vm_abi_for_call(v), .cpl = e->cpl };
+	bool long_mode = e->mode == MODE_64;
 
 	v->vm->nr_hypercalls++;
+	hc_decode(c.abi, &v->regs, long_mode, &c.args);
+	c.nr = c.args.nr;
+	if (c.abi->conv == HC_CONV_HYPERV && (e->cpl != 0 || e->mode == MODE_REAL)) {
+		arch_inject_undef(v);
+		c.faulted = c.error = true;
+		hc_hooks_after(v, &c);
+		return;
+	}
+	if (hc_hooks_before(v, &c) == HC_DENY) {
+		c.denied = c.error = true;
+		c.result = c.abi->err_denied;
+		if (c.abi->conv == HC_CONV_HYPERV)
+			hv_finish(v, e, &c.args, (uint64_t)c.result, true);
+		else
+			regs_finish(v, e, c.abi, long_mode, c.result);
+		hc_hooks_after(v, &c);
+		return;
+	}
+	/* a hook may have sent the call to another of the VM's ABIs: its own convention then applies to the result */
+	const struct hc_abi *abi = c.abi;
 	if (abi->conv == HC_CONV_HYPERV) {
-		hv_dispatch(abi, v, e);
+		bool done = true;
+		uint64_t result = abi->hv_call(v, &c.args, &done);
+		if (hv_finish(v, e, &c.args, result, done)) {
+			c.result = (int64_t)result;
+			c.error = (result & 0xffff) != 0;
+			hc_hooks_after(v, &c);
+		}
 		return;
 	}
-	hc_decode(abi, &v->regs, e->mode == MODE_64, &a);
 	if (e->cpl != 0)
-		ret = abi->err_cpl;
-	else if (a.nr >= abi->nr_calls || !abi->calls[a.nr].fn)
-		ret = abi->err_unknown;
+		c.result = abi->err_cpl;
+	else if (c.args.nr >= abi->nr_calls || !abi->calls[c.args.nr].fn)
+		c.result = abi->err_unknown;
 	else
-		ret = abi->calls[a.nr].fn(v, &a);
-
+		c.result = abi->calls[c.args.nr].fn(v, &c.args);
 	if (v->hc.cont) {
-		/* continued: the argument registers carry the progress; the call runs again */
-		const uint8_t *map = a.long_mode ? abi->args64 : abi->args32;
-		uint8_t args;
-		uint64_t values[HC_MAX_ARGS];
-		hc_continue_take(v, &args, values);
-		for (unsigned i = 0; i < abi->nargs; i++)
-			if (args & (1u << i))
-				v->regs.gpr[map[i]] = a.long_mode ? values[i] : (uint32_t)values[i];
-		arch_insn_restart(v);
+		regs_continue(v, abi, long_mode);
 		return;
 	}
-	/* Outside 64-bit mode the caller sees 32 bits, zero-extended (KVM: x86.c). */
-	v->regs.gpr[abi->result_reg] = a.long_mode ? (uint64_t)ret : (uint32_t)ret;
-	arch_skip_insn(v, e);
+	regs_finish(v, e, abi, long_mode, c.result);
+	c.error = c.result < 0;
+	hc_hooks_after(v, &c);
 }
 
 void hc_continue(struct vcpu *v, unsigned arg, uint64_t value)
@@ -129,50 +222,69 @@ void hc_continue_take(struct vcpu *v, uint8_t *args, uint64_t values[HC_MAX_ARGS
 	v->hc.cont = 0;
 }
 
+/* An MSR belongs to the first of the VM's ABIs that knows it (their ranges do not overlap: Xen's moves). */
 int hc_msr_read(struct vcpu *v, uint32_t msr, uint64_t *val)
 {
-	const struct hc_abi *abi = vm_abi(v->vm);
-	return abi->msr_read ? abi->msr_read(v, msr, val) : -ENOENT;
+	unsigned n;
+	const struct hc_abi *const *list = vm_abis(v->vm, &n);
+	for (unsigned i = 0; i < n; i++) {
+		int r = list[i]->msr_read ? list[i]->msr_read(v, msr, val) : -ENOENT;
+		if (r != -ENOENT)
+			return r;
+	}
+	return -ENOENT;
 }
 
 int hc_msr_write(struct vcpu *v, uint32_t msr, uint64_t val)
 {
-	const struct hc_abi *abi = vm_abi(v->vm);
-	return abi->msr_write ? abi->msr_write(v, msr, val) : -ENOENT;
+	unsigned n;
+	const struct hc_abi *const *list = vm_abis(v->vm, &n);
+	for (unsigned i = 0; i < n; i++) {
+		int r = list[i]->msr_write ? list[i]->msr_write(v, msr, val) : -ENOENT;
+		if (r != -ENOENT)
+			return r;
+	}
+	return -ENOENT;
 }
+
+/* The per-vCPU events go to every ABI the VM speaks. */
+#define EACH_ABI(vm, hook, ...) do { \
+		unsigned n_; \
+		const struct hc_abi *const *l_ = vm_abis(vm, &n_); \
+		for (unsigned i_ = 0; i_ < n_; i_++) \
+			if (l_[i_]->hook) \
+				l_[i_]->hook(__VA_ARGS__); \
+	} while (0)
 
 void hc_clock_changed(struct vcpu *v)
 {
-	const struct hc_abi *abi = vm_abi(v->vm);
-	if (abi->clock_changed)
-		abi->clock_changed(v);
+	EACH_ABI(v->vm, clock_changed, v);
 }
 
 void hc_vcpu_scheduled(struct vcpu *v)
 {
-	const struct hc_abi *abi = vm_abi(v->vm);
-	if (abi->vcpu_scheduled)
-		abi->vcpu_scheduled(v);
+	EACH_ABI(v->vm, vcpu_scheduled, v);
 }
 
 uint64_t hc_vcpu_timers(struct vcpu *v, uint64_t now)
 {
-	const struct hc_abi *abi = vm_abi(v->vm);
-	return abi->timers ? abi->timers(v, now) : UINT64_MAX;
+	unsigned n;
+	uint64_t next = UINT64_MAX;
+	const struct hc_abi *const *list = vm_abis(v->vm, &n);
+	for (unsigned i = 0; i < n; i++)
+		if (list[i]->timers)
+			next = MIN(next, list[i]->timers(v, now));
+	return next;
 }
 
 void hc_vcpu_runstate(struct vcpu *v)
 {
-	const struct hc_abi *abi = vm_abi(v->vm);
-	if (abi->vcpu_runstate)
-		abi->vcpu_runstate(v);
+	EACH_ABI(v->vm, vcpu_runstate, v);
 }
 
 void hc_vcpu_preempted(struct vcpu *v)
 {
-	const struct hc_abi *abi = vm_abi(v->vm);
-	if (abi->vcpu_preempted)
-		abi->vcpu_preempted(v);
+	EACH_ABI(v->vm, vcpu_preempted, v);
 }
 
 /*
@@ -190,9 +302,7 @@ void hc_vcpu_init(struct vcpu *v)
 
 void hc_vm_ended(struct vm *vm)
 {
-	const struct hc_abi *abi = vm_abi(vm);
-	if (abi->vm_ended)
-		abi->vm_ended(vm);
+	EACH_ABI(vm, vm_ended, vm);
 }
 
 void hc_vm_destroy(struct vm *vm)
@@ -210,8 +320,16 @@ bool hc_cpuid(struct vcpu *v, uint32_t leaf, uint32_t subleaf, struct cpuid_regs
 	*out = (struct cpuid_regs){ 0 };
 	uint32_t block = (leaf - HC_CPUID_BASE) / HC_CPUID_STRIDE;
 	uint32_t off = (leaf - HC_CPUID_BASE) % HC_CPUID_STRIDE;
-	/* One ABI, at the base block: a KVM VM looks exactly like KVM there, a Hyper-V one like Hyper-V. */
-	if (block == 0 && !vm_abi(v->vm)->cpuid(v, off, subleaf, out))
+	unsigned n;
+	const struct hc_abi *const *list = vm_abis(v->vm, &n);
+	/*
+	 * ABI i's leaves at 0x40000000 + 0x100 * i: one ABI looks exactly like
+	 * that hypervisor at the base. The ABIs fill their leaves as if at the
+	 * base; the maximum leaf in EAX of the first moves with the block.
+	 */
+	if (block >= n || !list[block]->cpuid(v, off, subleaf, out))
 		*out = (struct cpuid_regs){ 0 };
+	else if (off == 0)
+		out->eax += block * HC_CPUID_STRIDE;
 	return true;
 }

@@ -58,6 +58,9 @@ struct hc_abi {
 	uint32_t nr_calls;
 	int64_t err_unknown;            /* result for a number with no handler */
 	int64_t err_cpl;                /* result for a caller at CPL > 0 */
+	int64_t err_denied;             /* result for a call the VM's policy denies */
+	/* the name of call nr, NULL if it has none (HC_CONV_HYPERV: its call codes) */
+	const char *(*call_name)(uint64_t nr);
 	/* MSRs of this ABI: -ENOENT if `msr` is not one; -EINVAL makes the caller raise #GP. */
 	int (*msr_read)(struct vcpu *v, uint32_t msr, uint64_t *val);
 	int (*msr_write)(struct vcpu *v, uint32_t msr, uint64_t val);
@@ -75,6 +78,8 @@ struct hc_abi {
 	void (*vm_ended)(struct vm *vm);
 	/* Frees per-VM state when the VM is destroyed. */
 	void (*vm_destroy)(struct vm *vm);
+	/* Where the guest had this ABI's hypercall page written, if it did (call attribution). */
+	bool (*page_gfn)(const struct vm *vm, uint64_t *gfn);
 	/* Fills leaf base+off of this ABI's CPUID block; false if the leaf is not defined. */
 	bool (*cpuid)(struct vcpu *v, uint32_t off, uint32_t subleaf, struct cpuid_regs *out);
 };
@@ -115,6 +120,10 @@ void hc_vcpu_init(struct vcpu *v);
 
 /* The ABI named `name` (abi= on the command line: "kvm", "hyperv", "xen"), or NULL. */
 const struct hc_abi *hc_abi_by_name(const char *name, size_t len);
+/* Whether the VM speaks `abi` (a VM with no abi= speaks KVM). */
+bool hc_speaks(const struct vm *vm, const struct hc_abi *abi);
+/* The VM speaks these, in this order (at most HC_MAX_ABIS; the caller checked the list). */
+void hc_vm_set_abis(struct vm *vm, const struct hc_abi *const *list, unsigned n);
 
 extern const struct hc_abi kvm_abi, hyperv_abi, xen_abi;
 

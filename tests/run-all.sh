@@ -189,6 +189,19 @@ for s in qemu-xen bochs-xen-corei7_skylake_x bochs-xen-ryzen; do
 	xen_host_checks "$s"
 done
 
+# VMs that speak several ABIs (abi=hyperv,xen,kvm, named all3, with a deny=
+# policy; and abi=xen,kvm): 7 multi.* checks and policy.deny on top of the
+# generic ones, each named in each VM it applies to; the denials are counted
+# in the VM's table.
+on_all_vendors multi 25 27
+for s in qemu-multi bochs-multi-corei7_skylake_x bochs-multi-ryzen; do
+	for t in all3/multi.cpuid_layout all3/multi.hyperv_page all3/multi.xen_page all3/multi.direct all3/policy.deny \
+	         vm1/multi.cpuid_layout vm1/multi.xen_page vm1/multi.direct; do
+		check "$s.${t%/*}_${t#*/}" in_log "$s" "[${t%/*}] TEST ${t#*/} PASS"
+	done
+	check "$s.all3_denials_counted" grep -qaE "hv: all3: hypercalls: [0-9]+, [0-9]+ errors, 3 denied" "$logs/$s.log"
+done
+
 # Multi-vCPU VMs in both guest builds (16 SMP and local-APIC checks each on
 # top of the single-vCPU ones): QEMU SVM, Bochs VMX and Bochs SVM.
 on_all_vendors smp 75 77

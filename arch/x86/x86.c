@@ -53,6 +53,15 @@ void arch_console_putc(char c)
 	outb(COM1 + UART_THR, (uint8_t)c);
 }
 
+/* A byte typed on COM1, or -1 (LSR bit 0: data ready; a missing UART reads 0xff: nothing). */
+int arch_console_getc(void)
+{
+	uint8_t lsr = inb(COM1 + UART_LSR);
+	if (lsr == 0xff || !(lsr & 1))
+		return -1;
+	return inb(COM1 + UART_THR);
+}
+
 uint64_t arch_read_counter(void) { return rdtsc(); }
 uint64_t arch_guest_counter(struct vcpu *v, uint64_t host) { return host + v->arch.tsc_offset; }
 

@@ -493,11 +493,28 @@ int hv_msr_write(struct vcpu *v, uint32_t msr, uint64_t val)
 	return hv_synic_msr_write(v, msr, val);
 }
 
+static bool hv_page_gfn(const struct vm *vm, uint64_t *gfn)
+{
+	*gfn = vm->hc.hv.hypercall >> PAGE_SHIFT;
+	return vm->hc.hv.hypercall & HV_X64_MSR_HYPERCALL_ENABLE;
+}
+
+static const char *hv_call_name(uint64_t code)
+{
+	for (size_t i = 0; i < ARRAY_SIZE(hv_calls); i++)
+		if (hv_calls[i].code == code)
+			return hv_calls[i].name;
+	return NULL;
+}
+
 const struct hc_abi hyperv_abi = {
 	.name = "hyperv",
 	.conv = HC_CONV_HYPERV,
 	.hv_call = hv_call,
+	.err_denied = HV_STATUS_ACCESS_DENIED,   /* TLFS: the caller lacks the privilege */
+	.call_name = hv_call_name,
 	.cpuid = hv_cpuid,
+	.page_gfn = hv_page_gfn,
 	.msr_read = hv_msr_read,
 	.msr_write = hv_msr_write,
 	.clock_changed = hv_clock_changed,

@@ -69,6 +69,7 @@ const struct hc_abi kvm_abi = {
 	.nr_calls = ARRAY_SIZE(kvm_calls),
 	.err_unknown = -KVM_ENOSYS,
 	.err_cpl = -KVM_EPERM,
+	.err_denied = -KVM_EPERM,       /* KVM's answer to a call it does not allow (kvm_emulate_hypercall) */
 	.cpuid = kvm_cpuid,
 	.msr_read = kvm_msr_read,
 	.msr_write = kvm_msr_write,

@@ -95,7 +95,7 @@ static const struct xen_maptrack *pins(const struct vm *granter, uint32_t ref, u
 	*all = *rw = 0;
 	for (unsigned id = 0; id < VM_MAX_VMS; id++) {
 		struct vm *m = vm_find(id);
-		for (unsigned h = 0; m && m->hc.abi == &xen_abi && h < XEN_MAPTRACK_MAX; h++) {
+		for (unsigned h = 0; m && hc_speaks(m, &xen_abi) && h < XEN_MAPTRACK_MAX; h++) {
 			const struct xen_maptrack *t = &m->hc.xen.gnttab.map[h];
 			if (!t->used || t->dom != xen_domid(granter) || t->ref != ref)
 				continue;

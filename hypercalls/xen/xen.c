@@ -291,7 +291,7 @@ static bool xen_cpuid(struct vcpu *v, uint32_t off, uint32_t subleaf, struct cpu
 		*out = (struct cpuid_regs){ .eax = XEN_VERSION_MAJOR << 16 | XEN_VERSION_MINOR };
 		return true;
 	case 2:
-		*out = (struct cpuid_regs){ .eax = 1, .ebx = XEN_HYPERCALL_MSR };
+		*out = (struct cpuid_regs){ .eax = 1, .ebx = xen_hypercall_msr(v->vm) };
 		return true;
 	case 3:
 		if (subleaf == 0)
@@ -349,12 +349,30 @@ static int xen_write_hypercall_page(struct vcpu *v, uint64_t gpa)
 /* The MSR takes the page's GPA with the page index (0: we have one page) in bits 11:0. */
 static int xen_msr_write(struct vcpu *v, uint32_t msr, uint64_t val)
 {
-	if (msr != XEN_HYPERCALL_MSR)
+	if (msr != xen_hypercall_msr(v->vm))
 		return -ENOENT;
 	if ((val & (PAGE_SIZE - 1)) || xen_write_hypercall_page(v, val))
 		return -EINVAL;
+	v->vm->hc.xen.page_written = true;
+	v->vm->hc.xen.page_gfn = val >> PAGE_SHIFT;
 	xen_latch_shinfo_size(v, -1);
 	return 0;
+}
+
+static bool xen_page_gfn(const struct vm *vm, uint64_t *gfn)
+{
+	*gfn = vm->hc.xen.page_gfn;
+	return vm->hc.xen.page_written;
+}
+
+/*
+ * Where the hypercall-page MSR is (CPUID base+2 EBX): 0x40000000, or
+ * 0x40000200 beside Hyper-V, whose MSRs start at 0x40000000 (Xen
+ * cpuid_hypervisor_leaves with viridian; ABI.md §4).
+ */
+uint32_t xen_hypercall_msr(const struct vm *vm)
+{
+	return hc_speaks(vm, &hyperv_abi) ? XEN_HYPERCALL_MSR_VIRIDIAN : XEN_HYPERCALL_MSR;
 }
 
 struct vm *xen_domain(struct vm *self, uint32_t domid)
@@ -364,7 +382,7 @@ struct vm *xen_domain(struct vm *self, uint32_t domid)
 	if (domid == 0 || domid >= DOMID_FIRST_RESERVED)
 		return NULL;                                   /* dom0 (no control domain here), reserved IDs */
 	struct vm *d = vm_find(domid - 1);
-	return d && d->hc.abi == &xen_abi && !vm_ended(d) ? d : NULL;
+	return d && hc_speaks(d, &xen_abi) && !vm_ended(d) ? d : NULL;
 }
 
 int64_t xen_not_self(struct vm *self, uint32_t domid)
@@ -380,9 +398,9 @@ static void xen_vm_ended(struct vm *vm)
 }
 
 /* Reads of the MSR give 0 (Xen guest_rdmsr_xen). */
-static int xen_msr_read(struct vcpu *v UNUSED, uint32_t msr, uint64_t *val)
+static int xen_msr_read(struct vcpu *v, uint32_t msr, uint64_t *val)
 {
-	if (msr != XEN_HYPERCALL_MSR)
+	if (msr != xen_hypercall_msr(v->vm))
 		return -ENOENT;
 	*val = 0;
 	return 0;
@@ -399,6 +417,7 @@ const struct hc_abi xen_abi = {
 	.nr_calls = ARRAY_SIZE(xen_calls),
 	.err_unknown = -XEN_ENOSYS,
 	.err_cpl = -XEN_EPERM,
+	.err_denied = -XEN_EPERM,       /* what an XSM policy refusal gives */
 	.cpuid = xen_cpuid,
 	.msr_read = xen_msr_read,
 	.msr_write = xen_msr_write,
@@ -407,5 +426,6 @@ const struct hc_abi xen_abi = {
 	.vcpu_scheduled = xen_vcpu_scheduled,
 	.vcpu_runstate = xen_vcpu_runstate,
 	.vm_ended = xen_vm_ended,
+	.page_gfn = xen_page_gfn,
 	.vm_destroy = xen_gnttab_destroy,
 };

@@ -26,6 +26,8 @@ struct vm *xen_domain(struct vm *self, uint32_t domid);
  */
 int64_t xen_not_self(struct vm *self, uint32_t domid);
 
+uint32_t xen_hypercall_msr(const struct vm *vm);
+
 /* The shared_info page and vcpu_info (xen_shared.c) */
 bool xen_vcpu_info(const struct vcpu *v, uint64_t *gpa);
 unsigned xen_nr_ports(const struct vm *vm);

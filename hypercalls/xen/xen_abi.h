@@ -39,7 +39,8 @@
 #define XEN_CPUID_SIGNATURE_ECX 0x65584d4du   /* "MMXe" */
 #define XEN_CPUID_SIGNATURE_EDX 0x4d4d566eu   /* "nVMM" */
 #define XEN_CPUID_MAX_OFFSET    5             /* XEN_CPUID_MAX_NUM_LEAVES since Xen 4.10 */
-#define XEN_HYPERCALL_MSR       0x40000000u   /* CPUID base+2 EBX (0x40000200 beside Hyper-V) */
+#define XEN_HYPERCALL_MSR       0x40000000u   /* CPUID base+2 EBX */
+#define XEN_HYPERCALL_MSR_VIRIDIAN 0x40000200u /* beside Hyper-V (xen/arch/x86/cpuid.c, with viridian) */
 #define XEN_HVM_CPUID_APIC_ACCESS_VIRT (1u << 0)
 #define XEN_HVM_CPUID_X2APIC_VIRT      (1u << 1)
 #define XEN_HVM_CPUID_IOMMU_MAPPINGS   (1u << 2)

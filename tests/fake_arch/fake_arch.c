@@ -308,6 +308,11 @@ int arch_vcpu_set_context(struct vcpu *v, const struct arch_vcpu_context *c)
 	return 0;
 }
 
+int arch_console_getc(void)
+{
+	return fake.console_input && *fake.console_input ? (unsigned char)*fake.console_input++ : -1;
+}
+
 int arch_guest_page_map(struct vm *vm, uint64_t gpa, hpa_t hpa, bool writable, bool present)
 {
 	if (fake.fail_page_set)

@@ -115,6 +115,7 @@ struct fake_arch_state {
 	uint32_t auto_eoi[VM_MAX_VCPUS][8];                /* arch_set_auto_eoi */
 	struct fake_page_set page_set_log[FAKE_MAX_EVENTS]; /* arch_guest_page_set, in order */
 	unsigned page_sets;
+	const char *console_input;                         /* arch_console_getc: bytes typed, in order */
 	struct arch_vcpu_context context[VM_MAX_VCPUS];    /* arch_vcpu_set_context */
 	unsigned set_contexts;
 	int fail_set_context;

@@ -238,6 +238,8 @@ struct pvclock_wall_clock { uint32_t version, sec, nsec; } __attribute__((packed
 /* (delta << shift) * mul >> 32: the pvclock scaling (kvm_time.c) */
 uint64_t pvclock_scale(uint64_t delta, uint32_t mul, int8_t shift);
 
+/* multi.c: the checks of a VM that speaks several ABIs (list: "hyperv,xen,kvm"...) */
+void multi_checks(const char *list, bool policy);
 /* hyperv.c: the checks of a VM that speaks the Hyper-V ABI */
 void hyperv_checks(void);
 /* hyperv_synic.c: SynIC messages and events, synthetic timers, VP assist (after hyperv_checks' setup) */

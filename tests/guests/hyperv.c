@@ -242,6 +242,18 @@ static void vtl_entry_bytes(uint8_t *p, uint32_t code)
 	p[VTL_ENTRY_INSN_AT + 3] = X86_RET;
 }
 
+/* For a VM with several ABIs (multi.c): the page enabled; a call through it. */
+bool hv_page_enable(void)
+{
+	return !wrmsr_probe(HV_X64_MSR_GUEST_OS_ID, GUEST_OS_ID_LINUX) &&
+	       !wrmsr_probe(HV_X64_MSR_HYPERCALL, (ulong)hcall_page | 1) && hcall_page[0] == 0x0f;
+}
+
+uint64_t hv_call_page(uint64_t input)
+{
+	return hv_call_at(hcall_page, input, 0, 0);
+}
+
 static void check_hv_hypercall_page(void)
 {
 	uint64_t val = ~0ull;

@@ -164,6 +164,10 @@ struct options {
 	unsigned int peer;
 	/* modules=N: the hypervisor gave this guest N modules (module=) */
 	unsigned int modules;
+	/* abis=LIST: the VM speaks several ABIs (abi=LIST): the multi.* checks replace the others */
+	const char *abis;
+	/* policy: the VM was given the deny= rules of multi.cfg: the policy.* checks run too */
+	bool policy;
 };
 
 /* The number after key (e.g. "smp=") in a word of length len; 0 if the word is not key<digits>. */
@@ -204,12 +208,16 @@ static struct options parse_cmdline(const char *s)
 			o.qemu_tcg = true;
 		else if (word_is(s, len, "hyperv"))
 			o.hyperv = true;
+		else if (word_is(s, len, "policy"))
+			o.policy = true;
 		else if (word_is(s, len, "xen"))
 			o.xen = true;
 		else if (word_number(s, len, "smp="))
 			o.smp = word_number(s, len, "smp=");
 		else if (word_number(s, len, "domid="))
 			o.domid = word_number(s, len, "domid=");
+		else if (len > 5 && !memcmp(s, "abis=", 5))
+			o.abis = s + 5;
 		else if (word_number(s, len, "peer="))
 			o.peer = word_number(s, len, "peer=");
 		else if (word_number(s, len, "modules="))
@@ -483,7 +491,9 @@ void guest_main(ulong start_info, ulong start_info_rdi)
 	check_fpu_clean_at_start();
 	check_dr_cr2_clean_at_start();
 	check_hypervisor_bit();
-	if (opt.hyperv || opt.xen) {
+	if (opt.abis) {
+		multi_checks(opt.abis, opt.policy);
+	} else if (opt.hyperv || opt.xen) {
 		/* the SynIC and event channel checks give the APs work; the rest of the SMP checks speak KVM */
 		if (opt.smp) {
 			smp_init(opt.smp);
@@ -505,7 +515,7 @@ void guest_main(ulong start_info, ulong start_info_rdi)
 	check_cr8(!opt.qemu_tcg);
 #endif
 
-	if (opt.smp && !opt.hyperv && !opt.xen)
+	if (opt.smp && !opt.hyperv && !opt.xen && !opt.abis)
 		smp_checks(opt.smp);
 
 	if (opt.oob)

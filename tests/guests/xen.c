@@ -249,6 +249,15 @@ out:
 	check_done(XEN_SUITE, "hypercall_page");
 }
 
+/* For a VM with several ABIs (multi.c): Xen's page through the MSR CPUID says; whether it was written. */
+bool xen_page_at(uint32_t msr)
+{
+	if (wrmsr_probe(msr, (ulong)xen_page))
+		return false;
+	page_ok = xen_page[__HYPERVISOR_xen_version * XEN_STUB_BYTES] == 0xb8;   /* mov eax, imm32 */
+	return page_ok;
+}
+
 /* A call through the page's stub nr, which sets the number itself. */
 static ulong page_call(unsigned int nr, ulong a0, ulong a1, ulong a2)
 {

@@ -337,13 +337,43 @@ static void test_abi_per_guest_and_default(void **state)
 {
 	config_parse("guest=a abi=hyperv guest=b abi=xen guest=c abi=kvm", &cfg);
 	assert_int_equal(cfg.nr_errors, 0);
-	assert_ptr_equal(cfg.vms[0].abi, &hyperv_abi);
-	assert_ptr_equal(cfg.vms[1].abi, &xen_abi);
-	assert_ptr_equal(cfg.vms[2].abi, &kvm_abi);
+	assert_ptr_equal(cfg.vms[0].abis.abi[0], &hyperv_abi);
+	assert_ptr_equal(cfg.vms[1].abis.abi[0], &xen_abi);
+	assert_ptr_equal(cfg.vms[2].abis.abi[0], &kvm_abi);
 	setup(NULL);
 	config_parse("abi=hyperv guest=a guest=b abi=kvm", &cfg);
-	assert_ptr_equal(cfg.vms[0].abi, &hyperv_abi);
-	assert_ptr_equal(cfg.vms[1].abi, &kvm_abi);
+	assert_ptr_equal(cfg.vms[0].abis.abi[0], &hyperv_abi);
+	assert_ptr_equal(cfg.vms[1].abis.abi[0], &kvm_abi);
+}
+
+static void test_abi_lists(void **state)
+{
+	config_parse("abi=hyperv,xen guest=a guest=b abi=xen,kvm guest=c abi=hyperv,kvm,xen", &cfg);
+	assert_int_equal(cfg.nr_errors, 0);
+	assert_int_equal(cfg.vms[0].abis.n, 2);                       /* the default list */
+	assert_ptr_equal(cfg.vms[0].abis.abi[0], &hyperv_abi);
+	assert_ptr_equal(cfg.vms[0].abis.abi[1], &xen_abi);
+	assert_int_equal(cfg.vms[1].abis.n, 2);
+	assert_ptr_equal(cfg.vms[1].abis.abi[0], &xen_abi);
+	assert_ptr_equal(cfg.vms[1].abis.abi[1], &kvm_abi);
+	assert_int_equal(cfg.vms[2].abis.n, 3);
+	assert_ptr_equal(cfg.vms[2].abis.abi[2], &xen_abi);
+	static const struct { const char *line, *tok, *why; } bad[] = {
+		{ "guest=a abi=kvm,hyperv", "abi=kvm,hyperv",
+		  "hyperv may only come first: guests look for it at CPUID 0x40000000 alone" },
+		{ "guest=a abi=xen,xen", "abi=xen,xen", "an ABI listed twice" },
+		{ "guest=a abi=hyperv,kvm,xen,kvm", "abi=hyperv,kvm,xen,kvm", "an ABI listed twice" },
+		{ "guest=a abi=kvm,", "abi=kvm,", "each ABI is kvm, hyperv or xen" },
+		{ "guest=a abi=,kvm", "abi=,kvm", "each ABI is kvm, hyperv or xen" },
+		{ "guest=a abi=kvm,vmware", "abi=kvm,vmware", "each ABI is kvm, hyperv or xen" },
+	};
+	for (size_t i = 0; i < ARRAY_SIZE(bad); i++) {
+		setup(NULL);
+		config_parse(bad[i].line, &cfg);
+		assert_int_equal(cfg.nr_errors, 1);
+		assert_true(cfg.vms[0].bad);
+		assert_error_line(bad[i].tok, bad[i].why);
+	}
 }
 
 static void test_modules_per_guest(void **state)
@@ -379,13 +409,13 @@ static void test_abi_unknown(void **state)
 	config_parse("guest=a abi=vmware", &cfg);
 	assert_true(cfg.vms[0].bad);
 	assert_int_equal(cfg.nr_errors, 1);
-	assert_error_line("abi=vmware", "the ABI is kvm, hyperv or xen");
+	assert_error_line("abi=vmware", "each ABI is kvm, hyperv or xen");
 	setup(NULL);
 	config_parse("guest=a abi=", &cfg);
 	assert_true(cfg.vms[0].bad);
 	setup(NULL);
 	config_parse("guest= abi=hyperv guest=b", &cfg);
-	assert_null(cfg.vms[0].abi);
+	assert_int_equal(cfg.vms[0].abis.n, 0);
 	assert_error_line("abi=hyperv", "belongs to a guest= that was refused");
 }
 
@@ -407,9 +437,87 @@ static void test_bad_loglevel(void **state)
 	config_parse("loglevel=verbose loglevel=4 loglevel=", &cfg);
 	assert_int_equal(cfg.nr_errors, 3);
 	assert_int_equal(log_get_level(), LOG_INFO);
-	assert_error_line("loglevel=verbose", "log level is err, warn, info or debug");
-	assert_error_line("loglevel=4", "log level is err, warn, info or debug");
-	assert_error_line("loglevel=", "log level is err, warn, info or debug");
+#define LOGLEVEL_WHY "log levels are err, warn, info or debug, each alone or as subsystem:level " \
+	"(core, sched, mem, hc, kvm, hyperv, xen, arch)"
+	assert_error_line("loglevel=verbose", LOGLEVEL_WHY);
+	assert_error_line("loglevel=4", LOGLEVEL_WHY);
+	assert_error_line("loglevel=", LOGLEVEL_WHY);
+}
+
+/* Subsystem levels: a list, checked whole before any of it applies. */
+static void test_loglevel_subsystems(void **state)
+{
+	log_reset_subs();
+	config_parse("loglevel=hc:debug,warn,sched:err", &cfg);
+	assert_int_equal(cfg.nr_errors, 0);
+	assert_int_equal(log_get_level(), LOG_WARN);
+	assert_true(log_sub_enabled(LOG_SUB_HC, LOG_DEBUG));
+	assert_false(log_sub_enabled(LOG_SUB_SCHED, LOG_WARN));
+	assert_true(log_sub_enabled(LOG_SUB_XEN, LOG_WARN));           /* follows the global level */
+	assert_false(log_sub_enabled(LOG_SUB_XEN, LOG_INFO));
+	config_parse("loglevel=xen:debug,bogus:info", &cfg);
+	assert_false(log_sub_enabled(LOG_SUB_XEN, LOG_DEBUG));         /* nothing of a bad list applies */
+	assert_error_line("loglevel=xen:debug,bogus:info", LOGLEVEL_WHY);
+	log_reset_subs();
+}
+
+static void test_names(void **state)
+{
+	config_parse("guest=a name=web-1 guest=b guest=c name=db_2", &cfg);
+	assert_int_equal(cfg.nr_errors, 0);
+	assert_string_equal(cfg.vms[0].name, "web-1");
+	assert_string_equal(cfg.vms[1].name, "");
+	assert_string_equal(cfg.vms[2].name, "db_2");
+	static const char *const bad[] = { "guest=a name=", "guest=a name=has.dot", "guest=a name=x guest=b name=x",
+	                                   "guest=a name=abcdefghijklmnopqrstuvwxyz0123456" };
+	for (size_t i = 0; i < ARRAY_SIZE(bad); i++) {
+		setup(NULL);
+		config_parse(bad[i], &cfg);
+		assert_int_equal(cfg.nr_errors, 1);
+		assert_true(cfg.vms[cfg.nr_vms - 1].bad);
+	}
+	setup(NULL);
+	config_parse("name=early guest=a", &cfg);
+	assert_error_line("name=early", "name= must follow a guest=");
+}
+
+static void test_policy_rules(void **state)
+{
+	config_parse("guest=a abi=hyperv,xen,kvm deny=xen:grant_table_op,hyperv:0x5c allow=kvm:send_ipi deny=kvm:*", &cfg);
+	assert_int_equal(cfg.nr_errors, 0);
+	const struct hc_policy *p = &cfg.vms[0].policy;
+	assert_int_equal(p->n, 4);
+	assert_ptr_equal(p->rule[0].abi, &xen_abi);
+	assert_int_equal(p->rule[0].nr, 20);                           /* __HYPERVISOR_grant_table_op */
+	assert_false(p->rule[0].allow);
+	assert_ptr_equal(p->rule[1].abi, &hyperv_abi);
+	assert_int_equal(p->rule[1].nr, 0x5c);
+	assert_ptr_equal(p->rule[2].abi, &kvm_abi);
+	assert_int_equal(p->rule[2].nr, 10);                           /* KVM_HC_SEND_IPI */
+	assert_true(p->rule[2].allow);
+	assert_int_equal(p->rule[3].nr, HC_POLICY_ANY);
+	/* Hyper-V calls by name too */
+	setup(NULL);
+	config_parse("guest=a deny=hyperv:notify_long_spin_wait", &cfg);
+	assert_int_equal(cfg.vms[0].policy.rule[0].nr, 8);
+	static const struct { const char *line, *tok, *why; } bad[] = {
+		{ "guest=a deny=xen", "deny=xen", "each entry is abi:call, the ABI kvm, hyperv or xen" },
+		{ "guest=a deny=vmware:1", "deny=vmware:1", "each entry is abi:call, the ABI kvm, hyperv or xen" },
+		{ "guest=a deny=xen:no_such_call", "deny=xen:no_such_call", "a call is one of the ABI's call names, a number or *" },
+		{ "guest=a deny=kvm:", "deny=kvm:", "a call is one of the ABI's call names, a number or *" },
+		{ "deny=kvm:1", "deny=kvm:1", "allow= and deny= must follow a guest=" },
+	};
+	for (size_t i = 0; i < ARRAY_SIZE(bad); i++) {
+		setup(NULL);
+		config_parse(bad[i].line, &cfg);
+		assert_int_equal(cfg.nr_errors, 1);
+		assert_error_line(bad[i].tok, bad[i].why);
+	}
+	setup(NULL);
+	config_parse("guest=a deny=kvm:1,kvm:2,kvm:3,kvm:4,kvm:5,kvm:6,kvm:7,kvm:8 "
+	             "deny=kvm:9,kvm:10,kvm:11,kvm:12,kvm:13,kvm:14,kvm:15,kvm:16,kvm:17", &cfg);
+	assert_error_line("deny=kvm:9,kvm:10,kvm:11,kvm:12,kvm:13,kvm:14,kvm:15,kvm:16,kvm:17", "at most 16 rules per guest");
+	assert_int_equal(cfg.vms[0].policy.n, 8);                      /* the bad token adds none */
 }
 
 static void test_exit_method(void **state)
@@ -563,6 +671,7 @@ int main(void)
 		T(test_vcpus_out_of_range_or_junk),
 		T(test_vcpus_after_refused_guest),
 		T(test_abi_per_guest_and_default),
+		T(test_abi_lists),
 		T(test_abi_unknown),
 		T(test_modules_per_guest),
 		T(test_module_errors),
@@ -581,6 +690,9 @@ int main(void)
 		T(test_guest_after_refused_guest_takes_mem_again),
 		T(test_loglevel),
 		T(test_bad_loglevel),
+		T(test_loglevel_subsystems),
+		T(test_names),
+		T(test_policy_rules),
 		T(test_exit_method),
 		T(test_bad_exit_method),
 		T(test_whitespace_separation),

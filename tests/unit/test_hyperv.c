@@ -35,7 +35,7 @@ static int setup(void **state)
 	vm = fake_vm_new();
 	fake_vm_add_slot(vm, 0, RAM, 0, 0);
 	vm->mem_size = RAM;
-	vm->hc.abi = &hyperv_abi;
+	hc_vm_set_abis(vm, (const struct hc_abi *const[]){ &hyperv_abi }, 1);
 	vm->clock_base = C0;
 	v = fake_vcpu_new(vm);
 	v2 = fake_vcpu_new(vm);

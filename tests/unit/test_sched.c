@@ -606,6 +606,22 @@ static void test_woken_across_vms(void **state)
 	assert_int_equal(b->end, VM_END_TRIPLE_FAULT);
 }
 
+/* The serial console's keys between slices; the tables when a VM ends. */
+static void test_console_keys_and_end_report(void **state)
+{
+	make_vcpus(1, 1);
+	fake.console_input = "tsx";
+	exit_after(VMEXIT_INTR, S);
+	exit_after(VMEXIT_INTR, S);
+	exit_after(VMEXIT_INTR, S);
+	exit_after(VMEXIT_SHUTDOWN, 10);
+	run();
+	assert_int_equal(*fake.console_input, 0);                      /* all three keys read */
+	assert_true(fake_console_has("hv: keys: s: hypercall counters, t: the last hypercalls of every VM"));
+	/* 's' printed the counters once, and the VM's end once more */
+	assert_int_equal(fake_console_count("hv: vm0: hypercalls: 0, 0 errors, 0 denied"), 2);
+}
+
 int main(void)
 {
 #define T(f) cmocka_unit_test_setup_teardown(f, setup, teardown)
@@ -630,6 +646,7 @@ int main(void)
 		T(test_two_vms_take_turns_by_slice),
 		T(test_halted_vm_waits_while_another_runs),
 		T(test_woken_across_vms),
+		T(test_console_keys_and_end_report),
 		T(test_woken_vcpu_runs_before_round_robin),
 		T(test_wake_does_not_override_directed_yield),
 		T(test_wake_marks_vcpu_next),

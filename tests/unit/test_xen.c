@@ -49,7 +49,7 @@ static int setup(void **state)
 	vm = fake_vm_new();
 	fake_vm_add_slot(vm, 0, RAM, 0, FILL);
 	vm->mem_size = RAM;
-	vm->hc.abi = &xen_abi;
+	hc_vm_set_abis(vm, (const struct hc_abi *const[]){ &xen_abi }, 1);
 	vm->state = VM_RUNNING;
 	v = fake_vcpu_new(vm);
 	v2 = fake_vcpu_new(vm);

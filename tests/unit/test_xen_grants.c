@@ -68,7 +68,7 @@ static struct vm *new_domain(unsigned id)
 	vm->id = id;
 	fake_vm_add_slot(vm, 0, RAM, 0, (uint8_t)(0x10 + id));
 	vm->mem_size = RAM;
-	vm->hc.abi = &xen_abi;
+	hc_vm_set_abis(vm, (const struct hc_abi *const[]){ &xen_abi }, 1);
 	vm->state = VM_RUNNING;
 	struct vcpu *c = fake_vcpu_new(vm);
 	c->state = VCPU_RUNNABLE;

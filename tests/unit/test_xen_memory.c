@@ -43,7 +43,7 @@ static int setup(void **state)
 	vm = fake_vm_new();
 	fake_vm_add_slot(vm, 0, RAM, 0, FILL);
 	vm->mem_size = RAM;
-	vm->hc.abi = &xen_abi;
+	hc_vm_set_abis(vm, (const struct hc_abi *const[]){ &xen_abi }, 1);
 	v = fake_vcpu_new(vm);
 	v->state = VCPU_RUNNABLE;
 	v->regs.rip = RIP0;

@@ -42,7 +42,7 @@ static int setup(void **state)
 	fake_vm_add_slot(vm, 0, RAM, 0, 0x5a);
 	vm->mem_size = RAM;
 	vm->clock_base = C0;
-	vm->hc.abi = &xen_abi;
+	hc_vm_set_abis(vm, (const struct hc_abi *const[]){ &xen_abi }, 1);
 	v = fake_vcpu_new(vm);
 	ap = fake_vcpu_new(vm);
 	v->state = VCPU_RUNNABLE;
