@@ -41,10 +41,11 @@ include tests/guests/guests.mk
 include boot/uefi/uefi.mk
 include tests/guests/bad/bad.mk
 
-# The ISO boots with GRUB on BIOS and UEFI; its grub.cfg runs the default guests.
+# The ISO boots with GRUB on BIOS and UEFI; its grub.cfg runs boot/hv.cfg's VMs:
+# one per ABI and one that speaks all three.
 GUESTS := $(BUILD)/guests/test-guest64.elf $(BUILD)/guests/test-guest32.elf
-$(BUILD)/hv.iso: $(BUILD)/hv.elf $(GUESTS) tools/mkiso.sh tests/configs/default.cfg
-	tools/mkiso.sh $@ tests/configs/default.cfg $(BUILD)
+$(BUILD)/hv.iso: $(BUILD)/hv.elf $(GUESTS) tools/mkiso.sh boot/hv.cfg
+	tools/mkiso.sh $@ boot/hv.cfg $(BUILD)
 
 # ISOs for the emulator tests, one per config: tests/configs/*.cfg as they
 # are, the default guests with each self-test of core/selftest.h, and a Bochs

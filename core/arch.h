@@ -16,6 +16,8 @@ struct guest_image;
 
 /* Any context. Polled, never fails. */
 void arch_console_putc(char c);
+/* Writes back and drops the cache lines of [hva, hva+len) (a page changing between private and shared). */
+void arch_cache_clean(void *hva, size_t len);
 /* A byte typed on the console, or -1: never waits. */
 int arch_console_getc(void);
 /* Any context: the hypervisor's pointer for a host-physical address. */

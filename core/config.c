@@ -191,12 +191,13 @@ static void parse_policy(struct hv_config *cfg, const char *tok, size_t len, con
 	struct hc_policy p = vm->policy;
 	while (!why && next_entry(val, vlen, &at, &e, &n)) {
 		const char *colon = memchr(e, ':', n);
-		const struct hc_abi *abi = colon ? hc_abi_by_name(e, (size_t)(colon - e)) : NULL;
+		size_t al = colon ? (size_t)(colon - e) : 0;
+		const struct hc_abi *abi = !colon ? NULL : al == 3 && !memcmp(e, "ext", 3) ? &ext_abi : hc_abi_by_name(e, al);
 		const char *call = colon ? colon + 1 : NULL;
 		size_t cl = colon ? n - (size_t)(call - e) : 0;
 		uint64_t nr;
 		if (!abi)
-			why = "each entry is abi:call, the ABI kvm, hyperv or xen";
+			why = "each entry is abi:call, the ABI kvm, hyperv, xen or ext";
 		else if (cl == 1 && call[0] == '*')
 			nr = HC_POLICY_ANY;
 		else if (parse_u64(call, cl, false, &nr) && hc_call_by_name(abi, call, cl, &nr))
@@ -251,6 +252,17 @@ static void parse_token(struct hv_config *cfg, const char *tok, size_t len)
 			             "subsystem:level (core, sched, mem, hc, kvm, hyperv, xen, arch)");
 		else
 			parse_loglevel(val, vlen, false);
+	} else if (key_is(tok, klen, "ext")) {
+		struct vm_config *vm = cfg->nr_vms ? &cfg->vms[cfg->nr_vms - 1] : NULL;
+		bool on = vlen == 2 && !memcmp(val, "on", 2), off = vlen == 3 && !memcmp(val, "off", 3);
+		if (!vm || cfg->last_guest_refused || (!on && !off)) {
+			config_error(cfg, tok, len, !vm ? "ext= must follow a guest=" : cfg->last_guest_refused ?
+			             "belongs to a guest= that was refused" : "ext= is on or off");
+			if (vm && !cfg->last_guest_refused)
+				vm->bad = true;
+		} else {
+			vm->ext = on;
+		}
 	} else if (key_is(tok, klen, "name")) {
 		parse_name(cfg, tok, len, val, vlen);
 	} else if (key_is(tok, klen, "deny") || key_is(tok, klen, "allow")) {

@@ -18,6 +18,8 @@
  *   deny=LIST      calls the last guest= may not make: abi:call, the call by
  *   allow=LIST     name or number, or abi:* for all; allow= makes the ABIs it
  *                  names allow-listed (hypercalls/intercept.c). At most 16
+ *   ext=on|off     the last guest= may make the project's own calls
+ *                  (docs/extensions.md); off by default
  *   loglevel=L     err|warn|info|debug, or a list with subsystem:level
  *                  entries (core, sched, mem, hc, kvm, hyperv, xen, arch)
  *   exit=M         how the machine stops when every VM has ended:
@@ -51,6 +53,7 @@ struct vm_config {
 	char image[BOOT_MOD_CMDLINE_MAX]; /* module name: first word of its command line */
 	char name[CFG_NAME_MAX];          /* name=; empty: vmN */
 	struct hc_policy policy;          /* deny=, allow= */
+	bool ext;                         /* ext=on: the project's own calls (docs/extensions.md) */
 	uint64_t mem;
 	unsigned nr_vcpus;
 	struct abi_list abis;

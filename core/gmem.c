@@ -1,3 +1,4 @@
+#define LOG_SUB_FILE LOG_SUB_MEM   /* its messages: loglevel=mem:LEVEL */
 #include "core/arch.h"
 #include "core/gmem.h"
 #include "core/pmm.h"
@@ -39,7 +40,8 @@ static uint8_t *gmem_page(struct vm *vm, uint64_t gpa, bool write, size_t want, 
 		const struct vm_slot *s = &vm->slots[i];
 		if (gpa < s->gpa || gpa - s->gpa >= s->size)
 			continue;
-		if ((write && (s->flags & SLOT_READONLY)) || gmem_page_removed(vm, gpa))
+		if ((write && (s->flags & SLOT_READONLY)) || gmem_page_removed(vm, gpa) ||
+		    (vm->nr_private && gmem_page_private(vm, gpa >> PAGE_SHIFT)))
 			return NULL;
 		*avail = MIN(MIN(want, PAGE_SIZE - (gpa & (PAGE_SIZE - 1))), s->size - (gpa - s->gpa));
 		return s->hva + (gpa - s->gpa);
@@ -231,4 +233,48 @@ int gmem_foreign_unmap(struct vm *vm, uint64_t gfn)
 		return r;
 	*f = vm->foreign[--vm->nr_foreign];
 	return 0;
+}
+
+/* ---- private pages ---- */
+
+static size_t private_map_pages(const struct vm *vm)
+{
+	return ALIGN_UP(ALIGN_UP(vm->mem_size >> PAGE_SHIFT, 64) / 8, PAGE_SIZE) >> PAGE_SHIFT;
+}
+
+bool gmem_page_private(const struct vm *vm, uint64_t gfn)
+{
+	return vm->private_map && gfn < (vm->mem_size >> PAGE_SHIFT) && (vm->private_map[gfn / 64] >> (gfn % 64)) & 1;
+}
+
+int gmem_set_private(struct vm *vm, uint64_t gfn, uint64_t npages, bool private)
+{
+	uint64_t end = gfn + npages;
+	if (end < gfn || end > vm->mem_size >> PAGE_SHIFT)
+		return -EINVAL;
+	for (uint64_t f = gfn; f < end; f++)
+		if (!page_backing(vm, f, NULL))
+			return -EINVAL;                            /* a hole or ROM inside */
+	if (!vm->private_map) {
+		hpa_t pa = pmm_alloc(private_map_pages(vm), PAGE_SIZE);
+		if (!pa)
+			return -ENOMEM;
+		vm->private_map = arch_phys_to_virt(pa);
+	}
+	for (uint64_t f = gfn; f < end; f++) {
+		uint64_t bit = 1ull << (f % 64), *w = &vm->private_map[f / 64];
+		if (!!(*w & bit) == private)
+			continue;
+		arch_cache_clean(page_backing(vm, f, NULL), PAGE_SIZE);
+		*w ^= bit;
+		vm->nr_private += private ? 1 : (uint64_t)-1;
+	}
+	return 0;
+}
+
+void gmem_destroy(struct vm *vm)
+{
+	if (vm->private_map)
+		pmm_free(arch_virt_to_phys(vm->private_map), private_map_pages(vm));
+	vm->private_map = NULL;
 }

@@ -47,6 +47,18 @@ int gmem_foreign_map(struct vm *vm, uint64_t gfn, struct vm *owner, uint64_t own
 /* The same for a hypervisor page (Xen grant-table frames): it belongs to no VM. */
 int gmem_host_page_map(struct vm *vm, uint64_t gfn, hpa_t hpa, bool writable);
 int gmem_foreign_unmap(struct vm *vm, uint64_t gfn);
+/*
+ * Private pages (confidential-computing style): still the guest's, but the
+ * hypervisor no longer reads or writes them (this gate refuses them); the
+ * guest marks them private or shared again. A page that changes state has
+ * its cache lines cleaned first (arch_cache_clean), as a conversion needs
+ * when the two views are encrypted differently. 0, -EINVAL (not all guest
+ * RAM of the VM), -ENOMEM.
+ */
+int gmem_set_private(struct vm *vm, uint64_t gfn, uint64_t npages, bool private);
+bool gmem_page_private(const struct vm *vm, uint64_t gfn);
+/* Frees what the gate allocated for the VM (the private map). */
+void gmem_destroy(struct vm *vm);
 /* Whether the page at gfn is the VM's own RAM, there (not given back, nothing mapped over it). */
 bool gmem_page_is_ram(struct vm *vm, uint64_t gfn);
 bool gmem_page_is_foreign(struct vm *vm, uint64_t gfn);

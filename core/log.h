@@ -33,9 +33,17 @@ void log_reset_subs(void);
 void con_printf(const char *fmt, ...) PRINTF_LIKE(1, 2);
 void con_write(const char *s, size_t len);
 
-#define pr_err(...)   log_msg(LOG_ERR, __VA_ARGS__)
-#define pr_warn(...)  log_msg(LOG_WARN, __VA_ARGS__)
-#define pr_info(...)  log_msg(LOG_INFO, __VA_ARGS__)
-#define pr_debug(...) log_msg(LOG_DEBUG, __VA_ARGS__)
+/*
+ * A file's messages belong to its subsystem: it defines LOG_SUB_FILE
+ * before its first #include (arch/x86 files: LOG_SUB_ARCH, ...); core/ is
+ * the default.
+ */
+#ifndef LOG_SUB_FILE
+#define LOG_SUB_FILE LOG_SUB_CORE
+#endif
+#define pr_err(...)   log_sub(LOG_SUB_FILE, LOG_ERR, __VA_ARGS__)
+#define pr_warn(...)  log_sub(LOG_SUB_FILE, LOG_WARN, __VA_ARGS__)
+#define pr_info(...)  log_sub(LOG_SUB_FILE, LOG_INFO, __VA_ARGS__)
+#define pr_debug(...) log_sub(LOG_SUB_FILE, LOG_DEBUG, __VA_ARGS__)
 
 #endif

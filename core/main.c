@@ -15,6 +15,22 @@
 #define HV_VERSION "0.1"
 
 extern char __image_start[], __image_end[];
+extern char __text_start[], __text_end[], __rodata_start[], __rodata_end[];
+
+/*
+ * FNV-1a over our code and read-only data: taken at start and again when
+ * every VM has ended. They are mapped read-only (W^X), so a difference
+ * would mean something wrote through another mapping: a VM reached us.
+ */
+static uint64_t image_hash(void)
+{
+	uint64_t h = 0xcbf29ce484222325ull;
+	for (const char *p = __text_start; p < __text_end; p++)
+		h = (h ^ (uint8_t)*p) * 0x100000001b3ull;
+	for (const char *p = __rodata_start; p < __rodata_end; p++)
+		h = (h ^ (uint8_t)*p) * 0x100000001b3ull;
+	return h;
+}
 
 static struct boot_info boot_info;
 static struct hv_config config;
@@ -128,7 +144,14 @@ void hv_main(const struct boot_info *bi)
 		pr_err("no guest configured and no boot module found; nothing to run\n");
 		arch_halt_system(1);
 	}
+	uint64_t hash0 = image_hash();
 	unsigned failed = run_vms();
+	uint64_t hash1 = image_hash();
+	if (hash1 == hash0)
+		pr_info("text and rodata hash %016llx at start and end: unchanged\n", (unsigned long long)hash0);
+	else
+		pr_err("text and rodata hash %016llx at start, %016llx at end: CHANGED\n",
+		       (unsigned long long)hash0, (unsigned long long)hash1);
 	pr_info("%u of %u VMs succeeded\n", config.nr_vms - failed, config.nr_vms);
-	arch_halt_system(failed ? 1 : 0);
+	arch_halt_system(failed || hash1 != hash0 ? 1 : 0);   /* a changed image fails the run whatever the VMs did */
 }

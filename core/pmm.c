@@ -1,3 +1,4 @@
+#define LOG_SUB_FILE LOG_SUB_MEM   /* its messages: loglevel=mem:LEVEL */
 #include "core/arch.h"
 #include "core/boot_info.h"
 #include "core/pmm.h"

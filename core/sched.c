@@ -1,3 +1,4 @@
+#define LOG_SUB_FILE LOG_SUB_SCHED   /* its messages: loglevel=sched:LEVEL */
 #include "core/arch.h"
 #include "core/exit.h"
 #include "core/gmem.h"

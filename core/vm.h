@@ -85,6 +85,9 @@ struct vm {
 	/* pages of guest RAM taken out of the VM (ballooned: core/gmem.h), a bit per GFN */
 	uint64_t *removed;
 	uint64_t removed_bits, nr_removed;
+	/* pages the guest made private (core/gmem.h): the hypervisor does not touch them; a bit per GFN */
+	uint64_t *private_map;
+	uint64_t nr_private;
 	struct vm_foreign foreign[VM_MAX_FOREIGN];
 	unsigned nr_foreign;       /* entries in use, packed at the start */
 	bool arch_ready;           /* arch_vm_init succeeded: arch_vm_destroy is owed */

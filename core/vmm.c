@@ -111,6 +111,7 @@ static bool vm_setup(struct vm *vm, const struct vm_config *cfg, const struct bo
 	_Static_assert(CFG_MAX_ABIS == HC_MAX_ABIS, "abi= lists fit the VM's");
 	hc_vm_set_abis(vm, cfg->abis.abi, cfg->abis.n);
 	vm->hc.policy = cfg->policy;
+	vm->hc.ext = cfg->ext;
 	vm->arch_ready = !arch_vm_init(vm);
 	for (unsigned i = 0; vm->arch_ready && i < cfg->nr_vcpus; i++)
 		if (!vcpu_create(vm, i))
@@ -166,6 +167,7 @@ void vm_destroy(struct vm *vm)
 	hc_vm_destroy(vm);
 	for (unsigned i = 0; i < vm->nr_slots; i++)
 		pmm_free(vm->slots[i].hpa, vm->slots[i].size >> PAGE_SHIFT);
+	gmem_destroy(vm);
 	if (vm->removed)
 		pmm_free(arch_virt_to_phys(vm->removed), ALIGN_UP(vm->removed_bits / 8, PAGE_SIZE) >> PAGE_SHIFT);
 	pmm_free(arch_virt_to_phys(vm), STRUCT_PAGES(struct vm));

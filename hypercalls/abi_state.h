@@ -186,6 +186,8 @@ struct hc_vm_state {
 	const struct hc_abi *abis[HC_MAX_ABIS];
 	uint8_t nr_abis;
 	struct hc_policy policy;
+	bool ext;                      /* ext=on: the project's own calls (hypercalls/ext/) */
+	uint64_t ext_logged;           /* bytes EXT_DEBUG_LOG wrote for the VM */
 	struct hc_stat stats[HC_STATS_SLOTS];
 	uint64_t stats_other;          /* calls the table had no room for */
 	struct hc_trace_entry trace[HC_TRACE_LEN];

@@ -1,3 +1,4 @@
+#define LOG_SUB_FILE LOG_SUB_HC   /* its messages: loglevel=hc:LEVEL */
 #include "core/arch.h"
 #include "core/exit.h"
 #include "core/string.h"
@@ -52,11 +53,14 @@ void hc_vm_set_abis(struct vm *vm, const struct hc_abi *const *list, unsigned n)
  * guests do (the TLFS has them call through it). RIP is taken as a linear
  * address: CS has base 0 in 64-bit mode and in the flat 32-bit mode guests run.
  */
-static const struct hc_abi *vm_abi_for_call(struct vcpu *v)
+static const struct hc_abi *vm_abi_for_call(struct vcpu *v, bool long_mode)
 {
 	unsigned n;
 	const struct hc_abi *const *list = vm_abis(v->vm, &n);
-	uint64_t gpa, gfn;
+	uint64_t gpa, gfn, rax = v->regs.gpr[X86_RAX] & (long_mode ? UINT64_MAX : UINT32_MAX);
+	/* the project's calls first, by number: none is a valid call of any ABI (ext_abi.h) */
+	if (v->vm->hc.ext && rax >= ext_abi.nr_base && rax - ext_abi.nr_base < ext_abi.nr_calls)
+		return &ext_abi;
 	if (n == 1)
 		return list[0];
 	if (!arch_guest_virt_to_phys(v, v->regs.rip, &gpa))
@@ -153,12 +157,12 @@ static void regs_continue(struct vcpu *v, const struct hc_abi *abi, bool long_mo
  */
 void hc_dispatch(struct vcpu *v, const struct vm_exit *e)
 {
-	struct hc_call_info c = { .abi = vm_abi_for_call(v), .cpl = e->cpl };
 	bool long_mode = e->mode == MODE_64;
+	struct hc_call_info c = { .abi = vm_abi_for_call(v, long_mode), .cpl = e->cpl };
 
 	v->vm->nr_hypercalls++;
 	hc_decode(c.abi, &v->regs, long_mode, &c.args);
-	c.nr = c.args.nr;
+	c.nr = c.args.nr - c.abi->nr_base;
 	if (c.abi->conv == HC_CONV_HYPERV && (e->cpl != 0 || e->mode == MODE_REAL)) {
 		arch_inject_undef(v);
 		c.faulted = c.error = true;
@@ -187,12 +191,13 @@ void hc_dispatch(struct vcpu *v, const struct vm_exit *e)
 		}
 		return;
 	}
+	uint64_t idx = c.args.nr - abi->nr_base;
 	if (e->cpl != 0)
 		c.result = abi->err_cpl;
-	else if (c.args.nr >= abi->nr_calls || !abi->calls[c.args.nr].fn)
+	else if (c.args.nr < abi->nr_base || idx >= abi->nr_calls || !abi->calls[idx].fn)
 		c.result = abi->err_unknown;
 	else
-		c.result = abi->calls[c.args.nr].fn(v, &c.args);
+		c.result = abi->calls[idx].fn(v, &c.args);
 	if (v->hc.cont) {
 		regs_continue(v, abi, long_mode);
 		return;
@@ -320,6 +325,11 @@ bool hc_cpuid(struct vcpu *v, uint32_t leaf, uint32_t subleaf, struct cpuid_regs
 	*out = (struct cpuid_regs){ 0 };
 	uint32_t block = (leaf - HC_CPUID_BASE) / HC_CPUID_STRIDE;
 	uint32_t off = (leaf - HC_CPUID_BASE) % HC_CPUID_STRIDE;
+	if (leaf >= HC_CPUID_EXT && leaf < HC_CPUID_EXT + HC_CPUID_STRIDE) {
+		if (!v->vm->hc.ext || !ext_abi.cpuid(v, off, subleaf, out))
+			*out = (struct cpuid_regs){ 0 };
+		return true;
+	}
 	unsigned n;
 	const struct hc_abi *const *list = vm_abis(v->vm, &n);
 	/*

@@ -54,8 +54,9 @@ struct hc_abi {
 	uint8_t nargs;
 	uint8_t args64[HC_MAX_ARGS];    /* argument registers in 64-bit mode */
 	uint8_t args32[HC_MAX_ARGS];    /* and outside it */
-	const struct hc_call *calls;    /* indexed by call number; holes are unknown calls */
+	const struct hc_call *calls;    /* indexed by call number - nr_base; holes are unknown calls */
 	uint32_t nr_calls;
+	uint64_t nr_base;               /* the first call number (the project's extensions: not 0) */
 	int64_t err_unknown;            /* result for a number with no handler */
 	int64_t err_cpl;                /* result for a caller at CPL > 0 */
 	int64_t err_denied;             /* result for a call the VM's policy denies */
@@ -103,6 +104,7 @@ void hc_dispatch(struct vcpu *v, const struct vm_exit *e);
 #define HC_CPUID_BASE  0x40000000u
 #define HC_CPUID_LIMIT 0x4000ffffu
 #define HC_CPUID_STRIDE 0x100u      /* Linux scans for signatures in steps of 0x100 */
+#define HC_CPUID_EXT    0x40000f00u /* the project's own block (ext=on), clear of the ABIs' */
 bool hc_cpuid(struct vcpu *v, uint32_t leaf, uint32_t subleaf, struct cpuid_regs *out);
 
 /* The MSRs of the ABIs a VM speaks: -ENOENT when no ABI owns `msr`. */
@@ -126,5 +128,7 @@ bool hc_speaks(const struct vm *vm, const struct hc_abi *abi);
 void hc_vm_set_abis(struct vm *vm, const struct hc_abi *const *list, unsigned n);
 
 extern const struct hc_abi kvm_abi, hyperv_abi, xen_abi;
+/* The project's own calls (hypercalls/ext/), for a VM given ext=on: not an abi= choice. */
+extern const struct hc_abi ext_abi;
 
 #endif

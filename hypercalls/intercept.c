@@ -5,6 +5,7 @@
  * of the last calls. The counters and the trace are printed as tables when
  * a VM ends and on demand (the 's' and 't' keys on the serial console).
  */
+#define LOG_SUB_FILE LOG_SUB_HC   /* its messages: loglevel=hc:LEVEL */
 #include "core/arch.h"
 #include "core/log.h"
 #include "core/string.h"
@@ -20,7 +21,7 @@ const char *hc_call_name(const struct hc_abi *abi, uint64_t nr)
 	if (abi->call_name)
 		n = abi->call_name(nr);
 	else if (nr < abi->nr_calls)
-		n = abi->calls[nr].name;
+		n = abi->calls[nr].name;               /* nr counts from the ABI's nr_base */
 	return n ? n : "?";
 }
 
@@ -60,7 +61,7 @@ static enum hc_verdict policy_before(struct vcpu *v, struct hc_call_info *c)
 
 static unsigned abi_slot(const struct hc_abi *abi)
 {
-	return abi == &kvm_abi ? 0 : abi == &hyperv_abi ? 1 : 2;
+	return abi == &kvm_abi ? 0 : abi == &hyperv_abi ? 1 : abi == &xen_abi ? 2 : 3;
 }
 
 static void stats_after(struct vcpu *v, const struct hc_call_info *c)
@@ -150,7 +151,7 @@ void hc_print_stats(const struct vm *vm)
 		return;
 	pr_info("%s:   %-7s %-34s %8s %10s %8s %7s\n", vm->name, "abi", "call", "nr (hex)", "calls", "errors", "denied");
 	/* by ABI, then by number */
-	for (unsigned a = 0; a < 3; a++) {
+	for (unsigned a = 0; a < 4; a++) {
 		uint64_t last = 0;
 		bool first = true;
 		for (;;) {

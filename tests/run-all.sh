@@ -73,14 +73,17 @@ guest_tests() { grep -ac '^\[[^]]*\] TEST .* PASS' "$logs/$1.log"; }
 in_log() { grep -qaF -- "$2" "$logs/$1.log"; }
 status_is() { grep -qF "$2" "$logs/$1.out"; }
 
-# Both default guests run every check: 22 (64-bit) + 21 (32-bit) under QEMU,
-# which skips the two it cannot emulate, 23 + 22 under Bochs; the 64-bit one
-# has 4 vCPUs and adds 16 SMP and local-APIC checks.
+# The ISO (make run: boot/hv.cfg): five VMs at once, one per ABI (KVM in both
+# builds, 64-bit Hyper-V, 32-bit Xen) and one that speaks all three, 138 guest
+# checks in all under QEMU; each VM's hypercall table is printed as it ends.
 for s in bios uefi; do
 	scenario "qemu-$s" "$s" "$build/hv.iso" max
 	check "qemu-$s.exit_success" status_is "qemu-$s" "all VMs succeeded"
-	check "qemu-$s.all_vms_succeeded" in_log "qemu-$s" "hv: 2 of 2 VMs succeeded"
-	check "qemu-$s.guest_test_count" test "$(guest_tests "qemu-$s")" -ge 59
+	check "qemu-$s.all_vms_succeeded" in_log "qemu-$s" "hv: 5 of 5 VMs succeeded"
+	check "qemu-$s.guest_test_count" test "$(guest_tests "qemu-$s")" -ge 138
+	for vm in kvm64 kvm32 hyperv64 xen32 all3; do
+		check "qemu-$s.${vm}_table" grep -qaE "hv: $vm: hypercalls: [1-9][0-9]*, " "$logs/qemu-$s.log"
+	done
 done
 
 # The gnu-efi entry: hv.efi from an ESP, guests as files, arguments by args=.
@@ -193,13 +196,28 @@ done
 # policy; and abi=xen,kvm): 7 multi.* checks and policy.deny on top of the
 # generic ones, each named in each VM it applies to; the denials are counted
 # in the VM's table.
-on_all_vendors multi 25 27
+# vm1 also has ext=on (5 ext.* checks, its debug_log line in the hypervisor's
+# log), all3 not (ext.off).
+on_all_vendors multi 31 33
 for s in qemu-multi bochs-multi-corei7_skylake_x bochs-multi-ryzen; do
+	check "$s.vm1_ext_debug_log_line" in_log "$s" "hv: vm1: vcpu0 says: ext.debug_log: a line from the guest"
 	for t in all3/multi.cpuid_layout all3/multi.hyperv_page all3/multi.xen_page all3/multi.direct all3/policy.deny \
-	         vm1/multi.cpuid_layout vm1/multi.xen_page vm1/multi.direct; do
+	         all3/ext.off vm1/multi.cpuid_layout vm1/multi.xen_page vm1/multi.direct vm1/ext.cpuid vm1/ext.debug_log \
+	         vm1/ext.unmap_gpa_range vm1/ext.mem_attributes vm1/ext.inject_event; do
 		check "$s.${t%/*}_${t#*/}" in_log "$s" "[${t%/*}] TEST ${t#*/} PASS"
 	done
 	check "$s.all3_denials_counted" grep -qaE "hv: all3: hypercalls: [0-9]+, [0-9]+ errors, 3 denied" "$logs/$s.log"
+done
+
+# Isolation (tests/guests/isolation.c): the attacker gives every pointer-taking
+# call of every ABI addresses that are not its own, the canary VM's memory
+# stays as it was, and the hypervisor's code and read-only data too.
+on_all_vendors isolation 22 24
+for s in qemu-isolation bochs-isolation-corei7_skylake_x bochs-isolation-ryzen; do
+	for t in attacker/kvm_pointers attacker/hyperv_pointers attacker/xen_pointers attacker/ext_pointers canary/canary; do
+		check "$s.${t%/*}_${t#*/}" in_log "$s" "[${t%/*}] TEST isolation.${t#*/} PASS"
+	done
+	check "$s.image_unchanged" grep -qaE "hv: text and rodata hash [0-9a-f]+ at start and end: unchanged" "$logs/$s.log"
 done
 
 # Multi-vCPU VMs in both guest builds (16 SMP and local-APIC checks each on

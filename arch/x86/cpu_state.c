@@ -10,6 +10,7 @@
  * raises #UD): it is fixed to x87|SSE, the state fxrstor resets, matching
  * the guest CPUID that offers no AVX or XSAVE.
  */
+#define LOG_SUB_FILE LOG_SUB_ARCH   /* its messages: loglevel=arch:LEVEL */
 #include "core/arch.h"
 #include "arch/x86/cpu.h"
 #include "arch/x86/x86.h"

@@ -4,6 +4,7 @@
  * Bit positions: Intel SDM vol. 2A "CPUID" tables 3-8..3-11; AMD APM vol. 3
  * appendix E.
  */
+#define LOG_SUB_FILE LOG_SUB_ARCH   /* its messages: loglevel=arch:LEVEL */
 #include "arch/x86/cpu.h"
 #include "arch/x86/vlapic.h"
 #include "arch/x86/x86.h"

@@ -2,6 +2,7 @@
  * The hypervisor's GDT, TSS and IDT, and the crash dump for exceptions taken
  * in the hypervisor itself. Layouts: Intel SDM vol. 3A §3.4.5, §7.7, §6.14.
  */
+#define LOG_SUB_FILE LOG_SUB_ARCH   /* its messages: loglevel=arch:LEVEL */
 #include "arch/x86/cpu.h"
 #include "arch/x86/desc.h"
 #include "core/arch.h"

@@ -3,6 +3,7 @@
  * writes the boot area. The contract is docs/guest-boot.md; the start info is
  * Xen's PVH layout (xen/include/public/arch-x86/hvm/start_info.h).
  */
+#define LOG_SUB_FILE LOG_SUB_ARCH   /* its messages: loglevel=arch:LEVEL */
 #include "arch/x86/cpu.h"
 #include "arch/x86/vendor.h"
 #include "arch/x86/x86.h"

@@ -6,6 +6,7 @@
  * Access rights are not checked: this reads, on the guest's behalf, the
  * instruction the guest was executing.
  */
+#define LOG_SUB_FILE LOG_SUB_ARCH   /* its messages: loglevel=arch:LEVEL */
 #include "arch/x86/cpu.h"
 #include "arch/x86/vendor.h"
 #include "arch/x86/x86.h"

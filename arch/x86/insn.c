@@ -2,6 +2,7 @@
  * Instruction-level helpers shared by both vendors. Pure logic over the
  * register file and core/gmem.h, so the host unit tests build this file.
  */
+#define LOG_SUB_FILE LOG_SUB_ARCH   /* its messages: loglevel=arch:LEVEL */
 #include "arch/x86/vendor.h"
 #include "arch/x86/x86.h"
 #include "core/arch.h"

@@ -5,6 +5,7 @@
  * (an interrupt window). Also the arch hooks the scheduler uses to wake and
  * time vCPUs, and the xAPIC page's MMIO emulation.
  */
+#define LOG_SUB_FILE LOG_SUB_ARCH   /* its messages: loglevel=arch:LEVEL */
 #include "arch/x86/cpu.h"
 #include "arch/x86/mmio_insn.h"
 #include "arch/x86/vendor.h"

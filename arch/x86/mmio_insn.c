@@ -4,6 +4,7 @@
  * address comes from the nested-paging exit, so ModRM/SIB/displacement bytes
  * are counted, never evaluated.
  */
+#define LOG_SUB_FILE LOG_SUB_ARCH   /* its messages: loglevel=arch:LEVEL */
 #include <arch/regs.h>
 
 #include "arch/x86/mmio_insn.h"

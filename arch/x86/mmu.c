@@ -4,6 +4,7 @@
  * our image split W^X (text R-X, rodata R--, data RW-). Page 0 stays unmapped
  * so a NULL dereference faults.
  */
+#define LOG_SUB_FILE LOG_SUB_ARCH   /* its messages: loglevel=arch:LEVEL */
 #include "arch/x86/cpu.h"
 #include "arch/x86/desc.h"
 #include "arch/x86/pt.h"

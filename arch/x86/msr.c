@@ -4,6 +4,7 @@
  * segment-base MSRs) it handles, the TSC is handled here, and any other MSR
  * raises #GP as on a CPU that lacks it (KVM does the same with ignore_msrs=0).
  */
+#define LOG_SUB_FILE LOG_SUB_ARCH   /* its messages: loglevel=arch:LEVEL */
 #include "arch/x86/cpu.h"
 #include "arch/x86/vendor.h"
 #include "arch/x86/vlapic.h"
@@ -113,7 +114,7 @@ void x86_emulate_msr(struct vcpu *v, const struct vm_exit *e)
 		}
 	}
 	if (r) {
-		log_msg(LOG_DEBUG, "%s: vcpu%u: %s of MSR 0x%x: #GP\n", v->vm->name, v->id,
+		log_sub(LOG_SUB_FILE, LOG_DEBUG, "%s: vcpu%u: %s of MSR 0x%x: #GP\n", v->vm->name, v->id,
 		        e->reason == VMEXIT_MSR_READ ? "read" : "write", msr);
 		x86_inject_exception(v, X86_EXC_GP, true, 0);
 		return;

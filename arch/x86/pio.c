@@ -3,6 +3,7 @@
  * else. Every other port reads as all ones and ignores writes, as an empty
  * ISA bus does.
  */
+#define LOG_SUB_FILE LOG_SUB_ARCH   /* its messages: loglevel=arch:LEVEL */
 #include "arch/x86/x86.h"
 #include "core/arch.h"
 #include "core/exit.h"

@@ -1,3 +1,4 @@
+#define LOG_SUB_FILE LOG_SUB_ARCH   /* its messages: loglevel=arch:LEVEL */
 #include "arch/x86/pt.h"
 #include "core/arch.h"
 #include "core/pmm.h"

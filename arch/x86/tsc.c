@@ -7,6 +7,7 @@
  * match (Bochs Skylake-X reports 3.5 GHz for a TSC counting ~100 MHz).
  * Wall clock: the CMOS RTC (MC146818 registers), read when no update runs.
  */
+#define LOG_SUB_FILE LOG_SUB_ARCH   /* its messages: loglevel=arch:LEVEL */
 #include "arch/x86/cpu.h"
 #include "arch/x86/x86.h"
 #include "core/log.h"

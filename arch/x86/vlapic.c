@@ -3,6 +3,7 @@
  * ch. 10; where hardware leaves a choice, KVM's behaviour (Linux
  * arch/x86/kvm/lapic.c) is what guests expect, and the comment says so.
  */
+#define LOG_SUB_FILE LOG_SUB_ARCH   /* its messages: loglevel=arch:LEVEL */
 #include "arch/x86/vlapic.h"
 #include "arch/x86/x86.h"
 #include "core/arch.h"

@@ -4,6 +4,7 @@
  * the scheduler polls them (vlapic_timer_poll) and bounds each run by the
  * earliest one.
  */
+#define LOG_SUB_FILE LOG_SUB_ARCH   /* its messages: loglevel=arch:LEVEL */
 #include "arch/x86/vlapic.h"
 #include "core/arch.h"
 #include "core/time.h"

@@ -1,4 +1,5 @@
 /* The arch contract (core/arch.h) for x86: glue between core and the vendor. */
+#define LOG_SUB_FILE LOG_SUB_ARCH   /* its messages: loglevel=arch:LEVEL */
 #include "arch/x86/cpu.h"
 #include "arch/x86/desc.h"
 #include "arch/x86/pt.h"
@@ -51,6 +52,22 @@ void arch_console_putc(char c)
 	for (int i = 0; i < UART_SPIN_LIMIT && !(inb(COM1 + UART_LSR) & UART_LSR_THRE); i++)
 		;
 	outb(COM1 + UART_THR, (uint8_t)c);
+}
+
+/* CLFLUSH line by line (CPUID.1:EDX bit 19, line size in EBX[15:8] x 8), else WBINVD. */
+void arch_cache_clean(void *hva, size_t len)
+{
+	uint32_t r[4];
+	cpuid(1, 0, r);
+	unsigned line = ((r[1] >> 8) & 0xff) * 8;
+	if (!(r[3] & (1u << 19)) || !line) {
+		__asm__ volatile("wbinvd" ::: "memory");
+		return;
+	}
+	__asm__ volatile("mfence" ::: "memory");
+	for (uintptr_t p = (uintptr_t)hva & ~(uintptr_t)(line - 1); p < (uintptr_t)hva + len; p += line)
+		__asm__ volatile("clflush (%0)" : : "r"(p) : "memory");
+	__asm__ volatile("mfence" ::: "memory");
 }
 
 /* A byte typed on COM1, or -1 (LSR bit 0: data ready; a missing UART reads 0xff: nothing). */

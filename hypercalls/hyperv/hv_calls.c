@@ -5,6 +5,7 @@
  * Linux include/hyperv/hvgdk_mini.h hv_tlb_flush(_ex), hv_send_ipi(_ex)).
  * hv_call has checked and read the headers; VP index i is vCPU i.
  */
+#define LOG_SUB_FILE LOG_SUB_HYPERV   /* its messages: loglevel=hyperv:LEVEL */
 #include "core/arch.h"
 #include "core/vm.h"
 #include "hypercalls/hyperv/hv_abi.h"

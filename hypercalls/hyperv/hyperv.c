@@ -3,6 +3,7 @@
  * reads the input value and the two GPAs for either calling convention;
  * here the input value is decoded, once, and the call runs.
  */
+#define LOG_SUB_FILE LOG_SUB_HYPERV   /* its messages: loglevel=hyperv:LEVEL */
 #include "core/arch.h"
 #include "core/gmem.h"
 #include "core/string.h"

@@ -16,6 +16,7 @@
  * HV_CONN_ID(vp, sint) (docs/hyperv.md): messages and events go between
  * the vCPUs of one VM, never to another VM.
  */
+#define LOG_SUB_FILE LOG_SUB_HYPERV   /* its messages: loglevel=hyperv:LEVEL */
 #include "core/arch.h"
 #include "core/gmem.h"
 #include "core/string.h"

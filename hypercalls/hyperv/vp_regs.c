@@ -14,6 +14,7 @@
  * value the register refuses INVALID_REGISTER_VALUE; the call stops there
  * and reports the elements done before it.
  */
+#define LOG_SUB_FILE LOG_SUB_HYPERV   /* its messages: loglevel=hyperv:LEVEL */
 #include "core/arch.h"
 #include "core/string.h"
 #include "core/vm.h"

@@ -5,6 +5,7 @@
  * truncated to 32 bits outside 64-bit mode; CPL > 0 gets -KVM_EPERM;
  * an unknown number gets -KVM_ENOSYS.
  */
+#define LOG_SUB_FILE LOG_SUB_KVM   /* its messages: loglevel=kvm:LEVEL */
 #include "core/vm.h"
 #include "core/arch.h"
 #include "hypercalls/kvm/kvm.h"

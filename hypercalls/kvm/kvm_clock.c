@@ -5,6 +5,7 @@
  * guest is given is computed with the same scale it uses to read it
  * (core/time.h), so guest and hypervisor agree to the nanosecond.
  */
+#define LOG_SUB_FILE LOG_SUB_KVM   /* its messages: loglevel=kvm:LEVEL */
 #include "core/arch.h"
 #include "core/gmem.h"
 #include "core/time.h"

@@ -5,6 +5,7 @@
  * its VMM; we are both, so we also check the attribute bits and that the
  * range is guest RAM, and record the attribute per page.
  */
+#define LOG_SUB_FILE LOG_SUB_KVM   /* its messages: loglevel=kvm:LEVEL */
 #include "core/arch.h"
 #include "core/pmm.h"
 #include "core/vm.h"

@@ -5,6 +5,7 @@
  * an MSR of KVM's range that KVM does not define is not ours (-ENOENT), so
  * it raises #GP too.
  */
+#define LOG_SUB_FILE LOG_SUB_KVM   /* its messages: loglevel=kvm:LEVEL */
 #include "core/arch.h"
 #include "core/vm.h"
 #include "hypercalls/kvm/kvm.h"

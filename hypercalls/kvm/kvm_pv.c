@@ -4,6 +4,7 @@
  * define them. Interrupts go through the arch's interrupt controller
  * (core/arch.h), wake-ups and yields through the scheduler.
  */
+#define LOG_SUB_FILE LOG_SUB_KVM   /* its messages: loglevel=kvm:LEVEL */
 #include "core/arch.h"
 #include "core/gmem.h"
 #include "core/sched.h"

@@ -13,6 +13,7 @@
  * ends, its ends close and the other ends go back to unbound, as when a
  * Xen domain is destroyed (evtchn_destroy).
  */
+#define LOG_SUB_FILE LOG_SUB_XEN   /* its messages: loglevel=xen:LEVEL */
 #include "core/arch.h"
 #include "core/gmem.h"
 #include "core/sched.h"

@@ -25,6 +25,7 @@
  * - Version 2 is not offered (set_version(2) is -ENOSYS, as Xen with
  *   gnttab=max-ver:1), nor is transfer.
  */
+#define LOG_SUB_FILE LOG_SUB_XEN   /* its messages: loglevel=xen:LEVEL */
 #include "core/arch.h"
 #include "core/gmem.h"
 #include "core/pmm.h"

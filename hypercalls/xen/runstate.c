@@ -11,6 +11,7 @@
  * VMASST_TYPE_runstate_update_flag the guest sees XEN_RUNSTATE_UPDATE in
  * state_entry_time while it is rewritten.
  */
+#define LOG_SUB_FILE LOG_SUB_XEN   /* its messages: loglevel=xen:LEVEL */
 #include "core/arch.h"
 #include "core/gmem.h"
 #include "core/string.h"

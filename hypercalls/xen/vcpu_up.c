@@ -12,6 +12,7 @@
  * CPU, and downing the last vCPU up powers the domain off, as Xen does.
  * A SIPI is ignored by an initialised vCPU (Xen hvm_vcpu_reset_state).
  */
+#define LOG_SUB_FILE LOG_SUB_XEN   /* its messages: loglevel=xen:LEVEL */
 #include "core/arch.h"
 #include "core/sched.h"
 #include "core/string.h"

@@ -7,6 +7,7 @@
  * hypercall page or by a direct VMCALL/VMMCALL (Linux since 6.13): the
  * same dispatcher serves both.
  */
+#define LOG_SUB_FILE LOG_SUB_XEN   /* its messages: loglevel=xen:LEVEL */
 #include "core/arch.h"
 #include "core/gmem.h"
 #include "core/sched.h"

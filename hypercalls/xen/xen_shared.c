@@ -11,6 +11,7 @@
  * cleared (or takes the previous page's contents) when mapped, and the
  * hypervisor writes it through the guest-memory gate from then on.
  */
+#define LOG_SUB_FILE LOG_SUB_XEN   /* its messages: loglevel=xen:LEVEL */
 #include "core/arch.h"
 #include "core/gmem.h"
 #include "core/string.h"

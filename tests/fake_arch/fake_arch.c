@@ -308,6 +308,13 @@ int arch_vcpu_set_context(struct vcpu *v, const struct arch_vcpu_context *c)
 	return 0;
 }
 
+void arch_cache_clean(void *hva, size_t len)
+{
+	fake.cache_cleans++;
+	fake.cache_cleaned += len;
+	(void)hva;
+}
+
 int arch_console_getc(void)
 {
 	return fake.console_input && *fake.console_input ? (unsigned char)*fake.console_input++ : -1;

@@ -116,6 +116,8 @@ struct fake_arch_state {
 	struct fake_page_set page_set_log[FAKE_MAX_EVENTS]; /* arch_guest_page_set, in order */
 	unsigned page_sets;
 	const char *console_input;                         /* arch_console_getc: bytes typed, in order */
+	unsigned cache_cleans;                             /* arch_cache_clean calls, and bytes */
+	uint64_t cache_cleaned;
 	struct arch_vcpu_context context[VM_MAX_VCPUS];    /* arch_vcpu_set_context */
 	unsigned set_contexts;
 	int fail_set_context;

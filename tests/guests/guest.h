@@ -238,6 +238,10 @@ struct pvclock_wall_clock { uint32_t version, sec, nsec; } __attribute__((packed
 /* (delta << shift) * mul >> 32: the pvclock scaling (kvm_time.c) */
 uint64_t pvclock_scale(uint64_t delta, uint32_t mul, int8_t shift);
 
+/* isolation.c: one VM attacks with bad addresses, the other keeps a canary (peer: the other's domid) */
+void isolation_checks(bool attacker, unsigned int peer);
+/* ext.c: the project's own calls (on: the VM has ext=on; else that it does not see them) */
+void ext_checks(bool on);
 /* multi.c: the checks of a VM that speaks several ABIs (list: "hyperv,xen,kvm"...) */
 void multi_checks(const char *list, bool policy);
 /* hyperv.c: the checks of a VM that speaks the Hyper-V ABI */

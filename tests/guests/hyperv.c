@@ -254,6 +254,11 @@ uint64_t hv_call_page(uint64_t input)
 	return hv_call_at(hcall_page, input, 0, 0);
 }
 
+uint64_t hv_call_page_gpa(uint64_t input, uint64_t in_gpa, uint64_t out_gpa)
+{
+	return hv_call_at(hcall_page, input, in_gpa, out_gpa);
+}
+
 static void check_hv_hypercall_page(void)
 {
 	uint64_t val = ~0ull;

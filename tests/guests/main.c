@@ -168,6 +168,10 @@ struct options {
 	const char *abis;
 	/* policy: the VM was given the deny= rules of multi.cfg: the policy.* checks run too */
 	bool policy;
+	/* ext / noext: the VM was given ext=on / was not: the ext.* checks */
+	bool ext, noext;
+	/* isolation=attacker|canary: the isolation.* checks replace the ABI ones (peer=N: the other VM) */
+	bool attacker, canary;
 };
 
 /* The number after key (e.g. "smp=") in a word of length len; 0 if the word is not key<digits>. */
@@ -210,6 +214,14 @@ static struct options parse_cmdline(const char *s)
 			o.hyperv = true;
 		else if (word_is(s, len, "policy"))
 			o.policy = true;
+		else if (word_is(s, len, "ext"))
+			o.ext = true;
+		else if (word_is(s, len, "noext"))
+			o.noext = true;
+		else if (word_is(s, len, "isolation=attacker"))
+			o.attacker = true;
+		else if (word_is(s, len, "isolation=canary"))
+			o.canary = true;
 		else if (word_is(s, len, "xen"))
 			o.xen = true;
 		else if (word_number(s, len, "smp="))
@@ -491,7 +503,9 @@ void guest_main(ulong start_info, ulong start_info_rdi)
 	check_fpu_clean_at_start();
 	check_dr_cr2_clean_at_start();
 	check_hypervisor_bit();
-	if (opt.abis) {
+	if (opt.attacker || opt.canary) {
+		isolation_checks(opt.attacker, opt.peer);
+	} else if (opt.abis) {
 		multi_checks(opt.abis, opt.policy);
 	} else if (opt.hyperv || opt.xen) {
 		/* the SynIC and event channel checks give the APs work; the rest of the SMP checks speak KVM */
@@ -506,6 +520,8 @@ void guest_main(ulong start_info, ulong start_info_rdi)
 	} else {
 		kvm_checks();
 	}
+	if (opt.ext || opt.noext)
+		ext_checks(opt.ext);
 	check_unknown_msr_gp();
 	check_single_step();
 	if (!opt.qemu_tcg)
@@ -515,7 +531,7 @@ void guest_main(ulong start_info, ulong start_info_rdi)
 	check_cr8(!opt.qemu_tcg);
 #endif
 
-	if (opt.smp && !opt.hyperv && !opt.xen && !opt.abis)
+	if (opt.smp && !opt.hyperv && !opt.xen && !opt.abis && !opt.attacker && !opt.canary)
 		smp_checks(opt.smp);
 
 	if (opt.oob)

@@ -501,8 +501,8 @@ static void test_policy_rules(void **state)
 	config_parse("guest=a deny=hyperv:notify_long_spin_wait", &cfg);
 	assert_int_equal(cfg.vms[0].policy.rule[0].nr, 8);
 	static const struct { const char *line, *tok, *why; } bad[] = {
-		{ "guest=a deny=xen", "deny=xen", "each entry is abi:call, the ABI kvm, hyperv or xen" },
-		{ "guest=a deny=vmware:1", "deny=vmware:1", "each entry is abi:call, the ABI kvm, hyperv or xen" },
+		{ "guest=a deny=xen", "deny=xen", "each entry is abi:call, the ABI kvm, hyperv, xen or ext" },
+		{ "guest=a deny=vmware:1", "deny=vmware:1", "each entry is abi:call, the ABI kvm, hyperv, xen or ext" },
 		{ "guest=a deny=xen:no_such_call", "deny=xen:no_such_call", "a call is one of the ABI's call names, a number or *" },
 		{ "guest=a deny=kvm:", "deny=kvm:", "a call is one of the ABI's call names, a number or *" },
 		{ "deny=kvm:1", "deny=kvm:1", "allow= and deny= must follow a guest=" },

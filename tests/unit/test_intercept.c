@@ -177,12 +177,27 @@ static enum hc_verdict rewrite_before(struct vcpu *c, struct hc_call_info *info)
 	return HC_CONTINUE;
 }
 
+/* ... or sends it to another of the VM's ABIs: Xen's xen_version for KVM number 0x43 */
+static enum hc_verdict redirect_before(struct vcpu *c, struct hc_call_info *info)
+{
+	if (info->abi == &kvm_abi && info->args.nr == 0x43) {
+		info->abi = &xen_abi;
+		info->args.nr = __HYPERVISOR_xen_version;
+		info->args.arg[0] = 0;                                    /* XENVER_version */
+	}
+	return HC_CONTINUE;
+}
+
 static void test_own_hook_rewrites(void **state)
 {
 	static const struct hc_hook h = { "test", rewrite_before, NULL };
+	static const struct hc_hook r = { "redirect", redirect_before, NULL };
 	assert_int_equal(hc_hook_add(&h), 0);
 	assert_int_equal(kvm_call(0x42), 0);
 	assert_int_equal(seen, 1);
+	assert_int_equal(hc_hook_add(&r), 0);
+	assert_int_equal(kvm_call(0x43), XEN_VERSION_4_17);
+	assert_int_equal(v->regs.rip, RIP0 + 3);
 	for (int i = 0; i < 8 && hc_hook_add(&h) == 0; i++) {}
 	assert_int_equal(hc_hook_add(&h), -ENOSPC);                      /* a bounded chain */
 }

@@ -176,13 +176,71 @@ static void test_single_abi_takes_every_call(void **state)
 	assert_int_equal(leaf(0x40000100).eax, 0);
 }
 
+/*
+ * Every list abi= accepts (each ABI once, Hyper-V only first): the layout,
+ * Xen's MSR, and where a call from each page and a direct call go.
+ */
+static void test_every_combination(void **state)
+{
+	const struct hc_abi *all[] = { &hyperv_abi, &kvm_abi, &xen_abi };
+	static const char *const sig[] = { "Microsoft Hv", "KVMKVMKVM\0\0\0", "XenVMMXenVMM" };
+	unsigned combos = 0;
+	for (unsigned n = 1; n <= 3; n++)
+		for (unsigned a = 0; a < 3; a++)
+			for (unsigned b = 0; b < 3; b++)
+				for (unsigned c = 0; c < 3; c++) {
+					unsigned idx[3] = { a, b, c };
+					bool ok = true;
+					for (unsigned i = 0; i < n; i++)
+						for (unsigned j = 0; j < i; j++)
+							ok &= idx[i] != idx[j];
+					for (unsigned i = 1; i < n; i++)
+						ok &= idx[i] != 0;                 /* Hyper-V only first */
+					if (!ok || (n < 2 && b) || (n < 3 && c))
+						continue;
+					teardown(state);
+					setup(state);
+					const struct hc_abi *list[3] = { all[a], all[b], all[c] };
+					hc_vm_set_abis(vm, list, n);
+					combos++;
+					bool hv = idx[0] == 0, has_xen = false;
+					for (unsigned i = 0; i < n; i++) {
+						struct cpuid_regs r = leaf(0x40000000 + 0x100 * i);
+						if (memcmp(&r.ebx, sig[idx[i]], 4) || memcmp(&r.edx, sig[idx[i]] + 8, 4))
+							fail_fmt("list %u %u %u (n %u): block %u is not %s", a, b, c, n, i, sig[idx[i]]);
+						if (idx[i] == 2) {
+							has_xen = true;
+							assert_int_equal(leaf(0x40000000 + 0x100 * i + 2).ebx,
+							                 hv ? XEN_HYPERCALL_MSR_VIRIDIAN : XEN_HYPERCALL_MSR);
+						}
+					}
+					assert_int_equal(leaf(0x40000000 + 0x100 * n).eax, 0);
+					/* pages as the guest would set them up */
+					if (hv) {
+						assert_int_equal(hc_msr_write(v, HV_X64_MSR_GUEST_OS_ID, 1), 0);
+						assert_int_equal(hc_msr_write(v, HV_X64_MSR_HYPERCALL, HV_PAGE | 1), 0);
+						assert_int_equal(call_at(HV_PAGE, 17, 0x7777), HV_STATUS_INVALID_HYPERCALL_CODE);
+					}
+					if (has_xen) {
+						assert_int_equal(hc_msr_write(v, hv ? XEN_HYPERCALL_MSR_VIRIDIAN : XEN_HYPERCALL_MSR,
+						                              XEN_PAGE), 0);
+						assert_int_equal(call_at(XEN_PAGE + 17 * 32 + 5, 17, 0), XEN_VERSION_4_17);
+					}
+					/* direct: the last ABI's answer to number 17 with an unknown code in RCX */
+					int64_t want = idx[n - 1] == 2 ? XEN_VERSION_4_17 : idx[n - 1] == 1 ? KVM_ENOSYS
+					               : HV_STATUS_INVALID_HYPERCALL_CODE;
+					assert_int_equal(call_at(ELSEWHERE, 17, 0x7777), want);
+				}
+	assert_int_equal(combos, 9);          /* 3 alone, 4 pairs, 2 triples */
+}
+
 int main(void)
 {
 #define T(f) cmocka_unit_test_setup_teardown(f, setup, teardown)
 	const struct CMUnitTest tests[] = {
 		T(test_cpuid_layout_three), T(test_cpuid_layout_without_hyperv), T(test_msrs_reach_their_abi),
 		T(test_calls_by_page_then_highest_base), T(test_pages_on_one_gfn_hyperv_first),
-		T(test_single_abi_takes_every_call),
+		T(test_single_abi_takes_every_call), T(test_every_combination),
 	};
 	return cmocka_run_group_tests_name("multi_abi", tests, NULL, NULL);
 }

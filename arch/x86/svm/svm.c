@@ -3,6 +3,7 @@
  * one NPT, I/O permission map and MSR permission map per VM. Every exit is
  * decoded once into struct vm_exit (svm_decode) and handed back to core.
  */
+#define LOG_SUB_FILE LOG_SUB_ARCH   /* its messages: loglevel=arch:LEVEL */
 #include "arch/x86/cpu.h"
 #include "arch/x86/pt.h"
 #include "arch/x86/svm/svm.h"

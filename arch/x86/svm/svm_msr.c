@@ -2,6 +2,7 @@
  * MSRs whose guest values live in the VMCB (VMRUN and VMLOAD/VMSAVE switch
  * them). Values arrive already checked by arch/x86/msr.c.
  */
+#define LOG_SUB_FILE LOG_SUB_ARCH   /* its messages: loglevel=arch:LEVEL */
 #include "arch/x86/cpu.h"
 #include "arch/x86/svm/svm.h"
 

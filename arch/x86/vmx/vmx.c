@@ -4,6 +4,7 @@
  * honoured for host and guest. One VMCS per vCPU; EPT, I/O and MSR bitmaps
  * per VM. Each exit is decoded once into struct vm_exit (vmx_decode).
  */
+#define LOG_SUB_FILE LOG_SUB_ARCH   /* its messages: loglevel=arch:LEVEL */
 #include "arch/x86/cpu.h"
 #include "arch/x86/vendor.h"
 #include "arch/x86/vmx/vmx.h"

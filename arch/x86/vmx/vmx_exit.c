@@ -3,6 +3,7 @@
  * into struct vm_exit. VM-entry failures are reported with the
  * VM-instruction error's meaning (§31.4) or the guest-state check that failed.
  */
+#define LOG_SUB_FILE LOG_SUB_ARCH   /* its messages: loglevel=arch:LEVEL */
 #include "arch/x86/cpu.h"
 #include "arch/x86/vendor.h"
 #include "arch/x86/vmx/vmx.h"

@@ -4,6 +4,7 @@
  * the guest's values are kept here and loaded into the CPU before it runs
  * (we never use SYSCALL ourselves). Values arrive checked by arch/x86/msr.c.
  */
+#define LOG_SUB_FILE LOG_SUB_ARCH   /* its messages: loglevel=arch:LEVEL */
 #include "arch/x86/cpu.h"
 #include "arch/x86/vmx/vmx.h"
 
