@@ -148,8 +148,9 @@ static struct vcpu *pick(struct vm *vm, unsigned prev, uint64_t now)
 {
 	struct vcpu *y = vm->yield_to, *w = vm->woken;
 	vm->yield_to = vm->woken = NULL;
+	vm->yield_target = NULL;
 	if (y && y->state == VCPU_RUNNABLE)
-		return y;
+		return vm->yield_target = y;
 	if (w && w->state == VCPU_RUNNABLE && !someone_starved(vm, w, now))
 		return w;
 	for (unsigned i = 1; i <= vm->nr_vcpus; i++) {
@@ -246,7 +247,12 @@ static void run_slice(struct vcpu *v, uint64_t now)
 	hc_vcpu_scheduled(v);
 	hc_vcpu_runstate(v);
 	uint64_t slice_end = now + slice_ticks();
-	uint64_t wake_ok = now + wake_granularity_ticks();
+	/*
+	 * A directed yield's target is not cut short by a wake-up elsewhere: what
+	 * its yielder waits for is its to give, and under emulation the wake
+	 * granularity can pass before it has run an instruction.
+	 */
+	uint64_t wake_ok = v == vm->yield_target ? slice_end : now + wake_granularity_ticks();
 	uint64_t next_timer = poll_vcpus(vm, now), others_next = poll_others(vm, now);
 	woke_any = vm->woken != NULL;
 	while (!vm_ended(vm) && v->state == VCPU_RUNNABLE && !vm->yield_to &&
@@ -363,6 +369,9 @@ void sched_run(struct vm *const *vms, unsigned n)
 		}
 		if (v) {
 			run_slice(v, now);
+			/* a directed yield gives its VM's turn to the target: that VM is asked first again */
+			if (v->vm->yield_to)
+				cur = (cur + n - 1) % n;
 		} else if (next_timer == UINT64_MAX) {
 			for (unsigned k = 0; k < n; k++)
 				if (!vm_ended(vms[k]))

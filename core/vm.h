@@ -95,6 +95,7 @@ struct vm {
 	struct vcpu *vcpus[VM_MAX_VCPUS];
 	struct vcpu *yield_to;     /* runs next (a directed yield), if still runnable */
 	struct vcpu *woken;        /* then this one: it just woke up */
+	struct vcpu *yield_target; /* picked for a directed yield: its slice is not cut by wake-ups */
 	struct vcpu *running;      /* the vCPU in its slice, if any */
 	unsigned sched_prev;       /* the vCPU that ran last (round-robin) */
 	enum vm_state state;

@@ -606,6 +606,35 @@ static void test_woken_across_vms(void **state)
 	assert_int_equal(b->end, VM_END_TRIPLE_FAULT);
 }
 
+/* exit_hook: vm0's vcpu0 yields to its vcpu1; vcpu1's first exit wakes vm1's vcpu1 */
+static void hook_yield_across(struct vcpu *v, struct vm_exit *e)
+{
+	if (v->vm == vm && v->id == 0)
+		vcpu_yield_to(v, vm->vcpus[1]);
+	else if (v->vm == vm && v->id == 1)
+		vcpu_wake(vm_find(1)->vcpus[1]);
+}
+
+/* A directed yield gives the VM's turn to the target, whose slice no wake-up elsewhere cuts. */
+static void test_yield_target_keeps_the_turn(void **state)
+{
+	make_vcpus(2, 2);
+	struct vm *b = second_vm();
+	struct vcpu *b1 = fake_vcpu_new(b);           /* halted: the hook wakes it */
+	b1->state = VCPU_HALTED;
+	struct vm *vms[] = { vm, b };
+	fake.exit_hook = hook_yield_across;
+	exit_after(VMEXIT_CPUID, 10);                 /* vm0 vcpu0 yields to vcpu1 */
+	exit_after(VMEXIT_CPUID, 10);                 /* vm0 vcpu1, its turn: vm1's vcpu1 wakes */
+	exit_after(VMEXIT_INTR, S);                   /* ... and vcpu1 goes on to its slice's end */
+	exit_after(VMEXIT_SHUTDOWN, 10);              /* vm1 */
+	exit_after(VMEXIT_SHUTDOWN, 10);              /* vm0 */
+	sched_run(vms, 2);
+	ASSERT_RAN_VMS(0, 0, 0, 1, 0);
+	assert_int_equal(fake.ran[1], 1);
+	assert_int_equal(fake.ran_deadline[2], C0 + 10 + S);   /* the slice's end, not the wake granularity */
+}
+
 /* The serial console's keys between slices; the tables when a VM ends. */
 static void test_console_keys_and_end_report(void **state)
 {
@@ -647,6 +676,7 @@ int main(void)
 		T(test_halted_vm_waits_while_another_runs),
 		T(test_woken_across_vms),
 		T(test_console_keys_and_end_report),
+		T(test_yield_target_keeps_the_turn),
 		T(test_woken_vcpu_runs_before_round_robin),
 		T(test_wake_does_not_override_directed_yield),
 		T(test_wake_marks_vcpu_next),
