@@ -202,8 +202,9 @@ int gmem_foreign_map(struct vm *vm, uint64_t gfn, struct vm *owner, uint64_t own
 {
 	hpa_t hpa;
 	uint8_t *page = page_backing(owner, owner_gfn, &hpa);
-	if (!page || gmem_page_removed(owner, owner_gfn << PAGE_SHIFT) || foreign_at(owner, owner_gfn))
-		return -EINVAL;                                /* not the owner's own RAM */
+	if (!page || gmem_page_removed(owner, owner_gfn << PAGE_SHIFT) || foreign_at(owner, owner_gfn) ||
+	    gmem_page_private(owner, owner_gfn))
+		return -EINVAL;                                /* not the owner's own RAM, or its private page */
 	return map_at(vm, gfn, (struct vm_foreign){ .writable = writable, .hva = page,
 	                                            .owner = owner, .owner_gfn = owner_gfn }, hpa);
 }
@@ -252,9 +253,12 @@ int gmem_set_private(struct vm *vm, uint64_t gfn, uint64_t npages, bool private)
 	uint64_t end = gfn + npages;
 	if (end < gfn || end > vm->mem_size >> PAGE_SHIFT)
 		return -EINVAL;
-	for (uint64_t f = gfn; f < end; f++)
+	for (uint64_t f = gfn; f < end; f++) {
 		if (!page_backing(vm, f, NULL))
 			return -EINVAL;                            /* a hole or ROM inside */
+		if (private && mapped_elsewhere(vm, f))
+			return -EBUSY;                             /* another VM reaches it through the hypervisor */
+	}
 	if (!vm->private_map) {
 		hpa_t pa = pmm_alloc(private_map_pages(vm), PAGE_SIZE);
 		if (!pa)
@@ -277,4 +281,7 @@ void gmem_destroy(struct vm *vm)
 	if (vm->private_map)
 		pmm_free(arch_virt_to_phys(vm->private_map), private_map_pages(vm));
 	vm->private_map = NULL;
+	if (vm->removed)
+		pmm_free(arch_virt_to_phys(vm->removed), ALIGN_UP(vm->removed_bits / 8, PAGE_SIZE) >> PAGE_SHIFT);
+	vm->removed = NULL;
 }

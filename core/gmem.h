@@ -39,7 +39,7 @@ int gmem_page_restore(struct vm *vm, uint64_t gfn);
  * after the unmap the gfn is empty, as Xen leaves it. While mapped, the
  * owner's page can be neither removed nor restored (-EBUSY), nor can a
  * removed page at gfn be restored (-EINVAL).
- * Map: 0, -EINVAL (not the owner's RAM, gfn out of range), -EBUSY
+ * Map: 0, -EINVAL (not the owner's RAM or a page it made private, gfn out of range), -EBUSY
  * (something mapped there already), -ENOSPC (VM_MAX_FOREIGN), -ENOMEM.
  * Unmap: 0, -EINVAL (nothing foreign there).
  */
@@ -53,11 +53,11 @@ int gmem_foreign_unmap(struct vm *vm, uint64_t gfn);
  * guest marks them private or shared again. A page that changes state has
  * its cache lines cleaned first (arch_cache_clean), as a conversion needs
  * when the two views are encrypted differently. 0, -EINVAL (not all guest
- * RAM of the VM), -ENOMEM.
+ * RAM of the VM), -EBUSY (making private a page another VM has mapped), -ENOMEM.
  */
 int gmem_set_private(struct vm *vm, uint64_t gfn, uint64_t npages, bool private);
 bool gmem_page_private(const struct vm *vm, uint64_t gfn);
-/* Frees what the gate allocated for the VM (the private map). */
+/* Frees what the gate allocated for the VM (the removed and private maps). */
 void gmem_destroy(struct vm *vm);
 /* Whether the page at gfn is the VM's own RAM, there (not given back, nothing mapped over it). */
 bool gmem_page_is_ram(struct vm *vm, uint64_t gfn);

@@ -10,6 +10,13 @@
 #include "core/types.h"
 
 #define NSEC_PER_SEC 1000000000ull
+/*
+ * No periodic timer a guest arms fires more often than this (KVM's
+ * min_timer_period_us, arch/x86/kvm/lapic.c): one that re-armed itself
+ * every few ns would fire at every VM entry and leave the vCPU, and the VMs
+ * waiting behind it, no time to run.
+ */
+#define TIMER_MIN_PERIOD_NS 200000ull
 
 /* mul/shift such that ns = scale(counter delta) (the pvclock ABI's encoding). */
 struct time_scale { uint32_t mul; int8_t shift; };

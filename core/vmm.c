@@ -168,7 +168,5 @@ void vm_destroy(struct vm *vm)
 	for (unsigned i = 0; i < vm->nr_slots; i++)
 		pmm_free(vm->slots[i].hpa, vm->slots[i].size >> PAGE_SHIFT);
 	gmem_destroy(vm);
-	if (vm->removed)
-		pmm_free(arch_virt_to_phys(vm->removed), ALIGN_UP(vm->removed_bits / 8, PAGE_SIZE) >> PAGE_SHIFT);
 	pmm_free(arch_virt_to_phys(vm), STRUCT_PAGES(struct vm));
 }

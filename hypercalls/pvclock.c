@@ -44,8 +44,6 @@ uint64_t pvclock_counter_at(const struct vm *vm, uint64_t ns)
  */
 bool pvclock_begin_update(struct vm *vm, gpa_t gpa, size_t size, uint32_t *version)
 {
-	if ((gpa.v & (PAGE_SIZE - 1)) + size > PAGE_SIZE)
-		return false;
 	if (!gmem_range_ok(vm, gpa, size, true) || gmem_read(vm, gpa, version, sizeof(*version)))
 		return false;
 	*version = (*version + 1) | 1;
@@ -56,7 +54,9 @@ bool pvclock_publish(struct vcpu *v, gpa_t gpa)
 {
 	struct time_scale s = time_ns_scale();
 	uint32_t version;
-	if (!pvclock_begin_update(v->vm, gpa, sizeof(struct pvclock_vcpu_time_info), &version))
+	/* kvmclock must sit in one page (KVM maps it through a one-page gfn_to_hva cache) */
+	if ((gpa.v & (PAGE_SIZE - 1)) + sizeof(struct pvclock_vcpu_time_info) > PAGE_SIZE ||
+	    !pvclock_begin_update(v->vm, gpa, sizeof(struct pvclock_vcpu_time_info), &version))
 		return false;
 	uint64_t host = arch_read_counter();
 	struct pvclock_vcpu_time_info ti = {

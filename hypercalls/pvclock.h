@@ -36,7 +36,8 @@ uint64_t pvclock_counter_at(const struct vm *vm, uint64_t ns);
 /*
  * Starts an update of a versioned structure of `size` bytes at `gpa`: the
  * version goes odd. False, and nothing written, when it is not wholly in
- * one page of guest RAM (a half-written one would leave the guest spinning).
+ * writable guest RAM (a half-written one would leave the guest spinning);
+ * it may cross pages (KVM's wall clock does, kvm_write_guest).
  */
 bool pvclock_begin_update(struct vm *vm, gpa_t gpa, size_t size, uint32_t *version);
 /* Publishes v's time at `gpa` (a whole pvclock_vcpu_time_info); false if it could not. */

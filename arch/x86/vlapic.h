@@ -76,8 +76,6 @@ struct vm;
  * before the divider.
  */
 #define VLAPIC_BUS_HZ 1000000000ull
-/* A periodic timer never fires more often than this (KVM's min_timer_period_us, lapic.c). */
-#define VLAPIC_MIN_PERIOD_NS 200000ull
 
 #define VLAPIC_NR_LVT 6                /* timer, thermal, perf, LINT0, LINT1, error */
 

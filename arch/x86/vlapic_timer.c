@@ -38,8 +38,8 @@ static uint32_t timer_mode(const struct vlapic *a) { return a->lvt[0] & APIC_LVT
 static uint64_t timer_ticks(const struct vlapic *a)
 {
 	uint64_t ns = (uint64_t)a->timer_icr * timer_divisor(a);
-	if (timer_mode(a) == APIC_TIMER_PERIODIC && ns < VLAPIC_MIN_PERIOD_NS)
-		ns = VLAPIC_MIN_PERIOD_NS;
+	if (timer_mode(a) == APIC_TIMER_PERIODIC && ns < TIMER_MIN_PERIOD_NS)
+		ns = TIMER_MIN_PERIOD_NS;
 	uint64_t ticks = time_apply_scale(ns, ns_to_counter());
 	return ticks ? ticks : 1;
 }

@@ -23,6 +23,8 @@ static int64_t ext_debug_log(struct vcpu *v, const struct hc_args *a)
 	uint64_t len = a->arg[1];
 	if (len > EXT_LOG_MAX)
 		return -EXT_EINVAL;
+	if (!len)
+		return 0;                  /* nothing to say: no line (an empty one would cost the log and not the budget) */
 	if (v->vm->hc.ext_logged + len > EXT_LOG_BUDGET)
 		return -EXT_ENOSPC;
 	if (gmem_read(v->vm, mk_gpa(a->arg[0]), buf, len))
@@ -85,7 +87,7 @@ static int64_t ext_mem_attributes(struct vcpu *v, const struct hc_args *a)
 	if (attrs & ~(uint64_t)EXT_ATTR_PRIVATE)
 		return -EXT_EINVAL;
 	int r = gmem_set_private(v->vm, (uint64_t)gfn, a->arg[1], attrs & EXT_ATTR_PRIVATE);
-	return r == -ENOMEM ? -EXT_ENOMEM : r ? -EXT_EINVAL : 0;
+	return r == -ENOMEM ? -EXT_ENOMEM : r == -EBUSY ? -EXT_EBUSY : r ? -EXT_EINVAL : 0;
 }
 
 /* EXT_INJECT_EVENT (vcpu, vector): a fixed, edge interrupt through the target's local APIC. */
@@ -110,8 +112,8 @@ static bool ext_cpuid(struct vcpu *v UNUSED, uint32_t off, uint32_t subleaf UNUS
 	case 0:
 		out->eax = EXT_CPUID_FEATURES;
 		memcpy(&out->ebx, EXT_CPUID_SIGNATURE, 4);
-		memcpy(&out->ecx, EXT_CPUID_SIGNATURE + 4, 4);
-		memcpy(&out->edx, EXT_CPUID_SIGNATURE + 8, 4);
+		memcpy(&out->ecx, &EXT_CPUID_SIGNATURE[4], 4);
+		memcpy(&out->edx, &EXT_CPUID_SIGNATURE[8], 4);
 		return true;
 	case 1:
 		out->eax = EXT_F_DEBUG_LOG | EXT_F_UNMAP_GPA_RANGE | EXT_F_MEM_ATTRIBUTES | EXT_F_INJECT_EVENT;

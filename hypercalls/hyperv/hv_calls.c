@@ -20,18 +20,20 @@ static uint64_t all_vps(unsigned vp_count)
 /*
  * An HV_VP_SET at input[at]: format, valid-bank mask, then one qword per
  * valid bank (as many as the variable header says, KVM: hweight64 must
- * equal var_cnt). Bank 0 holds VPs 0-63; VPs beyond the VM's are ignored.
+ * equal var_cnt, whatever the format). Bank 0 holds VPs 0-63; VPs beyond
+ * the VM's are ignored.
  */
 int hv_vp_set(const struct hv_ctx *c, unsigned at, uint64_t *mask, unsigned vp_count)
 {
 	uint64_t all = all_vps(vp_count);
 	uint64_t format = c->input[at], banks = c->input[at + 1];
+	/* the bank count is checked for "all" too (KVM kvm_hv_flush_tlb, kvm_hv_send_ipi check it first) */
+	if ((format != HV_GENERIC_SET_ALL && format != HV_GENERIC_SET_SPARSE_4K) || popcount64(banks) != c->in.varhead)
+		return -1;
 	if (format == HV_GENERIC_SET_ALL) {
 		*mask = all;
 		return 0;
 	}
-	if (format != HV_GENERIC_SET_SPARSE_4K || popcount64(banks) != c->in.varhead)
-		return -1;
 	*mask = (banks & 1) ? c->input[at + 2] & all : 0;   /* bank 0 is the first one listed */
 	return 0;
 }

@@ -145,16 +145,23 @@ static uint64_t ref_to_counter(const struct vm *vm, uint64_t ref)
  * KVM stimer_start: a one-shot count is an absolute reference time (one in
  * the past fires at once); a periodic count is the period, and a late
  * periodic timer keeps its phase, dropping the periods it missed.
+ *
+ * A period has a floor, TIMER_MIN_PERIOD_NS (core/time.h; the local APIC's
+ * periodic timer has the same): KVM has none for these timers, but here a
+ * timer re-arming itself every 100 ns livelocked the host (the hostile guest
+ * found it under Bochs). The count register still reads back what was written.
  */
+#define HV_STIMER_MIN_PERIOD (TIMER_MIN_PERIOD_NS / 100)     /* 100 ns units */
+
 static void stimer_start(struct hv_stimer *t, uint64_t now_ref)
 {
-	uint64_t wait = t->count;
+	uint64_t period = MAX(t->count, HV_STIMER_MIN_PERIOD), wait = period;
 	if (!(t->config & HV_STIMER_PERIODIC)) {
 		t->due = t->count ? t->count : 1;
 		return;
 	}
 	if (t->due && now_ref >= t->due)
-		wait = t->count - (now_ref - t->due) % t->count;
+		wait = period - (now_ref - t->due) % period;
 	else if (t->due)
 		return;
 	/* a period past the end of time never comes (rather than wrapping into the past) */

@@ -7,6 +7,7 @@
  */
 #define LOG_SUB_FILE LOG_SUB_KVM   /* its messages: loglevel=kvm:LEVEL */
 #include "core/arch.h"
+#include "core/gmem.h"
 #include "core/vm.h"
 #include "hypercalls/kvm/kvm.h"
 #include "hypercalls/kvm/kvm_abi.h"
@@ -52,8 +53,14 @@ int kvm_msr_write(struct vcpu *v, uint32_t msr, uint64_t val)
 	case MSR_KVM_STEAL_TIME:
 		return kvm_steal_msr_write(v, val);
 	case MSR_KVM_PV_EOI_EN:
-		/* bit 0 enables; the flag's address must be 4-byte aligned (KVM lapic.c kvm_lapic_set_pv_eoi) */
+		/*
+		 * bit 0 enables; the flag's address must be 4-byte aligned, and an
+		 * enable needs writable guest RAM there, else #GP and the MSR keeps
+		 * its value (KVM lapic.c kvm_lapic_set_pv_eoi: kvm_gfn_to_hva_cache_init fails)
+		 */
 		if ((val & ~KVM_MSR_ENABLED) & 3)
+			return -EINVAL;
+		if ((val & KVM_MSR_ENABLED) && !gmem_range_ok(v->vm, mk_gpa(val & ~KVM_MSR_ENABLED), 4, true))
 			return -EINVAL;
 		v->hc.kvm.pv_eoi_msr = val;
 		arch_set_pv_eoi(v, val & ~KVM_MSR_ENABLED, val & KVM_MSR_ENABLED);

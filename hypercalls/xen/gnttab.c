@@ -21,6 +21,11 @@
  *   never show a guest a host address.
  * - Mapping onto a gfn that already holds a grant map gives
  *   GNTST_general_error (Xen crashes the domain).
+ * - Mapping onto the gfn where the caller's shared_info is gives
+ *   GNTST_general_error (as placing a grant-table frame there gives
+ *   -EBUSY): our shared_info is the guest's page at that gfn, and event
+ *   bits and time would go into the granter's page. Xen keeps its own
+ *   shared_info frame and lets the map hide it from the guest.
  * - A grant of one's own page maps an alias of it (Xen moves the page).
  * - Version 2 is not offered (set_version(2) is -ENOSYS, as Xen with
  *   gnttab=max-ver:1), nor is transfer.
@@ -187,6 +192,8 @@ static int16_t map_one(struct vm *vm, uint8_t *op, bool lm UNUSED)
 	if ((flags & ~(uint32_t)GNTMAP_readonly) != GNTMAP_host_map)
 		return GNTST_general_error;                    /* can_fail, guest_avail bits: not for HVM */
 	uint64_t gfn = host_addr >> PAGE_SHIFT;
+	if (xen_shinfo_at(vm, gfn))
+		return GNTST_general_error;                    /* not over our shared_info (see the top) */
 	if (gmem_foreign_map(vm, gfn, rd, frame, !ro))
 		return GNTST_general_error;
 	*t = (struct xen_maptrack){ .used = true, .readonly = ro, .dom = (uint16_t)xen_domid(rd), .ref = ref,
@@ -493,17 +500,19 @@ static void unplace(struct vm *vm, unsigned i)
  * XENMAPSPACE_grant_table: frame idx goes to gpfn, growing the table up to
  * it (Xen gnttab_map_frame); it leaves where it was, and RAM at gpfn is
  * given up. With a v1 table, XENMAPIDX_grant_table_status is just a large
- * idx. shared_info's page cannot be covered (-EBUSY: Xen would unhook it).
+ * idx. shared_info's page cannot be covered (-EBUSY: Xen would unhook it);
+ * a gpfn without an address (xen_gfn_fits) is refused once the table has
+ * grown, as Xen's p2m refuses it after gnttab_map_frame.
  */
 int64_t xen_gnttab_place(struct vcpu *v, uint64_t idx, uint64_t gpfn)
 {
 	struct vm *vm = v->vm;
 	struct xen_gnttab *g = &vm->hc.xen.gnttab;
-	if (idx >= XEN_GNTTAB_MAX_FRAMES || grow(vm, (unsigned)idx + 1))
+	if (idx >= XEN_GNTTAB_MAX_FRAMES || grow(vm, (unsigned)idx + 1) || !xen_gfn_fits(gpfn))
 		return -XEN_EINVAL;
 	if (g->frame_gfn[idx] == gpfn)
 		return 0;
-	if (vm->hc.xen.shinfo_mapped && vm->hc.xen.shinfo_gpa >> PAGE_SHIFT == gpfn)
+	if (xen_shinfo_at(vm, gpfn))
 		return -XEN_EBUSY;
 	int other = frame_at(vm, gpfn);
 	if (other >= 0)

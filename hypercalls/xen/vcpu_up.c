@@ -37,7 +37,7 @@
 #define EFER_NXE (1u << 11)
 
 static bool initialised(const struct vcpu *t) { return t->state != VCPU_WAIT_SIPI; }
-static bool is_up(const struct vcpu *t) { return initialised(t) && t->state != VCPU_DOWN; }
+bool xen_vcpu_is_up(const struct vcpu *t) { return initialised(t) && t->state != VCPU_DOWN; }
 
 enum seg_kind { SEG_CS, SEG_SS, SEG_DATA, SEG_TR };
 
@@ -173,13 +173,13 @@ static int64_t down(struct vcpu *v, struct vcpu *t)
 {
 	bool others_up = false;
 	for (unsigned i = 0; i < v->vm->nr_vcpus; i++)
-		others_up |= v->vm->vcpus[i] != t && is_up(v->vm->vcpus[i]);
+		others_up |= v->vm->vcpus[i] != t && xen_vcpu_is_up(v->vm->vcpus[i]);
 	if (!others_up) {
 		vm_end(v->vm, VM_END_EXIT, SHUTDOWN_poweroff, "vcpu%u: VCPUOP_down of vCPU %u, the last one up: poweroff",
 		       v->id, t->id);
 		return 0;
 	}
-	if (is_up(t)) {
+	if (xen_vcpu_is_up(t)) {
 		t->hc.xen.down_halted = t->state == VCPU_HALTED;
 		t->state = VCPU_DOWN;
 		hc_vcpu_runstate(t);
@@ -213,6 +213,6 @@ int64_t xen_vcpu_up_op(struct vcpu *v, struct vcpu *t, const struct hc_args *a)
 	case VCPUOP_down:
 		return down(v, t);
 	default:                                           /* VCPUOP_is_up */
-		return is_up(t);
+		return xen_vcpu_is_up(t);
 	}
 }

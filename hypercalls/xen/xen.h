@@ -28,6 +28,18 @@ int64_t xen_not_self(struct vm *self, uint32_t domid);
 
 uint32_t xen_hypercall_msr(const struct vm *vm);
 
+/*
+ * Whether a frame number has an address: gfn << 12 does not wrap past 2^64.
+ * One that does is no frame of the guest's (Xen's p2m refuses it): every
+ * call that places something at a guest-named gfn refuses it (-EINVAL).
+ */
+static inline bool xen_gfn_fits(uint64_t gfn) { return gfn < 1ull << (64 - PAGE_SHIFT); }
+/* Whether vm's shared_info is mapped at gfn (nothing else may be put there). */
+static inline bool xen_shinfo_at(const struct vm *vm, uint64_t gfn)
+{
+	return vm->hc.xen.shinfo_mapped && vm->hc.xen.shinfo_gpa >> PAGE_SHIFT == gfn;
+}
+
 /* The shared_info page and vcpu_info (xen_shared.c) */
 bool xen_vcpu_info(const struct vcpu *v, uint64_t *gpa);
 unsigned xen_nr_ports(const struct vm *vm);
@@ -74,6 +86,8 @@ static inline uint64_t xen_ballooned_pages(const struct vm *vm) { return vm->nr_
 int64_t xen_vcpu_op(struct vcpu *v, const struct hc_args *a);
 /* VCPUOP_initialise, _up, _down, _is_up on vCPU t (vcpu_up.c) */
 int64_t xen_vcpu_up_op(struct vcpu *v, struct vcpu *t, const struct hc_args *a);
+/* Whether vCPU t is up: initialised and not down (Xen: VPF_down clear). */
+bool xen_vcpu_is_up(const struct vcpu *t);
 int64_t xen_hvm_op(struct vcpu *v, const struct hc_args *a);
 int64_t xen_event_channel_op(struct vcpu *v, const struct hc_args *a);
 int64_t xen_sched_block(struct vcpu *v);

@@ -25,6 +25,7 @@
 #define XEN_EPERM      1
 #define XEN_ENOENT     2
 #define XEN_ESRCH      3
+#define XEN_ENXIO      6
 #define XEN_ENOMEM    12
 #define XEN_EFAULT    14
 #define XEN_EBUSY     16

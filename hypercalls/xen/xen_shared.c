@@ -154,7 +154,7 @@ static int64_t map_shared_info(struct vcpu *v, uint64_t idx, uint64_t gpfn)
 	static uint8_t page[PAGE_SIZE];                  /* one pCPU: one call at a time */
 	if (idx != 0)
 		return -XEN_EINVAL;
-	if (gpfn >= (1ull << (64 - PAGE_SHIFT)) || !gmem_page_is_ram(vm, gpfn))
+	if (!xen_gfn_fits(gpfn) || !gmem_page_is_ram(vm, gpfn))
 		return -XEN_EINVAL;                      /* not guest RAM of its own here (a hole, a grant) */
 	memset(page, 0, sizeof(page));
 	if (x->shinfo_mapped)
@@ -213,7 +213,7 @@ static int64_t remove_from_physmap(struct vcpu *v, const struct hc_args *a)
 		return 0;
 	if (gmem_page_remove(v->vm, gpfn))
 		return -XEN_EINVAL;
-	if (x->shinfo_mapped && x->shinfo_gpa >> PAGE_SHIFT == gpfn)
+	if (xen_shinfo_at(v->vm, gpfn))
 		x->shinfo_mapped = false;                    /* events are no longer recorded anywhere */
 	return 0;
 }
@@ -399,8 +399,18 @@ int64_t xen_hvm_op(struct vcpu *v, const struct hc_args *a)
 /* ---- vcpu_op ---- */
 
 /*
- * VCPUOP_register_vcpu_info { u64 gfn; u32 offset; u32 rsvd; }: the slot
- * must lie in one page of RAM; once per vCPU (Xen 4.19: -EBUSY after).
+ * VCPUOP_register_vcpu_info { u64 gfn; u32 offset; u32 rsvd; } (rsvd is
+ * not looked at), with the checks of Xen 4.17's map_vcpu_info
+ * (xen/common/domain.c), in its order:
+ * - an offset past PAGE_SIZE - sizeof(vcpu_info_t), or not a multiple of
+ *   its alignment (alignof: 8, or 4 with the 32-bit shared_info layout,
+ *   has_32bit_shinfo): -ENXIO;
+ * - a vCPU that has one registered already: -EINVAL (once per vCPU; Xen
+ *   after 4.17 answers -EBUSY);
+ * - "Run this command on yourself or on other offline VCPUS": another
+ *   vCPU that is up: -EINVAL;
+ * - a gfn that is not writable RAM of the domain (get_page_from_gfn,
+ *   get_page_type): -EINVAL.
  * The current contents move there.
  */
 static int64_t register_vcpu_info(struct vcpu *t, struct vcpu *caller, uint64_t gpa)
@@ -410,9 +420,13 @@ static int64_t register_vcpu_info(struct vcpu *t, struct vcpu *caller, uint64_t 
 	uint64_t old;
 	if (xen_copy_in(caller, gpa, &r, sizeof(r)))
 		return -XEN_EFAULT;
+	if (r.offset > PAGE_SIZE - VCPU_INFO_SIZE || r.offset % (t->vm->hc.xen.compat ? 4 : 8))
+		return -XEN_ENXIO;
 	if (t->hc.xen.vcpu_info_registered)
-		return -XEN_EBUSY;
-	if (r.offset > PAGE_SIZE - VCPU_INFO_SIZE || r.gfn >= (1ull << (64 - PAGE_SHIFT)))
+		return -XEN_EINVAL;
+	if (t != caller && xen_vcpu_is_up(t))
+		return -XEN_EINVAL;
+	if (!xen_gfn_fits(r.gfn))
 		return -XEN_EINVAL;
 	uint64_t at = (r.gfn << PAGE_SHIFT) + r.offset;
 	if (!gmem_range_ok(t->vm, mk_gpa(at), VCPU_INFO_SIZE, true))

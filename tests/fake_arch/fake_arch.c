@@ -289,7 +289,7 @@ int arch_guest_virt_to_phys(struct vcpu *v, uint64_t gva, uint64_t *gpa)
 
 int arch_guest_page_set(struct vm *vm, uint64_t gpa, bool present)
 {
-	if (fake.fail_page_set)
+	if (fake.fail_page_set && fake.page_sets >= fake.fail_page_set_after)
 		return fake.fail_page_set;
 	if (fake.page_sets < FAKE_MAX_EVENTS)
 		fake.page_set_log[fake.page_sets] = (struct fake_page_set){ gpa, present };
@@ -322,6 +322,8 @@ int arch_console_getc(void)
 
 int arch_guest_page_map(struct vm *vm, uint64_t gpa, hpa_t hpa, bool writable, bool present)
 {
+	if (fake.phys_bits && gpa >> fake.phys_bits)
+		return -EINVAL;                                /* above the guest's width, as arch/x86/x86.c */
 	if (fake.fail_page_set)
 		return fake.fail_page_set;
 	if (fake.page_maps < FAKE_MAX_EVENTS)

@@ -115,6 +115,7 @@ struct fake_arch_state {
 	uint32_t auto_eoi[VM_MAX_VCPUS][8];                /* arch_set_auto_eoi */
 	struct fake_page_set page_set_log[FAKE_MAX_EVENTS]; /* arch_guest_page_set, in order */
 	unsigned page_sets;
+	unsigned fail_page_set_after;                      /* arch_guest_page_set: page_sets that succeed before fail_page_set applies */
 	const char *console_input;                         /* arch_console_getc: bytes typed, in order */
 	unsigned cache_cleans;                             /* arch_cache_clean calls, and bytes */
 	uint64_t cache_cleaned;
@@ -124,6 +125,7 @@ struct fake_arch_state {
 	struct fake_page_map page_map_log[FAKE_MAX_EVENTS]; /* arch_guest_page_map, in order */
 	unsigned page_maps;
 	int fail_page_set;                                 /* -errno to return, 0: succeed */
+	unsigned phys_bits;                                /* arch_guest_page_map: -EINVAL from 2^phys_bits up (0: any) */
 	bool virt_fault;                                   /* arch_guest_virt_to_phys fails */
 	unsigned apic_writes;
 	uint64_t counter;                                  /* what arch_read_counter returns */

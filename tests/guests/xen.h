@@ -28,6 +28,7 @@
 #define XEN_EPERM   ((ulong)-1l)
 #define XEN_ENOENT  ((ulong)-2l)
 #define XEN_ESRCH   ((ulong)-3l)
+#define XEN_ENXIO   ((ulong)-6l)
 #define XEN_EFAULT  ((ulong)-14l)
 #define XEN_EBUSY   ((ulong)-16l)
 #define XEN_EEXIST  ((ulong)-17l)

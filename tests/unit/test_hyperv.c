@@ -338,6 +338,18 @@ static void test_send_ipi_ex(void **state)
 	put_input(IN_GPA, all, 3);
 	assert_int_equal(call64(HVCALL_SEND_IPI_EX, IN_GPA, 0), HV_STATUS_SUCCESS);
 	assert_int_equal(fake.ipis[0] + fake.ipis[1] + fake.ipis[2], 5);
+	/* "all" counts its banks too: a header that does not match the mask is refused (KVM), nothing sent */
+	const uint64_t all_banks[] = { 0x52, HV_GENERIC_SET_ALL, 1, 0x7 };
+	put_input(IN_GPA, all_banks, 4);
+	assert_int_equal(call64(HVCALL_SEND_IPI_EX, IN_GPA, 0), HV_STATUS_INVALID_HYPERCALL_INPUT);
+	assert_int_equal(call64(HVCALL_SEND_IPI_EX | varhead(2), IN_GPA, 0), HV_STATUS_INVALID_HYPERCALL_INPUT);
+	assert_int_equal(fake.ipis[0] + fake.ipis[1] + fake.ipis[2], 5);
+	assert_int_equal(call64(HVCALL_SEND_IPI_EX | varhead(1), IN_GPA, 0), HV_STATUS_SUCCESS);
+	assert_int_equal(fake.ipis[0] + fake.ipis[1] + fake.ipis[2], 8);
+	/* a format that is neither */
+	const uint64_t other[] = { 0x52, 2, 0 };
+	put_input(IN_GPA, other, 3);
+	assert_int_equal(call64(HVCALL_SEND_IPI_EX, IN_GPA, 0), HV_STATUS_INVALID_HYPERCALL_INPUT);
 }
 
 static void test_notify_long_spin_wait_rejects_rep_and_varhead(void **state)
@@ -346,6 +358,130 @@ static void test_notify_long_spin_wait_rejects_rep_and_varhead(void **state)
 	for (size_t i = 0; i < ARRAY_SIZE(bad); i++)
 		assert_int_equal(call64(HVCALL_NOTIFY_LONG_SPIN_WAIT | bad[i], 0, 0), HV_STATUS_INVALID_HYPERCALL_INPUT);
 	assert_null(vm->yield_to);
+}
+
+/*
+ * 16-bit protected mode at CPL 0 is protected mode: the call is served, with
+ * the 32-bit convention (TLFS "Hypercall Interface": real mode and CPL > 0
+ * #UD; KVM kvm_hv_hypercall: #UD only for CPL != 0 or !is_protmode, EDX:EAX
+ * whenever the caller is not in 64-bit mode).
+ */
+static void test_convention_16bit_protected(void **state)
+{
+	v->regs.gpr[X86_RDX] = 0xffffffff00000000ull;            /* upper halves are not part of it */
+	v->regs.gpr[X86_RAX] = 0xdeadbeef00000000ull | 0x7777;
+	call(MODE_PROT16, 0);
+	assert_int_equal(fake.inject_undef, 0);
+	assert_int_equal(v->regs.gpr[X86_RAX], HV_STATUS_INVALID_HYPERCALL_CODE);
+	assert_int_equal(v->regs.gpr[X86_RDX], 0);
+	assert_int_equal(v->regs.rip, RIP0 + 3);
+	/* a slow flush of VP 1: input value in EDX:EAX, input GPA in EBX:ECX */
+	const uint64_t q[] = { 0, 0, 0x2 };
+	put_input(IN_GPA, q, 3);
+	v->regs.gpr[X86_RDX] = 0xffffffff00000000ull;
+	v->regs.gpr[X86_RAX] = 0xffffffff00000000ull | HVCALL_FLUSH_VIRTUAL_ADDRESS_SPACE;
+	v->regs.gpr[X86_RBX] = 0xffffffff00000000ull;
+	v->regs.gpr[X86_RCX] = 0xffffffff00000000ull | IN_GPA;
+	call(MODE_PROT16, 0);
+	assert_int_equal(fake.inject_undef, 0);
+	assert_int_equal(v->regs.gpr[X86_RAX], HV_STATUS_SUCCESS);
+	assert_int_equal(v->regs.gpr[X86_RDX], 0);
+	assert_int_equal(fake.tlb_flushes[1], 1);
+	assert_int_equal(fake.tlb_flushes[0] + fake.tlb_flushes[2], 0);
+	assert_int_equal(v->regs.rip, RIP0 + 6);
+}
+
+/*
+ * Bit 31, IsNested (TLFS "Hypercall Inputs"), asks for the L0 hypervisor,
+ * which this is: the call is served as without it, and a continued call
+ * keeps the bit. (KVM differs: its HV_HYPERCALL_RSVD0_MASK is 31:27, so
+ * kvm_hv_hypercall answers INVALID_HYPERCALL_INPUT.)
+ */
+static void test_nested_bit_served(void **state)
+{
+	assert_int_equal(call64(HVCALL_NOTIFY_LONG_SPIN_WAIT | HV_INPUT_NESTED, 0, 0), HV_STATUS_SUCCESS);
+	assert_ptr_equal(vm->yield_to, v2);
+	const uint64_t q[] = { 0, 0, 0x4, 0x1000, 0x2000 };
+	put_input(IN_GPA, q, 5);
+	assert_int_equal(call64(HVCALL_FLUSH_VIRTUAL_ADDRESS_SPACE | HV_INPUT_NESTED, IN_GPA, 0), HV_STATUS_SUCCESS);
+	assert_int_equal(fake.tlb_flushes[2], 1);
+	fake.counter_step = HZ;                                   /* one element per entry */
+	uint64_t input = HVCALL_FLUSH_VIRTUAL_ADDRESS_LIST | HV_INPUT_NESTED | rep(2, 0);
+	call64(input, IN_GPA, 0);
+	assert_int_equal(v->regs.rip, RIP0 + 6);
+	assert_int_equal(v->regs.gpr[X86_RCX], input | 1ull << 48);
+	call(MODE_64, 0);
+	fake.counter_step = 0;
+	assert_int_equal(v->regs.gpr[X86_RAX], HV_STATUS_SUCCESS | 2ull << 32);
+	assert_true(fake.tlb_flushes[2] >= 2);
+	assert_int_equal(fake.tlb_flushes[0] + fake.tlb_flushes[1], 0);
+}
+
+/*
+ * A list running past 2^64 (TLFS "Hypercall Status Codes": a list outside
+ * the GPA space is INVALID_ALIGNMENT): one that crosses a page on the way is
+ * refused by the page rule, one that ends exactly at 2^64 by the gate's
+ * wrap check. Nothing is done, and nothing lands at GPA 0.
+ */
+static void test_lists_wrapping_past_2_64(void **state)
+{
+	memset(fake_vm_hva(vm, 0), 0xee, PAGE_SIZE);
+	assert_int_equal(call64(HVCALL_FLUSH_VIRTUAL_ADDRESS_SPACE, 0xfffffffffffffff8ull, 0),
+	                 HV_STATUS_INVALID_ALIGNMENT);
+	assert_int_equal(call64(HVCALL_FLUSH_VIRTUAL_ADDRESS_LIST | rep(2, 0), 0xffffffffffffffe0ull, 0),
+	                 HV_STATUS_INVALID_ALIGNMENT);
+	/* SignalEvent's 8 bytes, ending exactly at 2^64 */
+	assert_int_equal(call64(HVCALL_SIGNAL_EVENT, 0xfffffffffffffff8ull, 0), HV_STATUS_INVALID_ALIGNMENT);
+	/* output lists: ExtQueryCapabilities' 8 bytes up to 2^64; two register values across it */
+	assert_int_equal(call64(HVCALL_EXT_QUERY_CAPABILITIES, 0, 0xfffffffffffffff8ull), HV_STATUS_INVALID_ALIGNMENT);
+	const uint64_t get[3] = { HV_PARTITION_ID_SELF, HV_VP_INDEX_SELF,
+	                          HV_REGISTER_VP_INDEX | (uint64_t)HV_REGISTER_VP_INDEX << 32 };
+	put_input(IN_GPA, get, 3);
+	assert_int_equal(call64(HVCALL_GET_VP_REGISTERS | rep(2, 0), IN_GPA, 0xfffffffffffffff0ull),
+	                 HV_STATUS_INVALID_ALIGNMENT);
+	for (unsigned i = 0; i < 3; i++)
+		assert_int_equal(fake.tlb_flushes[i], 0);
+	const uint8_t *p = fake_vm_hva(vm, 0);
+	for (unsigned i = 0; i < PAGE_SIZE; i++)
+		if (p[i] != 0xee)
+			fail_fmt("GPA 0x%x written: 0x%x", i, p[i]);
+	assert_int_equal(v->regs.rip, RIP0 + 15);
+}
+
+/*
+ * Fixed plus variable header: at most 68 qwords (HV_MAX_INPUT_QWORDS, an Ex
+ * call with all 64 banks), though the 10-bit field goes to 1023; more is
+ * INVALID_HYPERCALL_INPUT before anything is read, whatever the rest says.
+ */
+static void test_flush_ex_variable_header_limit(void **state)
+{
+	uint64_t q[4 + 64 + 2] = { 0, 0, HV_GENERIC_SET_SPARSE_4K, ~0ull, 0x5 };   /* 64 banks; bank 0: VPs 0, 2 */
+	for (unsigned i = 5; i < 4 + 64; i++)
+		q[i] = ~0ull;                                     /* VPs 64 and up: nobody */
+	q[68] = 0x1000;                                           /* two list elements after the banks */
+	q[69] = 0x2000;
+	put_input(IN_GPA, q, 70);
+	assert_int_equal(call64(HVCALL_FLUSH_VIRTUAL_ADDRESS_SPACE_EX | varhead(64), IN_GPA, 0), HV_STATUS_SUCCESS);
+	assert_int_equal(fake.tlb_flushes[0], 1);
+	assert_int_equal(fake.tlb_flushes[1], 0);
+	assert_int_equal(fake.tlb_flushes[2], 1);
+	assert_int_equal(call64(HVCALL_FLUSH_VIRTUAL_ADDRESS_LIST_EX | varhead(64) | rep(2, 0), IN_GPA, 0),
+	                 HV_STATUS_SUCCESS | 2ull << 32);
+	assert_int_equal(fake.tlb_flushes[0] + fake.tlb_flushes[1] + fake.tlb_flushes[2], 4);
+	/*
+	 * 65 qwords of variable header with format "all": only the limit refuses
+	 * it. 508: 4 KiB of header, the whole page; 1023: more than a page, still
+	 * INVALID_HYPERCALL_INPUT (the header check comes before the page rule).
+	 */
+	q[2] = HV_GENERIC_SET_ALL;
+	put_input(IN_GPA, q, 70);
+	static const unsigned too_big[] = { 65, 508, 1023 };
+	for (size_t i = 0; i < ARRAY_SIZE(too_big); i++) {
+		uint64_t r = call64(HVCALL_FLUSH_VIRTUAL_ADDRESS_SPACE_EX | varhead(too_big[i]), IN_GPA, 0);
+		if (r != HV_STATUS_INVALID_HYPERCALL_INPUT)
+			fail_fmt("variable header of %u qwords: result 0x%llx", too_big[i], (unsigned long long)r);
+	}
+	assert_int_equal(fake.tlb_flushes[0] + fake.tlb_flushes[1] + fake.tlb_flushes[2], 4);
 }
 
 /* ---- discovery ---- */
@@ -429,6 +565,106 @@ static void test_hypercall_page_outside_ram_gp(void **state)
 	uint64_t val;
 	assert_int_equal(hc_msr_read(v, HV_X64_MSR_HYPERCALL, &val), 0);
 	assert_int_equal(val, 0);
+}
+
+/*
+ * HYPERCALL bits 11:2 and REFERENCE_TSC bits 11:1 are reserved (TLFS
+ * "Hypercall Page", "Reference TSC Page"): taken and read back, as KVM
+ * stores the whole value (kvm_hv_set_msr_pw); the page is bits 63:12.
+ */
+static void test_page_msrs_reserved_bits(void **state)
+{
+	uint64_t val;
+	assert_int_equal(hc_msr_write(v, HV_X64_MSR_GUEST_OS_ID, 0x8100000000000000ull), 0);
+	assert_int_equal(hc_msr_write(v, HV_X64_MSR_HYPERCALL, 0x5000 | 0xffc | 1), 0);
+	assert_int_equal(hc_msr_read(v, HV_X64_MSR_HYPERCALL, &val), 0);
+	assert_int_equal(val, 0x5000 | 0xffc | 1);
+	static const uint8_t call_ret[] = { 0x0f, 0x01, 0xd9, 0xc3 };
+	assert_memory_equal(fake_vm_hva(vm, 0x5000), call_ret, sizeof(call_ret));
+	assert_int_equal(*fake_vm_hva(vm, 0x5ffc), 0xcc);          /* the page's last bytes, not past them */
+	assert_int_equal(*fake_vm_hva(vm, 0x6000), 0);
+	fake.counter_stable = true;
+	assert_int_equal(hc_msr_write(v, HV_X64_MSR_REFERENCE_TSC, 0x7000 | 0xffe | 1), 0);
+	assert_int_equal(hc_msr_read(v, HV_X64_MSR_REFERENCE_TSC, &val), 0);
+	assert_int_equal(val, 0x7000 | 0xffe | 1);
+	struct hv_ref_tsc_page p;
+	memcpy(&p, fake_vm_hva(vm, 0x7000), sizeof(p));
+	assert_int_not_equal(p.tsc_sequence, 0);
+	assert_int_equal(p.tsc_scale, hv_ref_tsc_scale(HZ));
+	assert_int_equal(*fake_vm_hva(vm, 0x7ffe), 0);
+}
+
+/*
+ * Locked (bit 1): "the value of this MSR can't be changed" until reset
+ * (TLFS "Hypercall Page"). Later writes are ignored, as before an OS ID;
+ * no #GP, the TLFS names none. (KVM does not implement the bit.)
+ */
+static void test_hypercall_page_locked(void **state)
+{
+	uint64_t val;
+	assert_int_equal(hc_msr_write(v, HV_X64_MSR_GUEST_OS_ID, 0x8100000000000000ull), 0);
+	assert_int_equal(hc_msr_write(v, HV_X64_MSR_HYPERCALL, 0x5000 | HV_X64_MSR_HYPERCALL_LOCKED | 1), 0);
+	static const uint64_t later[] = { 0x6000 | 1, 0x5000 | 1, 0x5000, 0 };
+	for (size_t i = 0; i < ARRAY_SIZE(later); i++) {
+		assert_int_equal(hc_msr_write(v2, HV_X64_MSR_HYPERCALL, later[i]), 0);
+		assert_int_equal(hc_msr_read(v, HV_X64_MSR_HYPERCALL, &val), 0);
+		if (val != (0x5000 | HV_X64_MSR_HYPERCALL_LOCKED | 1))
+			fail_fmt("after writing 0x%llx: 0x%llx", (unsigned long long)later[i], (unsigned long long)val);
+	}
+	const uint8_t *p = fake_vm_hva(vm, 0x6000);
+	for (unsigned i = 0; i < PAGE_SIZE; i++)
+		if (p[i])
+			fail_fmt("page 0x6000 byte %u written: 0x%x", i, p[i]);
+	assert_int_equal(*fake_vm_hva(vm, 0x5000), 0x0f);
+}
+
+/*
+ * Read-only memory (a ROM slot) for a page MSR: the page cannot be written,
+ * so #GP and the MSR keeps its value, as for a page outside RAM. (KVM: the
+ * hypercall page's kvm_vcpu_write_guest fails on a read-only memslot and the
+ * write returns 1; it fills the TSC page later and only marks it broken, but
+ * here the page is written at once.)
+ */
+static void test_page_msrs_in_rom(void **state)
+{
+	const uint64_t rom = 0x200000;
+	fake_vm_add_slot(vm, rom, PAGE_SIZE, SLOT_READONLY, 0x5a);
+	uint64_t val;
+	assert_int_equal(hc_msr_write(v, HV_X64_MSR_GUEST_OS_ID, 0x8100000000000000ull), 0);
+	assert_int_equal(hc_msr_write(v, HV_X64_MSR_HYPERCALL, rom | 1), -EINVAL);
+	assert_int_equal(hc_msr_read(v, HV_X64_MSR_HYPERCALL, &val), 0);
+	assert_int_equal(val, 0);
+	fake.counter_stable = true;
+	assert_int_equal(hc_msr_write(v, HV_X64_MSR_REFERENCE_TSC, 0x6000 | 1), 0);
+	assert_int_equal(hc_msr_write(v, HV_X64_MSR_REFERENCE_TSC, rom | 1), -EINVAL);
+	assert_int_equal(hc_msr_read(v, HV_X64_MSR_REFERENCE_TSC, &val), 0);
+	assert_int_equal(val, 0x6000 | 1);
+	const uint8_t *p = fake_vm_hva(vm, rom);
+	for (unsigned i = 0; i < PAGE_SIZE; i++)
+		if (p[i] != 0x5a)
+			fail_fmt("ROM byte %u written: 0x%x", i, p[i]);
+}
+
+/*
+ * The output list on the hypercall page: that page is guest RAM the
+ * hypervisor filled once (KVM writes it with kvm_vcpu_write_guest and keeps
+ * no overlay), so the output is written there like anywhere else, and the
+ * MSR stays as it was.
+ */
+static void test_output_on_hypercall_page(void **state)
+{
+	uint64_t val;
+	assert_int_equal(hc_msr_write(v, HV_X64_MSR_GUEST_OS_ID, 0x8100000000000000ull), 0);
+	assert_int_equal(hc_msr_write(v, HV_X64_MSR_HYPERCALL, 0x5000 | 1), 0);
+	const uint64_t q[3] = { HV_PARTITION_ID_SELF, HV_VP_INDEX_SELF,
+	                        HV_REGISTER_VP_INDEX | (uint64_t)HV_X64_REGISTER_RIP << 32 };
+	put_input(IN_GPA, q, 3);
+	assert_int_equal(call64(HVCALL_GET_VP_REGISTERS | rep(2, 0), IN_GPA, 0x5000), HV_STATUS_SUCCESS | 2ull << 32);
+	const uint64_t want[4] = { 0, 0, RIP0, 0 };               /* VP index 0, then RIP, 16 bytes each */
+	assert_memory_equal(fake_vm_hva(vm, 0x5000), want, sizeof(want));
+	assert_int_equal(*fake_vm_hva(vm, 0x5000 + sizeof(want)), 0x89);   /* the VTL call entry, untouched */
+	assert_int_equal(hc_msr_read(v, HV_X64_MSR_HYPERCALL, &val), 0);
+	assert_int_equal(val, 0x5000 | 1);
 }
 
 static void test_read_only_msrs(void **state)
@@ -568,9 +804,17 @@ int main(void)
 		T(test_rep_continuation_32bit),
 		T(test_send_ipi),
 		T(test_send_ipi_ex),
+		T(test_convention_16bit_protected),
+		T(test_nested_bit_served),
+		T(test_lists_wrapping_past_2_64),
+		T(test_flush_ex_variable_header_limit),
 		T(test_cpuid_leaves),
 		T(test_hypercall_page),
 		T(test_hypercall_page_outside_ram_gp),
+		T(test_page_msrs_reserved_bits),
+		T(test_hypercall_page_locked),
+		T(test_page_msrs_in_rom),
+		T(test_output_on_hypercall_page),
 		T(test_read_only_msrs),
 		T(test_ref_tsc_scale),
 		T(test_reference_tsc_page),

@@ -15,6 +15,7 @@
 #include <cmocka.h>
 
 #include "core/exit.h"
+#include "core/gmem.h"
 #include "core/time.h"
 #include "core/vm.h"
 #include "hypercalls/hypercall.h"
@@ -33,10 +34,12 @@
 #define SIMP_GPA(id) (0x10000ull + (uint64_t)(id) * 0x2000)
 #define SIEFP_GPA(id) (SIMP_GPA(id) + PAGE_SIZE)
 #define ASSIST_GPA 0x8000ull
+#define ROM_GPA 0x200000ull                        /* a read-only slot past RAM, where a test adds one */
 #define XMM_FILL 0x5a5a5a5a00000000ull               /* fake.xmm[id][r][h] = XMM_FILL | r << 8 | h */
 
 static struct vm *vm;
 static struct vcpu *vc[3];
+static struct boot_info bi;
 
 /* Every vCPU's XMM registers hold a pattern that tells register and half apart. */
 static void xmm_fill(void)
@@ -51,6 +54,7 @@ static void xmm_fill(void)
 static int setup(void **state)
 {
 	fake_arch_reset();
+	fake_pmm_setup(&bi);                           /* for the gate's maps of pages given back or private */
 	fake.counter = C0;
 	time_init(HZ, C0, 0);
 	vm = fake_vm_new();
@@ -71,6 +75,7 @@ static int setup(void **state)
 
 static int teardown(void **state)
 {
+	gmem_destroy(vm);
 	fake_cleanup();
 	return 0;
 }
@@ -402,6 +407,64 @@ static void test_unused_gpa_ignored(void **state)
 	assert_int_equal(fake.tlb_flushes[0], 2);
 }
 
+/*
+ * Read-only memory as the output list: refused before the call runs, with
+ * the status of a list outside the GPA space, INVALID_ALIGNMENT (TLFS
+ * "Hypercall Status Codes"; KVM, which checks nothing first, answers
+ * INVALID_HYPERCALL_INPUT when kvm_vcpu_write_guest fails). Nothing is
+ * written. The same memory as input is fine.
+ */
+static void test_output_in_rom(void **state)
+{
+	fake_vm_add_slot(vm, ROM_GPA, PAGE_SIZE, SLOT_READONLY, 0x5a);
+	const uint32_t names[1] = { HV_REGISTER_SVERSION };
+	put_get_regs(names, 1);
+	assert_int_equal(call64(HVCALL_GET_VP_REGISTERS | REP(1, 0), IN_GPA, ROM_GPA), HV_STATUS_INVALID_ALIGNMENT);
+	assert_int_equal(call64(HVCALL_EXT_QUERY_CAPABILITIES, 0, ROM_GPA), HV_STATUS_INVALID_ALIGNMENT);
+	assert_untouched(ROM_GPA, PAGE_SIZE, 0x5a);
+	/* input from ROM, output to RAM */
+	const uint64_t q[3] = { HV_PARTITION_ID_SELF, HV_VP_INDEX_SELF, HV_REGISTER_SVERSION };
+	memcpy(hva(ROM_GPA), q, sizeof(q));
+	assert_int_equal(call64(HVCALL_GET_VP_REGISTERS | REP(1, 0), ROM_GPA, OUT_GPA), HV_STATUS_SUCCESS | 1ull << 32);
+	uint64_t val[2];
+	out_val(0, val);
+	assert_int_equal(val[0], HV_SYNIC_VERSION_1);
+}
+
+/*
+ * A page the guest made private (ext mem_attributes, gmem_set_private): the
+ * gate refuses it, and a list there gets the status a list the hypervisor
+ * cannot use gets, INVALID_ALIGNMENT (docs/extensions.md: "Hyper-V its
+ * status for the buffer"). Nothing is read or written; shared again, the
+ * same calls work.
+ */
+static void test_private_buffers(void **state)
+{
+	const uint32_t names[1] = { HV_REGISTER_SVERSION };
+	put_get_regs(names, 1);
+	memset(hva(OUT_GPA), 0xee, PAGE_SIZE);
+	assert_int_equal(gmem_set_private(vm, OUT_GPA >> PAGE_SHIFT, 1, true), 0);
+	assert_int_equal(call64(HVCALL_GET_VP_REGISTERS | REP(1, 0), IN_GPA, OUT_GPA), HV_STATUS_INVALID_ALIGNMENT);
+	assert_int_equal(call64(HVCALL_EXT_QUERY_CAPABILITIES, 0, OUT_GPA), HV_STATUS_INVALID_ALIGNMENT);
+	assert_untouched(OUT_GPA, PAGE_SIZE, 0xee);
+	/* the input private: nothing read (the flush would flush VP 1) */
+	assert_int_equal(gmem_set_private(vm, OUT_GPA >> PAGE_SHIFT, 1, false), 0);
+	const uint64_t flush[3] = { 0, 0, 0x2 };
+	put(IN_GPA + 0x100, flush, sizeof(flush));
+	assert_int_equal(gmem_set_private(vm, IN_GPA >> PAGE_SHIFT, 1, true), 0);
+	assert_int_equal(call64(HVCALL_GET_VP_REGISTERS | REP(1, 0), IN_GPA, OUT_GPA), HV_STATUS_INVALID_ALIGNMENT);
+	assert_int_equal(call64(HVCALL_FLUSH_VIRTUAL_ADDRESS_SPACE, IN_GPA + 0x100, 0), HV_STATUS_INVALID_ALIGNMENT);
+	assert_int_equal(fake.tlb_flushes[1], 0);
+	assert_untouched(OUT_GPA, PAGE_SIZE, 0xee);
+	assert_int_equal(gmem_set_private(vm, IN_GPA >> PAGE_SHIFT, 1, false), 0);
+	assert_int_equal(call64(HVCALL_GET_VP_REGISTERS | REP(1, 0), IN_GPA, OUT_GPA), HV_STATUS_SUCCESS | 1ull << 32);
+	uint64_t val[2];
+	out_val(0, val);
+	assert_int_equal(val[0], HV_SYNIC_VERSION_1);
+	assert_int_equal(call64(HVCALL_FLUSH_VIRTUAL_ADDRESS_SPACE, IN_GPA + 0x100, 0), HV_STATUS_SUCCESS);
+	assert_int_equal(fake.tlb_flushes[1], 1);
+}
+
 /* ---- rep calls and continuation (TLFS "Hypercall Continuation", "Hypercall Outputs") ---- */
 
 /*
@@ -508,6 +571,69 @@ static void test_rep_start_from_guest(void **state)
 	out_val(3, val);
 	assert_int_equal(val[0], HV_SYNIC_VERSION_1);
 	assert_untouched(OUT_GPA + 64, 16, 0xee);
+}
+
+/*
+ * Other vCPUs' calls between the entries of a continued call, among them
+ * another continued call: nothing of a call is kept between its entries
+ * (the progress is in the caller's RCX), so each finishes with its own
+ * values, as if alone.
+ */
+#define IN2_GPA 0x6000ull
+#define OUT2_GPA 0x7000ull
+
+static void test_rep_continuation_interleaved(void **state)
+{
+	struct vcpu *a = vc[0], *b = vc[1];
+	uint32_t names[256];
+	static const unsigned gprs[] = { X86_RAX, X86_RDX, X86_RBX, X86_RSP, X86_RBP, X86_RSI, X86_RDI, X86_R8,
+	                                 X86_R9, X86_R10, X86_R11, X86_R12, X86_R13, X86_R14, X86_R15 };
+	for (unsigned i = 0; i < 256; i++)
+		names[i] = HV_X64_REGISTER_RAX + gprs[i % ARRAY_SIZE(gprs)];
+	put_get_regs(names, 256);
+	const uint64_t hdr[2] = { HV_PARTITION_ID_SELF, HV_VP_INDEX_SELF };
+	put(IN2_GPA, hdr, sizeof(hdr));
+	for (unsigned i = 0; i < 128; i++)
+		put(IN2_GPA + sizeof(hdr) + 4 * i, &(uint32_t){ i % 2 ? HV_REGISTER_VP_INDEX : HV_X64_REGISTER_RIP }, 4);
+	memset(hva(OUT_GPA), 0xee, PAGE_SIZE);
+	memset(hva(OUT2_GPA), 0xee, PAGE_SIZE);
+	const uint64_t in_a = HVCALL_GET_VP_REGISTERS | REP(256, 0), in_b = HVCALL_GET_VP_REGISTERS | REP(128, 0);
+	a->regs.gpr[X86_RCX] = in_a;
+	a->regs.gpr[X86_RDX] = IN_GPA;
+	a->regs.gpr[X86_R8] = OUT_GPA;
+	uint64_t regs[X86_NR_GPRS];
+	memcpy(regs, a->regs.gpr, sizeof(regs));
+	exec(a, MODE_64);                                       /* a: 0-63 */
+	assert_int_equal(a->regs.gpr[X86_RCX], with_rep_start(in_a, 64));
+	assert_int_equal(call_on(b, HVCALL_NOTIFY_LONG_SPIN_WAIT, 0, 0), HV_STATUS_SUCCESS);
+	b->regs.gpr[X86_RCX] = in_b;
+	b->regs.gpr[X86_RDX] = IN2_GPA;
+	b->regs.gpr[X86_R8] = OUT2_GPA;
+	exec(b, MODE_64);                                       /* b: 0-63 */
+	assert_int_equal(b->regs.gpr[X86_RCX], with_rep_start(in_b, 64));
+	exec(a, MODE_64);                                       /* a: 64-127 */
+	assert_int_equal(a->regs.gpr[X86_RCX], with_rep_start(in_a, 128));
+	exec(b, MODE_64);                                       /* b: 64-127, done */
+	assert_int_equal(b->regs.gpr[X86_RAX], HV_STATUS_SUCCESS | 128ull << 32);
+	assert_int_equal(b->regs.rip, RIP0 + 6);
+	exec(a, MODE_64);
+	exec(a, MODE_64);
+	assert_int_equal(a->regs.gpr[X86_RAX], HV_STATUS_SUCCESS | 256ull << 32);
+	assert_int_equal(a->regs.rip, RIP0 + 3);
+	for (unsigned i = 0; i < 256; i++) {
+		uint64_t val[2];
+		out_val(i, val);
+		if (val[0] != regs[gprs[i % ARRAY_SIZE(gprs)]] || val[1])
+			fail_fmt("vCPU 0 element %u: 0x%llx:%llx", i, (unsigned long long)val[1], (unsigned long long)val[0]);
+	}
+	for (unsigned i = 0; i < 128; i++) {
+		uint64_t val[2];
+		memcpy(val, hva(OUT2_GPA + 16ull * i), 16);
+		/* RIP was RIP0 + 3 during b's call (after its spin wait), its VP index 1 */
+		if (val[0] != (i % 2 ? 1 : RIP0 + 3) || val[1])
+			fail_fmt("vCPU 1 element %u: 0x%llx:%llx", i, (unsigned long long)val[1], (unsigned long long)val[0]);
+	}
+	assert_untouched(OUT2_GPA + 128 * 16, PAGE_SIZE - 128 * 16, 0xee);
 }
 
 /* ---- Get/SetVpRegisters (TLFS HvCallGetVpRegisters, HvCallSetVpRegisters) ---- */
@@ -988,6 +1114,95 @@ static void test_signal_event_errors(void **state)
 	assert_int_equal(fake.ipis[2], 1);
 }
 
+/*
+ * SIMP and SIEFP bits 11:1 and the VP assist page's bits 11:1 are RsvdP
+ * (TLFS "SynIC Message Page", "SynIC Event Flags Page", "Virtual Processor
+ * Assist Page"): taken and read back (KVM synic_set_msr, kvm_hv_set_msr keep
+ * the whole value); the page is bits 63:12 and messages, events and the
+ * assist word land there.
+ */
+static void test_synic_page_msrs_reserved_bits(void **state)
+{
+	struct vcpu *c = vc[1];
+	wrmsr(c, HV_X64_MSR_SCONTROL, HV_SYNIC_CONTROL_ENABLE);
+	wrmsr(c, HV_X64_MSR_SIMP, SIMP_GPA(1) | 0xffe | HV_SYNIC_SIMP_ENABLE);
+	wrmsr(c, HV_X64_MSR_SIEFP, SIEFP_GPA(1) | 0x010 | HV_SYNIC_SIEFP_ENABLE);
+	wrmsr(c, HV_X64_MSR_SINT0 + 2, 0x52);
+	wrmsr(c, HV_X64_MSR_SINT0 + 4, 0x54);
+	assert_int_equal(rdmsr(c, HV_X64_MSR_SIMP), SIMP_GPA(1) | 0xfff);
+	assert_int_equal(rdmsr(c, HV_X64_MSR_SIEFP), SIEFP_GPA(1) | 0x011);
+	assert_int_equal(post(HV_CONN_ID(1, 2), 0x33, 16), HV_STATUS_SUCCESS);
+	assert_message(c, 2, 0x33, 16, 0);
+	assert_int_equal(signal_fast(HV_CONN_ID(1, 4), 9), HV_STATUS_SUCCESS);
+	assert_int_equal(*flags_at(1, 4, 1), 1u << 1);
+	assert_int_equal(fake.ipis[1], 2);
+	memset(hva(ASSIST_GPA), 0xaa, 8);
+	wrmsr(c, HV_X64_MSR_VP_ASSIST_PAGE, ASSIST_GPA | 0xffe | HV_X64_MSR_VP_ASSIST_PAGE_ENABLE);
+	assert_int_equal(rdmsr(c, HV_X64_MSR_VP_ASSIST_PAGE), ASSIST_GPA | 0xfff);
+	assert_untouched(ASSIST_GPA, 4, 0);
+	assert_untouched(ASSIST_GPA + 4, 4, 0xaa);
+	assert_int_equal(fake.pv_eoi_gpa[1], ASSIST_GPA);
+}
+
+/*
+ * The message or event page leaves the VM while enabled (ballooned out, or
+ * unmapped by ext in a multi-ABI VM): the gate refuses it, so nothing is
+ * written there. PostMessage treats the unreadable slot as a full one: the
+ * message waits in the VP's queue (4 deep, then INSUFFICIENT_BUFFERS) and
+ * comes when the page is back and the guest writes EOM. SignalEvent cannot
+ * set the flag: INVALID_SYNIC_STATE, no interrupt.
+ */
+static void test_synic_pages_leave_the_vm(void **state)
+{
+	synic_up(vc[1], 2, 0x52);
+	wrmsr(vc[1], HV_X64_MSR_SINT0 + 4, 0x54);
+	assert_int_equal(gmem_page_remove(vm, SIMP_GPA(1) >> PAGE_SHIFT), 0);
+	assert_int_equal(gmem_page_remove(vm, SIEFP_GPA(1) >> PAGE_SHIFT), 0);
+	memset(hva(SIMP_GPA(1)), 0xee, 2 * PAGE_SIZE);          /* the host pages behind them */
+	for (uint32_t type = 1; type <= 4; type++)
+		assert_int_equal(post(HV_CONN_ID(1, 2), type, 8), HV_STATUS_SUCCESS);
+	assert_int_equal(post(HV_CONN_ID(1, 2), 5, 8), HV_STATUS_INSUFFICIENT_BUFFERS);
+	assert_int_equal(signal_fast(HV_CONN_ID(1, 4), 9), HV_STATUS_INVALID_SYNIC_STATE);
+	wrmsr(vc[1], HV_X64_MSR_EOM, 0);                        /* still gone: nothing moves */
+	assert_untouched(SIMP_GPA(1), 2 * PAGE_SIZE, 0xee);
+	assert_int_equal(fake.ipis[1], 0);
+	/* back (zeroed, gmem_page_restore): EOM brings the queued messages, in order */
+	assert_int_equal(gmem_page_restore(vm, SIMP_GPA(1) >> PAGE_SHIFT), 0);
+	assert_int_equal(gmem_page_restore(vm, SIEFP_GPA(1) >> PAGE_SHIFT), 0);
+	wrmsr(vc[1], HV_X64_MSR_EOM, 0);
+	for (uint32_t type = 1; type <= 4; type++) {
+		assert_message(vc[1], 2, type, 8, type < 4 ? HV_MESSAGE_FLAG_PENDING : 0);
+		assert_int_equal(fake.ipis[1], type);
+		consume(vc[1], 2);
+	}
+	assert_int_equal(slot(vc[1], 2)->type, HVMSG_NONE);
+	assert_int_equal(signal_fast(HV_CONN_ID(1, 4), 9), HV_STATUS_SUCCESS);
+	assert_int_equal(*flags_at(1, 4, 1), 1u << 1);
+	assert_int_equal(fake.ipis[1], 5);
+}
+
+/*
+ * The output list on the SynIC message page: guest RAM, so it is written
+ * (KVM keeps no overlay either); the hypervisor then reads whatever is in
+ * the slot. Here the output lands on SINT 2's message header, so the slot
+ * looks full and the next PostMessage waits for EOM.
+ */
+static void test_output_on_synic_page(void **state)
+{
+	synic_up(vc[0], 2, 0x42);
+	const uint32_t names[1] = { HV_REGISTER_SVERSION };
+	put_get_regs(names, 1);
+	const uint64_t at = SIMP_GPA(0) + 2 * sizeof(struct hv_message);
+	assert_int_equal(call64(HVCALL_GET_VP_REGISTERS | REP(1, 0), IN_GPA, at), HV_STATUS_SUCCESS | 1ull << 32);
+	assert_int_equal(slot(vc[0], 2)->type, HV_SYNIC_VERSION_1);
+	assert_int_equal(post(HV_CONN_ID(0, 2), 7, 8), HV_STATUS_SUCCESS);
+	assert_int_equal(slot(vc[0], 2)->flags, HV_MESSAGE_FLAG_PENDING);
+	assert_int_equal(fake.ipis[0], 0);
+	consume(vc[0], 2);
+	assert_message(vc[0], 2, 7, 8, 0);
+	assert_int_equal(fake.ipis[0], 1);
+}
+
 /* ---- synthetic timers (TLFS "Synthetic Timers") ---- */
 
 #define STIMER_CONFIG(n) (HV_X64_MSR_STIMER0_CONFIG + 2 * (n))
@@ -1052,7 +1267,6 @@ static void test_stimer_one_shot_in_the_past(void **state)
 	assert_int_equal(fake.ipis[0], 1);
 }
 
-/* Periodic: the first expiry a period after enabling; a late poll gets one tick, the phase stays. */
 /* A period past the end of time never comes: no wrap into the past, no storm of expiries. */
 static void test_stimer_huge_period(void **state)
 {
@@ -1063,25 +1277,47 @@ static void test_stimer_huge_period(void **state)
 	assert_int_equal(fake.ipis[0], 0);
 }
 
+/* Periodic: the first expiry a period after enabling; a late poll gets one tick, the phase stays. */
 static void test_stimer_periodic(void **state)
 {
 	synic_up(vc[0], TIMER_SINT, 0x53);
 	fake.counter = at_ref(1000);
-	stimer_set(vc[0], 1, HV_STIMER_ENABLE | HV_STIMER_PERIODIC | SINTX(TIMER_SINT), 100);
-	assert_int_equal(poll_at(1099), 1100);
+	stimer_set(vc[0], 1, HV_STIMER_ENABLE | HV_STIMER_PERIODIC | SINTX(TIMER_SINT), 2000);
+	assert_int_equal(poll_at(2999), 3000);
 	assert_int_equal(fake.ipis[0], 0);
-	assert_int_equal(poll_at(1100), 1200);
-	assert_timer_message(1, 1100, 1100);
+	assert_int_equal(poll_at(3000), 5000);
+	assert_timer_message(1, 3000, 3000);
 	consume(vc[0], TIMER_SINT);
-	/* 2.5 periods late: the tick due at 1200 comes now, 1300 and 1400 are dropped, the next is 1500 */
-	assert_int_equal(poll_at(1450), 1500);
-	assert_timer_message(1, 1200, 1450);
+	/* 2.5 periods late: the tick due at 5000 comes now, 7000 and 9000 are dropped, the next is 11000 */
+	assert_int_equal(poll_at(10000), 11000);
+	assert_timer_message(1, 5000, 10000);
 	assert_int_equal(fake.ipis[0], 2);
 	consume(vc[0], TIMER_SINT);
-	assert_int_equal(poll_at(1500), 1600);
-	assert_timer_message(1, 1500, 1500);
+	assert_int_equal(poll_at(11000), 13000);
+	assert_timer_message(1, 11000, 11000);
 	assert_int_equal(fake.ipis[0], 3);
 	assert_true(rdmsr(vc[0], STIMER_CONFIG(1)) & HV_STIMER_ENABLE);
+}
+
+/*
+ * A period below 200 us (TIMER_MIN_PERIOD_NS) runs at 200 us: a timer that
+ * re-armed itself every 100 ns livelocked the host (the hostile guest,
+ * docs/bad-input.md). The count reads back as written.
+ */
+static void test_stimer_period_floor(void **state)
+{
+	synic_up(vc[0], TIMER_SINT, 0x53);
+	fake.counter = at_ref(1000);
+	stimer_set(vc[0], 1, HV_STIMER_ENABLE | HV_STIMER_PERIODIC | SINTX(TIMER_SINT), 1);
+	assert_int_equal(rdmsr(vc[0], STIMER_COUNT(1)), 1);
+	assert_int_equal(poll_at(1001), 3000);
+	assert_int_equal(fake.ipis[0], 0);
+	assert_int_equal(poll_at(3000), 5000);
+	assert_timer_message(1, 3000, 3000);
+	consume(vc[0], TIMER_SINT);
+	/* a poll long after: one tick, the phase kept, never a burst */
+	assert_int_equal(poll_at(100000 + 7), 101000);
+	assert_int_equal(fake.ipis[0], 2);
 }
 
 /* Direct mode (TLFS "Synthetic Timers", CPUID 0x40000003 EDX bit 19): the vector, no message. */
@@ -1104,10 +1340,10 @@ static void test_stimer_auto_enable_and_count_zero(void **state)
 	wrmsr(vc[0], STIMER_CONFIG(0), config);
 	assert_int_equal(rdmsr(vc[0], STIMER_CONFIG(0)), config);
 	assert_int_equal(poll_at(0), UINT64_MAX);
-	wrmsr(vc[0], STIMER_COUNT(0), 700);
+	wrmsr(vc[0], STIMER_COUNT(0), 2100);
 	assert_int_equal(rdmsr(vc[0], STIMER_CONFIG(0)), config | HV_STIMER_ENABLE);
-	assert_int_equal(poll_at(700), 1400);
-	assert_timer_message(0, 700, 700);
+	assert_int_equal(poll_at(2100), 4200);
+	assert_timer_message(0, 2100, 2100);
 	wrmsr(vc[0], STIMER_COUNT(0), 0);
 	assert_int_equal(rdmsr(vc[0], STIMER_CONFIG(0)), config);
 	consume(vc[0], TIMER_SINT);
@@ -1168,14 +1404,39 @@ static void test_stimer_periodic_tick_dropped(void **state)
 {
 	synic_up(vc[0], TIMER_SINT, 0x53);
 	slot(vc[0], TIMER_SINT)->type = 0x99;
-	stimer_set(vc[0], 0, HV_STIMER_ENABLE | HV_STIMER_PERIODIC | SINTX(TIMER_SINT), 100);
-	assert_int_equal(poll_at(100), 200);
+	stimer_set(vc[0], 0, HV_STIMER_ENABLE | HV_STIMER_PERIODIC | SINTX(TIMER_SINT), 2000);
+	assert_int_equal(poll_at(2000), 4000);
 	assert_int_equal(fake.ipis[0], 0);
 	consume(vc[0], TIMER_SINT);
 	assert_int_equal(slot(vc[0], TIMER_SINT)->type, HVMSG_NONE);   /* the dropped tick is not delivered */
-	assert_int_equal(poll_at(200), 300);
-	assert_timer_message(0, 200, 200);
+	assert_int_equal(poll_at(4000), 6000);
+	assert_timer_message(0, 4000, 4000);
 	assert_int_equal(fake.ipis[0], 1);
+}
+
+/*
+ * The message page left the VM: a one-shot timer's message cannot be
+ * written, so it is held as for a full slot (KVM stimer_expiration keeps
+ * msg_pending when synic_deliver_msg fails) and comes, with its expiration
+ * time, once the page is back and the guest writes EOM.
+ */
+static void test_stimer_message_held_while_page_gone(void **state)
+{
+	synic_up(vc[0], TIMER_SINT, 0x53);
+	assert_int_equal(gmem_page_remove(vm, SIMP_GPA(0) >> PAGE_SHIFT), 0);
+	memset(hva(SIMP_GPA(0)), 0xee, PAGE_SIZE);
+	stimer_set(vc[0], 0, HV_STIMER_ENABLE | SINTX(TIMER_SINT), 100);
+	assert_int_equal(poll_at(100), UINT64_MAX);
+	assert_int_equal(poll_at(200), UINT64_MAX);             /* not fired again */
+	assert_int_equal(fake.ipis[0], 0);
+	assert_untouched(SIMP_GPA(0), PAGE_SIZE, 0xee);
+	assert_true(rdmsr(vc[0], STIMER_CONFIG(0)) & HV_STIMER_ENABLE);
+	assert_int_equal(gmem_page_restore(vm, SIMP_GPA(0) >> PAGE_SHIFT), 0);
+	fake.counter = at_ref(250);
+	wrmsr(vc[0], HV_X64_MSR_EOM, 0);
+	assert_timer_message(0, 100, 250);
+	assert_int_equal(fake.ipis[0], 1);
+	assert_false(rdmsr(vc[0], STIMER_CONFIG(0)) & HV_STIMER_ENABLE);
 }
 
 /*
@@ -1244,6 +1505,31 @@ static void test_vp_assist_page(void **state)
 	assert_int_equal(rdmsr(vc[1], HV_X64_MSR_VP_ASSIST_PAGE), ASSIST_GPA);
 }
 
+/*
+ * SIMP, SIEFP and the VP assist page in read-only memory: the page cannot
+ * be cleared, so #GP and the MSR keeps its value (KVM: kvm_clear_guest, or
+ * the assist page's __put_user, fails on a read-only memslot; the write
+ * returns 1). The ROM is not written, PV EOI stays as it was.
+ */
+static void test_page_msrs_in_rom(void **state)
+{
+	fake_vm_add_slot(vm, ROM_GPA, PAGE_SIZE, SLOT_READONLY, 0x5a);
+	static const struct { uint32_t msr; uint64_t before; } msrs[] = {
+		{ HV_X64_MSR_SIMP, SIMP_GPA(0) | 1 },
+		{ HV_X64_MSR_SIEFP, SIEFP_GPA(0) | 1 },
+		{ HV_X64_MSR_VP_ASSIST_PAGE, ASSIST_GPA | 1 },
+	};
+	for (size_t i = 0; i < ARRAY_SIZE(msrs); i++) {
+		wrmsr(vc[0], msrs[i].msr, msrs[i].before);
+		if (hc_msr_write(vc[0], msrs[i].msr, ROM_GPA | 1) != -EINVAL)
+			fail_fmt("MSR 0x%x <- ROM accepted", msrs[i].msr);
+		assert_int_equal(rdmsr(vc[0], msrs[i].msr), msrs[i].before);
+	}
+	assert_untouched(ROM_GPA, PAGE_SIZE, 0x5a);
+	assert_int_equal(fake.pv_eoi_gpa[0], ASSIST_GPA);
+	assert_true(fake.pv_eoi_on[0]);
+}
+
 /* ---- HV_X64_MSR_RESET (TLFS appendix "Hypervisor Synthetic MSRs"; KVM: exactly 1 resets) ---- */
 
 static void test_reset_msr(void **state)
@@ -1291,10 +1577,13 @@ int main(void)
 		T(test_output_page_rules),
 		T(test_ext_query_capabilities),
 		T(test_unused_gpa_ignored),
+		T(test_output_in_rom),
+		T(test_private_buffers),
 		T(test_get_256_registers_continued),
 		T(test_rep_time_backstop_progress),
 		T(test_rep_continuation_32bit),
 		T(test_rep_start_from_guest),
+		T(test_rep_continuation_interleaved),
 		T(test_vp_registers_target),
 		T(test_get_unknown_name_stops),
 		T(test_set_registers),
@@ -1310,9 +1599,12 @@ int main(void)
 		T(test_post_message_errors),
 		T(test_signal_event),
 		T(test_signal_event_errors),
+		T(test_synic_page_msrs_reserved_bits),
+		T(test_synic_pages_leave_the_vm),
+		T(test_output_on_synic_page),
 		T(test_stimer_one_shot_message),
 		T(test_stimer_one_shot_in_the_past),
-		T(test_stimer_periodic),
+		T(test_stimer_periodic), T(test_stimer_period_floor),
 		T(test_stimer_huge_period),
 		T(test_stimer_direct_mode),
 		T(test_stimer_auto_enable_and_count_zero),
@@ -1320,9 +1612,11 @@ int main(void)
 		T(test_stimer_one_shot_held_until_eom),
 		T(test_stimer_message_waits_for_message_page),
 		T(test_stimer_periodic_tick_dropped),
+		T(test_stimer_message_held_while_page_gone),
 		T(test_stimer_periodic_once_per_period_3ghz),
 		T(test_stimer_not_early_3ghz),
 		T(test_vp_assist_page),
+		T(test_page_msrs_in_rom),
 		T(test_reset_msr),
 		T(test_init_resets_synic_and_timers),
 	};

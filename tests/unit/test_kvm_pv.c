@@ -239,6 +239,19 @@ static void test_kick_unknown_id_harmless(void **state)
 	assert_true(cpu[1]->pv_unhalt);
 }
 
+/* Gap 5.4: a0 (flags) is not looked at, as KVM (x86.c kvm_emulate_hypercall passes only a1 to kvm_pv_kick_cpu_op). */
+static void test_kick_flags_ignored(void **state)
+{
+	cpu[2]->state = VCPU_HALTED;
+	assert_int_equal(hcall(cpu[0], MODE_64, 0, KVM_HC_KICK_CPU, 0xffff, 2, 0, 0), 0);
+	assert_int_equal(cpu[2]->state, VCPU_RUNNABLE);
+	assert_ptr_equal(vm->yield_to, cpu[2]);
+	cpu[3]->state = VCPU_HALTED;
+	assert_int_equal(hcall(cpu[0], MODE_64, 0, KVM_HC_KICK_CPU, UINT64_MAX, 3, 0, 0), 0);
+	assert_int_equal(cpu[3]->state, VCPU_RUNNABLE);
+	assert_int_equal(cpu[0]->regs.rip, 6);
+}
+
 static void test_kick_32bit_truncates_id(void **state)
 {
 	cpu[1]->state = VCPU_HALTED;
@@ -440,6 +453,119 @@ static void test_sched_yield_cpl3_eperm(void **state)
 	                 (uint64_t)(uint32_t)-KVM_EPERM);
 }
 
+/* A read-only page right after RAM (ROM; in a real VM a read-only grant map). */
+#define ROM RAM
+static void add_rom(void)
+{
+	fake_vm_add_slot(vm, ROM, PAGE_SIZE, SLOT_READONLY, 0x5a);
+	vm->mem_size = RAM;                    /* ROM is not RAM */
+}
+
+static void assert_bytes(uint64_t gpa, size_t len, uint8_t byte)
+{
+	const uint8_t *p = fake_vm_hva(vm, gpa);
+	for (size_t i = 0; i < len; i++)
+		if (p[i] != byte)
+			fail_fmt("guest byte 0x%llx is 0x%02x, not 0x%02x", (unsigned long long)(gpa + i), p[i], byte);
+}
+
+/*
+ * Gap 11.2: two vCPUs registering one steal-time record. KVM checks nothing
+ * (each vCPU's st.cache is its own): each updates it with the version
+ * protocol, adding its own steal; the version is even after every update.
+ */
+static void test_steal_shared_by_two_vcpus(void **state)
+{
+	struct kvm_steal_time *st = st_at(0x2000);
+	assert_int_equal(hc_msr_write(cpu[0], MSR_KVM_STEAL_TIME, 0x2000 | 1), 0);
+	assert_int_equal(st->version, 2);
+	assert_int_equal(hc_msr_write(cpu[1], MSR_KVM_STEAL_TIME, 0x2000 | 1), 0);
+	assert_int_equal(st->version, 4);
+	cpu[0]->steal += 4000;                                      /* 2000 ns */
+	hc_vcpu_scheduled(cpu[0]);
+	assert_int_equal(st->version, 6);
+	assert_int_equal(st->steal, 2000);
+	cpu[1]->steal += 2000;                                      /* 1000 ns, added to what is there */
+	hc_vcpu_scheduled(cpu[1]);
+	assert_int_equal(st->version, 8);
+	assert_int_equal(st->steal, 3000);
+	hc_vcpu_preempted(cpu[0]);
+	assert_int_equal(st->preempted, KVM_VCPU_PREEMPTED);
+	hc_vcpu_scheduled(cpu[1]);                                  /* the last writer clears it */
+	assert_int_equal(st->preempted, 0);
+	assert_int_equal(st->version, 10);
+	assert_int_equal(st->steal, 3000);
+}
+
+/*
+ * Gap 14.4 (steal time): a record in read-only memory. The MSR is taken
+ * (KVM: record_steal_time skips a record kvm_gfn_to_hva_cache_init
+ * refuses), nothing is ever written, the preempted flag neither.
+ */
+static void test_steal_in_rom_writes_nothing(void **state)
+{
+	add_rom();
+	assert_int_equal(hc_msr_write(cpu[0], MSR_KVM_STEAL_TIME, ROM | 1), 0);
+	uint64_t val = 0;
+	assert_int_equal(hc_msr_read(cpu[0], MSR_KVM_STEAL_TIME, &val), 0);
+	assert_int_equal(val, ROM | 1);
+	cpu[0]->steal += 4000;
+	hc_vcpu_scheduled(cpu[0]);
+	hc_vcpu_preempted(cpu[0]);
+	assert_bytes(ROM, PAGE_SIZE, 0x5a);
+}
+
+/*
+ * Gap 2.7 (unit part): PV EOI enabled outside RAM. KVM refuses it with
+ * #GP and keeps the old value: lapic.c kvm_lapic_set_pv_eoi returns the
+ * error of kvm_gfn_to_hva_cache_init (-EFAULT: no memslot there), x86.c
+ * kvm_set_msr_common turns it into #GP, and msr_val is only updated after
+ * it succeeds ("KVM: x86: Don't update vcpu->arch.pv_eoi.msr_val when a
+ * bogus value was written to MSR_KVM_PV_EOI_EN", 2021). Disabled, the
+ * address is not looked at.
+ */
+static void test_pv_eoi_outside_ram_gp(void **state)
+{
+	static const uint64_t gpas[] = { RAM, RAM + 0x1000, 0xfee00000, 0xfffffffffffffffcull };
+	for (size_t i = 0; i < ARRAY_SIZE(gpas); i++) {
+		int r = hc_msr_write(cpu[0], MSR_KVM_PV_EOI_EN, gpas[i] | 1);
+		if (r != -EINVAL)
+			fail_fmt("PV_EOI_EN 0x%llx: %d, not -EINVAL (#GP)", (unsigned long long)(gpas[i] | 1), r);
+	}
+	uint64_t val = 1;
+	assert_int_equal(hc_msr_read(cpu[0], MSR_KVM_PV_EOI_EN, &val), 0);
+	assert_int_equal(val, 0);
+	assert_false(fake.pv_eoi_on[0]);
+	/* disabled: taken whatever the address */
+	assert_int_equal(hc_msr_write(cpu[0], MSR_KVM_PV_EOI_EN, RAM + 0x1000), 0);
+	assert_int_equal(hc_msr_read(cpu[0], MSR_KVM_PV_EOI_EN, &val), 0);
+	assert_int_equal(val, RAM + 0x1000);
+	assert_false(fake.pv_eoi_on[0]);
+	/* the last 4 bytes of RAM are a valid place */
+	assert_int_equal(hc_msr_write(cpu[0], MSR_KVM_PV_EOI_EN, (RAM - 4) | 1), 0);
+	assert_true(fake.pv_eoi_on[0]);
+	assert_int_equal(fake.pv_eoi_gpa[0], RAM - 4);
+}
+
+/*
+ * Gap 14.4 (PV EOI): the flag in read-only memory. KVM: #GP, as outside
+ * RAM: kvm_gfn_to_hva_cache_init looks the page up for writing
+ * (gfn_to_hva_many, write = true) and a read-only memslot gives
+ * KVM_HVA_ERR_RO_BAD, so -EFAULT.
+ */
+static void test_pv_eoi_in_rom_gp(void **state)
+{
+	add_rom();
+	assert_int_equal(hc_msr_write(cpu[1], MSR_KVM_PV_EOI_EN, (RAM - 4) | 1), 0);
+	assert_int_equal(hc_msr_write(cpu[1], MSR_KVM_PV_EOI_EN, ROM | 1), -EINVAL);
+	uint64_t val = 0;
+	assert_int_equal(hc_msr_read(cpu[1], MSR_KVM_PV_EOI_EN, &val), 0);
+	assert_int_equal(val, (RAM - 4) | 1);                     /* the old value stays */
+	assert_int_equal(fake.pv_eoi_gpa[1], RAM - 4);
+	assert_true(fake.pv_eoi_on[1]);
+	assert_bytes(ROM, PAGE_SIZE, 0x5a);
+}
+
 int main(void)
 {
 #define T(f) cmocka_unit_test_setup_teardown(f, setup, teardown)
@@ -469,6 +595,11 @@ int main(void)
 		T(test_steal_outside_ram_harmless),
 		T(test_steal_reported_through_vm_run),
 		T(test_sched_yield_cpl3_eperm),
+		T(test_kick_flags_ignored),
+		T(test_steal_shared_by_two_vcpus),
+		T(test_steal_in_rom_writes_nothing),
+		T(test_pv_eoi_outside_ram_gp),
+		T(test_pv_eoi_in_rom_gp),
 	};
 	return cmocka_run_group_tests_name("kvm_pv", tests, NULL, NULL);
 }

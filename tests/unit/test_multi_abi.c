@@ -234,13 +234,44 @@ static void test_every_combination(void **state)
 	assert_int_equal(combos, 9);          /* 3 alone, 4 pairs, 2 triples */
 }
 
+/*
+ * A call that overwrites the page it was made from: from Xen's hypercall
+ * page, add_to_physmap(shared_info) at that page's own gfn. Taken (the
+ * stubs are gone: shared_info starts cleared), and calls from that gfn are
+ * still Xen's, attributed by gfn, while a direct call goes to the last ABI.
+ */
+static void test_call_overwrites_its_own_page(void **state)
+{
+	speak(&hyperv_abi, &xen_abi, &kvm_abi);
+	write_pages();
+	assert_int_equal(fake_vm_hva(vm, XEN_PAGE + 12 * 32)[0], 0xb8);         /* mov eax, 12 */
+	/* struct xen_add_to_physmap { domid, size; space; idx; gpfn } */
+	uint8_t b[24] = { 0 };
+	memcpy(b, &(uint16_t){ DOMID_SELF }, 2);
+	memcpy(b + 4, &(uint32_t){ XENMAPSPACE_shared_info }, 4);
+	memcpy(b + 16, &(uint64_t){ XEN_PAGE >> 12 }, 8);
+	memcpy(fake_vm_hva(vm, ELSEWHERE), b, sizeof(b));
+	v->regs.rip = XEN_PAGE + 12 * 32 + 5;
+	v->regs.gpr[X86_RAX] = __HYPERVISOR_memory_op;
+	v->regs.gpr[X86_RDI] = XENMEM_add_to_physmap;
+	v->regs.gpr[X86_RSI] = ELSEWHERE;
+	struct vm_exit e = { .reason = VMEXIT_HYPERCALL, .insn_len = 3, .mode = MODE_64, .hc.insn = HC_INSN_VMMCALL };
+	hc_dispatch(v, &e);
+	assert_int_equal(v->regs.gpr[X86_RAX], 0);
+	assert_true(vm->hc.xen.shinfo_mapped);
+	assert_int_equal(fake_vm_hva(vm, XEN_PAGE + 12 * 32)[0], 0);
+	assert_int_equal(fake_vm_hva(vm, XEN_PAGE + 17 * 32)[0], 0);
+	assert_int_equal(call_at(XEN_PAGE + 17 * 32 + 5, 17, 0), XEN_VERSION_4_17);
+	assert_int_equal(call_at(ELSEWHERE, 17, 0), KVM_ENOSYS);
+}
+
 int main(void)
 {
 #define T(f) cmocka_unit_test_setup_teardown(f, setup, teardown)
 	const struct CMUnitTest tests[] = {
 		T(test_cpuid_layout_three), T(test_cpuid_layout_without_hyperv), T(test_msrs_reach_their_abi),
 		T(test_calls_by_page_then_highest_base), T(test_pages_on_one_gfn_hyperv_first),
-		T(test_single_abi_takes_every_call), T(test_every_combination),
+		T(test_single_abi_takes_every_call), T(test_every_combination), T(test_call_overwrites_its_own_page),
 	};
 	return cmocka_run_group_tests_name("multi_abi", tests, NULL, NULL);
 }

@@ -17,6 +17,7 @@
 #include <cmocka.h>
 
 #include "core/exit.h"
+#include "core/gmem.h"
 #include "core/time.h"
 #include "core/vm.h"
 #include "hypercalls/hypercall.h"
@@ -575,44 +576,149 @@ static void test_vcpu_initialise_up_down(void **state)
 	assert_int_equal(vm->exit_status, 0);
 }
 
-/* struct vcpu_register_vcpu_info { uint64_t mfn; uint32_t offset, rsvd; } */
+/* struct vcpu_register_vcpu_info { uint64_t mfn; uint32_t offset, rsvd; }, made by vCPU c */
+static int64_t register_vcpu_info_by(struct vcpu *c, uint64_t vcpuid, uint64_t gfn, uint32_t offset, uint32_t rsvd)
+{
+	uint32_t r[4] = { (uint32_t)gfn, (uint32_t)(gfn >> 32), offset, rsvd };
+	return call_buf(c, __HYPERVISOR_vcpu_op, VCPUOP_register_vcpu_info, vcpuid, r, sizeof(r));
+}
 static int64_t register_vcpu_info(uint64_t vcpuid, uint64_t gfn, uint32_t offset)
 {
-	uint32_t r[4] = { (uint32_t)gfn, (uint32_t)(gfn >> 32), offset, 0 };
-	return call_buf(v, __HYPERVISOR_vcpu_op, VCPUOP_register_vcpu_info, vcpuid, r, sizeof(r));
+	return register_vcpu_info_by(v, vcpuid, gfn, offset, 0);
 }
 
+/*
+ * Xen 4.17 map_vcpu_info (common/domain.c), in its order: the offset (past
+ * 4032, or not a multiple of alignof(vcpu_info_t): 8, 4 in the 32-bit
+ * layout) -ENXIO; registered already -EINVAL; "Run this command on yourself
+ * or on other offline VCPUS" -EINVAL; a gfn that is not RAM -EINVAL.
+ */
 static void test_register_vcpu_info(void **state)
 {
+	bool compat = L->mode != MODE_64;
 	map_shinfo(SHINFO);
 	memset(hva(SHINFO + 64), 0xa7, 32);                   /* vCPU 1's slot before its time */
 	fake.counter = AT(3 * MS);
+	/* vCPU 0 for vCPU 1: not while vCPU 1 is up (running or blocked), only once it is offline */
+	assert_int_equal(register_vcpu_info(1, VINFO >> 12, 0x40), -XEN_EINVAL);
+	v2->state = VCPU_HALTED;
+	assert_int_equal(register_vcpu_info(1, VINFO >> 12, 0x40), -XEN_EINVAL);
+	assert_int_equal(hva(VINFO + 0x40)[0], FILL);
+	v2->state = VCPU_DOWN;
 	assert_int_equal(register_vcpu_info(1, VINFO >> 12, 0x40), 0);
+	v2->state = VCPU_RUNNABLE;
 	uint64_t at = VINFO + 0x40;
 	for (unsigned i = 0; i < 32; i++)
 		assert_int_equal(hva(at)[i], 0xa7);               /* the contents moved */
 	check_time(at + 32, AT(3 * MS), TSC_OFF1);
 	assert_true(g32(at + 32) > g32(SHINFO + 64 + 32));    /* the moved version, moved on */
-	assert_int_equal(register_vcpu_info(1, VINFO >> 12, 0x80), -XEN_EBUSY);
+	/* once per vCPU, asked by itself too (-EINVAL in 4.17; -EBUSY in later Xen) */
+	assert_int_equal(register_vcpu_info_by(v2, 1, VINFO >> 12, 0x80, 0), -XEN_EINVAL);
+	assert_int_equal(hva(VINFO + 0x80)[0], FILL);
 	vinfo[1] = at;                                         /* events for vCPU 1 go there now */
 	memset(hva(at), 0, 16);
 	send(v, ipi(1));
 	expect(1, 1, 1, 0);
 	assert_int_equal(hva(SHINFO + 64)[0], 0xa7);
-	/* the slot must lie in one page of RAM */
-	assert_int_equal(register_vcpu_info(0, VINFO >> 12, PAGE_SIZE - 63), -XEN_EINVAL);
+	/* the offset is checked first: -ENXIO where the rest would give -EINVAL */
+	assert_int_equal(register_vcpu_info_by(v2, 1, VINFO >> 12, PAGE_SIZE - 63, 0), -XEN_ENXIO);
+	assert_int_equal(register_vcpu_info_by(v2, 1, VINFO >> 12, 0x41, 0), -XEN_ENXIO);
+	assert_int_equal(register_vcpu_info_by(v2, 1, VINFO >> 12, 0x44, 0), compat ? -XEN_EINVAL : -XEN_ENXIO);
+	/* the slot must lie in one page of RAM, at an aligned offset */
+	assert_int_equal(register_vcpu_info(0, VINFO >> 12, PAGE_SIZE - 63), -XEN_ENXIO);
+	assert_int_equal(register_vcpu_info(0, VINFO >> 12, 1), -XEN_ENXIO);
 	assert_int_equal(register_vcpu_info(0, RAM >> 12, 0), -XEN_EINVAL);
 	assert_int_equal(register_vcpu_info(0, 1ull << 52, 0), -XEN_EINVAL);
 	assert_int_equal(register_vcpu_info(2, VINFO >> 12, 0), -XEN_ENOENT);
 	assert_int_equal(hc(v, __HYPERVISOR_vcpu_op, VCPUOP_register_vcpu_info, 0, RAM - 8), -XEN_EFAULT);
-	assert_int_equal(register_vcpu_info(0, (RAM >> 12) - 1, PAGE_SIZE - 64), 0);
-	check_time(RAM - 32, AT(3 * MS), TSC_OFF0);
+	/* the last slot of RAM: 4-byte alignment is enough in the 32-bit layout */
+	uint32_t last = compat ? PAGE_SIZE - 68 : PAGE_SIZE - 64;
+	uint64_t own = RAM - PAGE_SIZE + last;
+	assert_int_equal(register_vcpu_info(0, (RAM >> 12) - 1, last), 0);
+	check_time(own + 32, AT(3 * MS), TSC_OFF0);
 	/* a new shared_info publishes time in the registered vcpu_info, not in the slot */
 	fake.counter = AT(4 * MS);
 	map_shinfo(SHINFO2);
-	check_time(RAM - 32, AT(4 * MS), TSC_OFF0);
+	check_time(own + 32, AT(4 * MS), TSC_OFF0);
 	check_time(at + 32, AT(4 * MS), TSC_OFF1);
 	assert_int_equal(g32(SHINFO2 + 32), g32(SHINFO + 32));                  /* the copy, untouched */
+}
+
+/*
+ * Argument structs are copied bytewise (xen_copy_in/out): one at an odd
+ * address, or across a page boundary inside RAM, is read and written
+ * whole, and nothing beside it.
+ */
+static void test_struct_at_odd_address(void **state)
+{
+	put(BUF + 1, &(struct hvm_param){ DOMID_SELF, 0, HVM_PARAM_STORE_EVTCHN, 0x1234 }, 16);
+	assert_int_equal(hc(v, __HYPERVISOR_hvm_op, HVMOP_set_param, BUF + 1, 0), 0);
+	put(BUF + 1, &(struct hvm_param){ DOMID_SELF, 0, HVM_PARAM_STORE_EVTCHN, 0 }, 16);
+	assert_int_equal(hc(v, __HYPERVISOR_hvm_op, HVMOP_get_param, BUF + 1, 0), 0);
+	assert_int_equal(g64(BUF + 9), 0x1234);
+	assert_int_equal(hva(BUF)[0], FILL);
+	assert_int_equal(hva(BUF + 17)[0], FILL);
+}
+
+static void test_struct_across_pages(void **state)
+{
+	uint64_t at = BUF + PAGE_SIZE - 12;                   /* value at 0x4ffc..0x5003: split by the boundary */
+	put(at, &(struct hvm_param){ DOMID_SELF, 0, HVM_PARAM_CONSOLE_EVTCHN, 0x1122334455667788ull }, 16);
+	assert_int_equal(hc(v, __HYPERVISOR_hvm_op, HVMOP_set_param, at, 0), 0);
+	put(at, &(struct hvm_param){ DOMID_SELF, 0, HVM_PARAM_CONSOLE_EVTCHN, 0 }, 16);
+	assert_int_equal(hc(v, __HYPERVISOR_hvm_op, HVMOP_get_param, at, 0), 0);
+	assert_int_equal(g32(at + 8), 0x55667788);            /* the half in the first page */
+	assert_int_equal(g32(at + 12), 0x11223344);           /* and the half in the second */
+	assert_int_equal(hva(at + 16)[0], FILL);
+}
+
+/*
+ * Reserved and pad fields Xen does not look at are not looked at here:
+ * vcpu_register_vcpu_info.rsvd, xen_hvm_param.pad, evtchn_status.pad,
+ * singleshot flag bits other than VCPU_SSHOTTMR_future.
+ */
+static void test_ignored_pad_fields(void **state)
+{
+	fake.counter = AT(MS);
+	assert_int_equal(register_vcpu_info_by(v, 0, VINFO >> 12, 0, UINT32_MAX), 0);
+	check_time(VINFO + 32, AT(MS), TSC_OFF0);
+	struct hvm_param p = { DOMID_SELF, 0xffff, HVM_PARAM_STORE_EVTCHN, 5 };
+	assert_int_equal(call_buf(v, __HYPERVISOR_hvm_op, HVMOP_set_param, 0, &p, sizeof(p)), 0);
+	p = (struct hvm_param){ DOMID_SELF, 0xffff, HVM_PARAM_STORE_EVTCHN, 0 };
+	assert_int_equal(call_buf(v, __HYPERVISOR_hvm_op, HVMOP_get_param, 0, &p, sizeof(p)), 0);
+	assert_int_equal(p.value, 5);
+	uint32_t port = ipi(1);
+	struct status s = { DOMID_SELF, 0xffff, port, 0, 0, { 0, 0 } };
+	assert_int_equal(evtchn(v, EVTCHNOP_status, &s, sizeof(s)), 0);
+	assert_int_equal(s.status, EVTCHNSTAT_ipi);
+	assert_int_equal(s.vcpu, 1);
+	/* a timeout in the past: fires at once unless VCPU_SSHOTTMR_future, whatever the other bits */
+	fake.counter = AT(10 * MS);
+	assert_int_equal(singleshot(0, MS, ~(uint32_t)VCPU_SSHOTTMR_future), 0);
+	assert_int_equal(singleshot(0, MS, UINT32_MAX), -XEN_ETIME);
+}
+
+/* A buffer on a page the guest made private (gmem_set_private): the gate refuses it, -EFAULT. */
+static void test_private_buffer_efault(void **state)
+{
+	static struct boot_info bi;
+	fake_pmm_setup(&bi);                                   /* the private map comes from the pmm */
+	map_shinfo(SHINFO);
+	uint32_t p = ipi(0);
+	put(BUF, &(struct hvm_param){ DOMID_SELF, 0, HVM_PARAM_STORE_EVTCHN, 7 }, 16);
+	assert_int_equal(gmem_set_private(vm, BUF >> 12, 1, true), 0);
+	assert_int_equal(hc(v, __HYPERVISOR_hvm_op, HVMOP_set_param, BUF, 0), -XEN_EFAULT);
+	assert_int_equal(hc(v, __HYPERVISOR_hvm_op, HVMOP_get_param, BUF, 0), -XEN_EFAULT);
+	assert_int_equal(g64(BUF + 8), 7);                     /* nothing written */
+	memcpy(hva(BUF + 16), &p, 4);
+	assert_int_equal(hc(v, __HYPERVISOR_event_channel_op, EVTCHNOP_send, BUF + 16, 0), -XEN_EFAULT);
+	assert_false(pending(p));
+	/* shared again: the same calls work, and the refused set changed nothing */
+	assert_int_equal(gmem_set_private(vm, BUF >> 12, 1, false), 0);
+	assert_int_equal(hc(v, __HYPERVISOR_hvm_op, HVMOP_get_param, BUF, 0), 0);
+	assert_int_equal(g64(BUF + 8), 0);
+	assert_int_equal(hc(v, __HYPERVISOR_event_channel_op, EVTCHNOP_send, BUF + 16, 0), 0);
+	assert_true(pending(p));
 }
 
 /* ---- event channel operations ---- */
@@ -745,6 +851,22 @@ static void test_close_send_rules(void **state)
 	assert_int_equal(port_op(v, EVTCHNOP_close, i0), -XEN_EINVAL);
 	assert_int_equal(status(i0).status, EVTCHNSTAT_closed);
 	assert_int_equal(hc(v, __HYPERVISOR_event_channel_op, EVTCHNOP_send, RAM - 2, 0), -XEN_EFAULT);
+}
+
+/* One vCPU closes a port, then another sends on it (one pCPU: an ordering, never a race): -EINVAL, nothing raised. */
+static void test_close_then_send_from_another_vcpu(void **state)
+{
+	map_shinfo(SHINFO);
+	set_callback_vector(VEC);
+	uint32_t p = ipi(0);
+	send(v, p);
+	assert_true(pending(p));
+	guest_acks();
+	assert_int_equal(port_op(v2, EVTCHNOP_close, p), 0);
+	assert_int_equal(port_op(v, EVTCHNOP_send, p), -XEN_EINVAL);
+	assert_false(pending(p));
+	expect(0, 0, 0, 0);
+	assert_int_equal(status(p).status, EVTCHNSTAT_closed);
 }
 
 static void test_bind_vcpu(void **state)
@@ -1014,9 +1136,12 @@ int main(void)
 		T2(test_shinfo_contents), T2(test_shinfo_remap_copies), T2(test_physmap_errors),
 		T(test_layout_latch), T2(test_hvm_param_rules), T(test_hvm_deprecated_params_einval),
 		T(test_upcall_vector_rules), T2(test_vcpu_is_up), T2(test_register_vcpu_info),
+		T2(test_struct_at_odd_address), T2(test_struct_across_pages), T2(test_ignored_pad_fields),
+		T2(test_private_buffer_efault),
 		T(test_vcpu_initialise_refused), T2(test_vcpu_initialise_up_down),
 		T2(test_port_allocation), T(test_status_each_state), T(test_bind_errors),
 		T(test_interdomain_loopback), T(test_interdomain_like_xen), T(test_close_send_rules),
+		T(test_close_then_send_from_another_vcpu),
 		T(test_bind_vcpu), T2(test_delivery), T2(test_delivery_vectors),
 		T(test_events_before_shinfo_dropped), T2(test_singleshot), T32(test_singleshot_compat_size),
 		T(test_periodic), T(test_block), T2(test_poll), T(test_poll_wakes_on_masked_port),

@@ -37,7 +37,7 @@
 #define ILEN 3
 
 static enum cpu_mode mode;
-static struct vm *A, *B;
+static struct vm *A, *B, *C;                  /* C: a third domain, where a test makes one */
 static struct vcpu *va, *vb;
 static struct boot_info bi;
 
@@ -83,6 +83,7 @@ static int setup(void **state)
 	time_init(2000000000ull, 0, 0);
 	A = new_domain(0);
 	B = new_domain(1);
+	C = NULL;
 	va = A->vcpus[0];
 	vb = B->vcpus[1 - 1];
 	for (unsigned i = 0; i < 2; i++)
@@ -94,6 +95,8 @@ static int teardown(void **state)
 {
 	hc_vm_destroy(A);
 	hc_vm_destroy(B);
+	if (C)
+		hc_vm_destroy(C);
 	fake_cleanup();
 	return 0;
 }
@@ -177,8 +180,8 @@ static int16_t unmap_st(struct vcpu *c, uint64_t host_addr, uint32_t handle, uin
 	return u.status;
 }
 
-/* One gnttab_copy op of B at `at` in the caller's layout; the status offset returned. */
-static size_t put_copy(uint64_t at, uint64_t su, uint16_t sdom, uint16_t soff,
+/* One gnttab_copy op in vm's memory at `at`, in the caller's layout; the status offset returned. */
+static size_t put_copy(struct vm *vm, uint64_t at, uint64_t su, uint16_t sdom, uint16_t soff,
                        uint64_t du, uint16_t ddom, uint16_t doff, uint16_t len, uint16_t flags)
 {
 	bool lm = mode == MODE_64;
@@ -193,18 +196,24 @@ static size_t put_copy(uint64_t at, uint64_t su, uint16_t sdom, uint16_t soff,
 	memcpy(b + 2 * p, &len, 2);
 	memcpy(b + 2 * p + 2, &flags, 2);
 	memcpy(b + 2 * p + 4, &(int16_t){ 1 }, 2);
-	memcpy(hva(B, at), b, lm ? 40 : 24);
+	memcpy(hva(vm, at), b, lm ? 40 : 24);
 	return 2 * p + 4;
 }
 
+/* One copy by vCPU c (of B unless said): its status. */
+static int16_t copy_st_by(struct vcpu *c, uint64_t su, uint16_t sdom, uint16_t soff, uint64_t du, uint16_t ddom,
+                          uint16_t doff, uint16_t len, uint16_t flags)
+{
+	size_t at = put_copy(c->vm, BUF, su, sdom, soff, du, ddom, doff, len, flags);
+	assert_int_equal(gnt(c, GNTTABOP_copy, BUF, 1), 0);
+	int16_t st;
+	memcpy(&st, hva(c->vm, BUF + at), 2);
+	return st;
+}
 static int16_t copy_st(uint64_t su, uint16_t sdom, uint16_t soff, uint64_t du, uint16_t ddom, uint16_t doff,
                        uint16_t len, uint16_t flags)
 {
-	size_t at = put_copy(BUF, su, sdom, soff, du, ddom, doff, len, flags);
-	assert_int_equal(gnt(vb, GNTTABOP_copy, BUF, 1), 0);
-	int16_t st;
-	memcpy(&st, hva(B, BUF + at), 2);
-	return st;
+	return copy_st_by(vb, su, sdom, soff, du, ddom, doff, len, flags);
 }
 
 /* ---- the table ---- */
@@ -413,6 +422,80 @@ static void test_unmap_errors(void **state)
 	assert_int_equal(flags_of(REF), GTF_permit_access);
 }
 
+/* A frame's gfn: map_grant_ref onto B's own grant-table frame fails (map_at: -EBUSY), the frame stays. */
+static void test_map_onto_own_table_frame(void **state)
+{
+	a_grants(GTF_permit_access);
+	assert_int_equal(memop_place(vb, XENMAPSPACE_grant_table, 0, 0x60), 0);
+	assert_int_equal(gmem_write(B, mk_gpa(0x60000), "B's tbl", 8), 0);
+	unsigned maps = fake.page_maps;
+	assert_int_equal(map_st(0x60000, GNTMAP_host_map, REF, 1), GNTST_general_error);
+	assert_int_equal(map_st(0x60000, GNTMAP_host_map | GNTMAP_readonly, REF, 1), GNTST_general_error);
+	assert_int_equal(fake.page_maps, maps);
+	assert_int_equal(flags_of(REF), GTF_permit_access);                       /* no pin left behind */
+	char t[8];
+	assert_int_equal(gmem_read(B, mk_gpa(0x60000), t, 8), 0);
+	assert_memory_equal(t, "B's tbl", 8);
+}
+
+/* A grant-table frame placed where a grant is mapped: -EBUSY, the map stays (row 4.10). */
+static void test_frame_over_mapped_grant(void **state)
+{
+	a_grants(GTF_permit_access);
+	assert_int_equal(map_st(AT_HOLE, GNTMAP_host_map, REF, 1), GNTST_okay);
+	assert_int_equal(map_st(AT_RAM, GNTMAP_host_map | GNTMAP_readonly, REF, 1), GNTST_okay);
+	unsigned maps = fake.page_maps;
+	assert_int_equal(memop_place(vb, XENMAPSPACE_grant_table, 0, AT_HOLE >> 12), -XEN_EBUSY);
+	assert_int_equal(memop_place(vb, XENMAPSPACE_grant_table, 0, AT_RAM >> 12), -XEN_EBUSY);
+	assert_int_equal(fake.page_maps, maps);
+	char got[9] = { 0 };
+	assert_int_equal(gmem_read(B, mk_gpa(AT_HOLE), got, 8), 0);
+	assert_string_equal(got, "granted!");
+	assert_int_equal(gmem_read(B, mk_gpa(AT_RAM), got, 8), 0);
+	assert_string_equal(got, "granted!");
+	assert_int_equal(flags_of(REF), GTF_permit_access | GTF_reading | GTF_writing);
+	assert_int_equal(unmap_st(vb, AT_HOLE, 0, 0), GNTST_okay);
+	assert_int_equal(memop_place(vb, XENMAPSPACE_grant_table, 0, AT_HOLE >> 12), 0);   /* free again */
+}
+
+/* map_grant_ref at or above the guest's physical-address width (fake.phys_bits) fails, as does a frame there. */
+static void test_gfn_above_phys_width(void **state)
+{
+	a_grants(GTF_permit_access);
+	fake.phys_bits = 48;
+	unsigned maps = fake.page_maps;
+	assert_int_equal(map_st(1ull << 48, GNTMAP_host_map, REF, 1), GNTST_general_error);
+	assert_int_equal(B->nr_foreign, 0);
+	assert_int_equal(flags_of(REF), GTF_permit_access);
+	assert_int_equal(memop_place(vb, XENMAPSPACE_grant_table, 0, 1ull << 36), -XEN_EINVAL);
+	assert_int_equal(fake.page_maps, maps);
+	/* the last page below the width is a gfn like any other */
+	assert_int_equal(map_st((1ull << 48) - PAGE_SIZE, GNTMAP_host_map, REF, 1), GNTST_okay);
+	assert_int_equal(memop_place(vb, XENMAPSPACE_grant_table, 0, (1ull << 36) - 2), 0);
+	assert_int_equal(fake.page_maps, maps + 2);
+}
+
+/*
+ * add_to_physmap(grant_table) with a gpfn whose address does not fit 64
+ * bits (>= 2^52): -EINVAL, as map_shared_info answers; nothing is mapped
+ * (gfn << 12 would wrap onto guest RAM, here gpfn 5).
+ */
+static void test_frame_gpfn_without_address(void **state)
+{
+	unsigned maps = fake.page_maps;
+	assert_int_equal(memop_place(va, XENMAPSPACE_grant_table, 0, (1ull << 52) | 5), -XEN_EINVAL);
+	/* not "placed there already" (an unplaced frame's gfn is ~0) */
+	assert_int_equal(memop_place(va, XENMAPSPACE_grant_table, 1, UINT64_MAX), -XEN_EINVAL);
+	assert_int_equal(memop_place(va, XENMAPSPACE_shared_info, 0, (1ull << 52) | 5), -XEN_EINVAL);
+	assert_int_equal(fake.page_maps, maps);
+	assert_int_equal(A->nr_removed, 0);
+	assert_int_equal(A->nr_foreign, 0);
+	uint8_t b;
+	assert_int_equal(gmem_read(A, mk_gpa(0x5000), &b, 1), 0);                  /* RAM, as it was */
+	assert_int_equal(b, 0x10);
+	assert_int_equal(query(va, DOMID_SELF).nr, 2);            /* grown first, as Xen's gnttab_map_frame does */
+}
+
 /* ---- copy ---- */
 
 static void test_copy(void **state)
@@ -452,7 +535,7 @@ static void test_copy_batch_continued(void **state)
 	for (unsigned i = 0; i < GNTTAB_ENTRIES_PER_FRAME && i < 100; i++)
 		hva(A, PAGE)[i] = (uint8_t)i;
 	for (unsigned i = 0; i < 100; i++)
-		st = put_copy(LIST + i * size, REF, 1, (uint16_t)i, MINE >> 12, DOMID_SELF, (uint16_t)(200 + i), 1,
+		st = put_copy(B, LIST + i * size, REF, 1, (uint16_t)i, MINE >> 12, DOMID_SELF, (uint16_t)(200 + i), 1,
 		              GNTCOPY_source_gref);
 	gnt(vb, GNTTABOP_copy, LIST, 100);
 	assert_int_equal(vb->regs.rip, RIP0);
@@ -469,9 +552,26 @@ static void test_copy_batch_continued(void **state)
 		assert_int_equal(hva(B, MINE + 200 + i)[0], i);
 	}
 	/* a fault ends a batch with -EFAULT, what came before done */
-	put_copy(RAM - size, REF, 1, 0, MINE >> 12, DOMID_SELF, 0, 1, GNTCOPY_source_gref);
+	put_copy(B, RAM - size, REF, 1, 0, MINE >> 12, DOMID_SELF, 0, 1, GNTCOPY_source_gref);
 	assert_int_equal(gnt(vb, GNTTABOP_copy, RAM - size, 2), -XEN_EFAULT);
 	assert_int_equal(gnt(vb, GNTTABOP_copy, LIST, 0), 0);
+}
+
+/* A copy within one page (A's grant to itself onto the same frame), ranges overlapping: memmove's result. */
+static void test_copy_overlapping(void **state)
+{
+	assert_int_equal(memop_place(va, XENMAPSPACE_grant_table, 0, GT >> 12), 0);
+	grant(REF, GTF_permit_access, 1, PAGE >> 12);
+	for (unsigned i = 0; i < 20; i++)
+		hva(A, PAGE)[i] = (uint8_t)i;
+	assert_int_equal(copy_st_by(va, REF, 1, 0, PAGE >> 12, DOMID_SELF, 4, 16, GNTCOPY_source_gref), GNTST_okay);
+	for (unsigned i = 0; i < 20; i++)
+		if (hva(A, PAGE)[i] != (i < 4 ? i : i - 4))
+			fail_fmt("byte %u is %u", i, hva(A, PAGE)[i]);
+	/* and backwards */
+	assert_int_equal(copy_st_by(va, PAGE >> 12, DOMID_SELF, 4, REF, 1, 2, 16, GNTCOPY_dest_gref), GNTST_okay);
+	static const uint8_t back[20] = { 0, 1, 0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15, 14, 15 };
+	assert_memory_equal(hva(A, PAGE), back, 20);
 }
 
 /* ---- the rest of grant_table_op ---- */
@@ -525,6 +625,54 @@ static void test_swap(void **state)
 	assert_int_equal(*(int16_t *)hva(A, BUF + 8), GNTST_bad_gntref);
 }
 
+/* swap_grant_ref of an entry with itself: GNTST_okay, nothing changes, pinned or not (Xen: ref_a == ref_b first). */
+static void test_swap_with_itself(void **state)
+{
+	a_grants(GTF_permit_access);
+	uint8_t before[8], after[8];
+	assert_int_equal(gmem_read(A, mk_gpa(GT + REF * 8ull), before, 8), 0);
+	uint32_t s[3] = { REF, REF, 1 };
+	memcpy(hva(A, BUF), s, sizeof(s));
+	assert_int_equal(gnt(va, GNTTABOP_swap_grant_ref, BUF, 1), 0);
+	assert_int_equal(*(int16_t *)hva(A, BUF + 8), GNTST_okay);
+	assert_int_equal(gmem_read(A, mk_gpa(GT + REF * 8ull), after, 8), 0);
+	assert_memory_equal(before, after, 8);
+	assert_int_equal(map_st(AT_HOLE, GNTMAP_host_map, REF, 1), GNTST_okay);
+	memcpy(hva(A, BUF), s, sizeof(s));
+	assert_int_equal(gnt(va, GNTTABOP_swap_grant_ref, BUF, 1), 0);
+	assert_int_equal(*(int16_t *)hva(A, BUF + 8), GNTST_okay);
+	assert_int_equal(flags_of(REF), GTF_permit_access | GTF_reading | GTF_writing);
+	s[1] = REF + 1;                                                            /* a real swap: pinned */
+	memcpy(hva(A, BUF), s, sizeof(s));
+	assert_int_equal(gnt(va, GNTTABOP_swap_grant_ref, BUF, 1), 0);
+	assert_int_equal(*(int16_t *)hva(A, BUF + 8), -12);                        /* GNTST_eagain */
+}
+
+/*
+ * The table cannot grow (no memory before its first use): placing a frame
+ * -EINVAL (RAM stays), query_size 0 frames, setup_table
+ * GNTST_general_error, and ops naming an entry GNTST_bad_gntref.
+ */
+static void test_table_cannot_grow(void **state)
+{
+	while (pmm_alloc(1, PAGE_SIZE))
+		;
+	assert_int_equal(memop_place(va, XENMAPSPACE_grant_table, 0, GT >> 12), -XEN_EINVAL);
+	assert_int_equal(A->nr_removed, 0);
+	assert_int_equal(hva(A, GT)[0], 0x10);
+	assert_int_equal(gmem_read(A, mk_gpa(GT), &(uint8_t){ 0 }, 1), 0);
+	struct query q = query(va, DOMID_SELF);
+	assert_int_equal(q.status, GNTST_okay);
+	assert_int_equal(q.nr, 0);
+	assert_int_equal(setup_table(DOMID_SELF, 1, LIST), GNTST_general_error);
+	assert_int_equal(map_st(AT_HOLE, GNTMAP_host_map, REF, 1), GNTST_bad_gntref);
+	assert_int_equal(copy_st(REF, 1, 0, MINE >> 12, DOMID_SELF, 0, 4, GNTCOPY_source_gref), GNTST_bad_gntref);
+	uint32_t s[3] = { REF, REF, 1 };
+	memcpy(hva(A, BUF), s, sizeof(s));
+	assert_int_equal(gnt(va, GNTTABOP_swap_grant_ref, BUF, 1), 0);
+	assert_int_equal(*(int16_t *)hva(A, BUF + 8), GNTST_bad_gntref);
+}
+
 /* ---- interdomain event channels ---- */
 
 static int64_t evtchn(struct vcpu *c, uint32_t cmd, void *s, size_t len)
@@ -538,6 +686,35 @@ static int64_t evtchn(struct vcpu *c, uint32_t cmd, void *s, size_t len)
 static bool pending(struct vm *vm, unsigned port)
 {
 	return hva(vm, SHINFO + 0x800)[port / 8] >> (port % 8) & 1;
+}
+
+/*
+ * map_grant_ref onto the gfn of the caller's shared_info: refused
+ * (GNTST_general_error, as a grant-table frame there is -EBUSY), so event
+ * bits and time are never written into the granter's page.
+ */
+static void test_map_over_shared_info(void **state)
+{
+	a_grants(GTF_permit_access);
+	memset(hva(A, PAGE + 8), 0x77, PAGE_SIZE - 8);
+	assert_int_equal(memop_place(vb, XENMAPSPACE_shared_info, 0, SHINFO >> 12), 0);
+	unsigned maps = fake.page_maps;
+	assert_int_equal(map_st(SHINFO, GNTMAP_host_map, REF, 1), GNTST_general_error);
+	assert_int_equal(map_st(SHINFO | 0x123, GNTMAP_host_map | GNTMAP_readonly, REF, 1), GNTST_general_error);
+	assert_int_equal(fake.page_maps, maps);
+	assert_int_equal(B->nr_foreign, 0);
+	assert_int_equal(flags_of(REF), GTF_permit_access);
+	/* B's events still go into its own shared_info */
+	uint32_t ipi[2] = { 0, 0 };
+	assert_int_equal(evtchn(vb, EVTCHNOP_bind_ipi, ipi, 8), 0);
+	uint32_t port = ipi[1];
+	assert_int_equal(evtchn(vb, EVTCHNOP_send, &port, 4), 0);
+	assert_true(pending(B, port));
+	for (unsigned i = 8; i < PAGE_SIZE; i++)
+		if (hva(A, PAGE)[i] != 0x77)
+			fail_fmt("A's granted page written at 0x%x: 0x%x", i, hva(A, PAGE)[i]);
+	/* the same grant maps anywhere else */
+	assert_int_equal(map_st(AT_HOLE, GNTMAP_host_map, REF, 1), GNTST_okay);
 }
 
 static void test_interdomain_channel(void **state)
@@ -610,6 +787,41 @@ static void test_end_releases_maps(void **state)
 	assert_int_equal(map_op(va, AT_HOLE, GNTMAP_host_map, REF, 2).status, GNTST_bad_domain);
 }
 
+/* A third domain maps an entry another grantee has pinned: refused until the pin goes. */
+static void test_third_domain_and_pinned_entry(void **state)
+{
+	a_grants(GTF_permit_access);
+	C = new_domain(2);                                                         /* domain 3 */
+	struct vcpu *vc = C->vcpus[0];
+	assert_int_equal(map_st(AT_HOLE, GNTMAP_host_map, REF, 1), GNTST_okay);
+	grant(REF, GTF_permit_access, 3, PAGE >> 12);                              /* A regrants the entry to C */
+	assert_int_equal(map_op(vc, AT_HOLE, GNTMAP_host_map, REF, 1).status, GNTST_general_error);
+	assert_int_equal(map_op(vc, AT_RAM, GNTMAP_host_map | GNTMAP_readonly, REF, 1).status, GNTST_general_error);
+	assert_int_equal(C->nr_foreign, 0);
+	char got[9] = { 0 };
+	assert_int_equal(gmem_read(B, mk_gpa(AT_HOLE), got, 8), 0);               /* B's map stays */
+	assert_string_equal(got, "granted!");
+	assert_int_equal(unmap_st(vb, AT_HOLE, 0, 0), GNTST_okay);
+	assert_int_equal(map_op(vc, AT_HOLE, GNTMAP_host_map, REF, 1).status, GNTST_okay);
+	assert_int_equal(gmem_read(C, mk_gpa(AT_HOLE), got, 8), 0);
+	assert_string_equal(got, "granted!");
+	assert_int_equal(map_st(AT_RAM, GNTMAP_host_map, REF, 1), GNTST_general_error);   /* now B is the third */
+}
+
+/* Handles are the domain's: one vCPU maps, another unmaps, the first's unmap finds no handle. */
+static void test_unmap_from_another_vcpu(void **state)
+{
+	a_grants(GTF_permit_access);
+	struct vcpu *vb1 = fake_vcpu_new(B);
+	vb1->state = VCPU_RUNNABLE;
+	struct map_op m = map_op(vb, AT_HOLE, GNTMAP_host_map, REF, 1);
+	assert_int_equal(m.status, GNTST_okay);
+	assert_int_equal(unmap_st(vb1, AT_HOLE, m.handle, 0), GNTST_okay);
+	assert_int_equal(flags_of(REF), GTF_permit_access);
+	assert_int_equal(unmap_st(vb, AT_HOLE, m.handle, 0), GNTST_bad_handle);
+	assert_int_equal(B->nr_foreign, 0);
+}
+
 int main(void)
 {
 	static enum cpu_mode m64 = MODE_64, m32 = MODE_PROT32;
@@ -621,6 +833,10 @@ int main(void)
 		T2(test_map_interdomain), T(test_map_errors), T(test_unmap_errors),
 		T2(test_copy), T2(test_copy_batch_continued), T2(test_ops_refused), T(test_swap),
 		T(test_interdomain_channel), T(test_end_releases_maps),
+		T2(test_map_onto_own_table_frame), T2(test_frame_over_mapped_grant), T2(test_map_over_shared_info),
+		T(test_gfn_above_phys_width), T(test_frame_gpfn_without_address), T2(test_copy_overlapping),
+		T(test_swap_with_itself), T2(test_table_cannot_grow), T(test_third_domain_and_pinned_entry),
+		T(test_unmap_from_another_vcpu),
 	};
 	return cmocka_run_group_tests_name("xen_grants", tests, NULL, NULL);
 }

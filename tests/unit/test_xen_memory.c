@@ -333,6 +333,89 @@ static void test_multicall_entry_continued(void **state)
 	assert_int_equal(fake.page_sets, 600);
 }
 
+/*
+ * Re-entry with progress the guest edited (a fresh call as far as we can
+ * tell, as for Xen): at or past nr_extents nothing is done and the progress
+ * comes back as the count; inside the list the call starts where told; a
+ * count changed between the entries of a continued call is the new count.
+ */
+static void test_reentry_with_edited_progress(void **state)
+{
+	put_reservation(true, 3, 0, DOMID_SELF, 0x380, 1);
+	assert_int_equal(memory_op(MODE_64, XENMEM_decrease_reservation | 5ull << 6, RES), 5);
+	assert_int_equal(memory_op(MODE_64, XENMEM_decrease_reservation | 3ull << 6, RES), 3);
+	assert_int_equal(fake.page_sets, 0);
+	assert_int_equal(memory_op(MODE_64, XENMEM_decrease_reservation | 1ull << 6, RES), 3);
+	assert_int_equal(fake.page_sets, 2);
+	assert_true(readable(0x380));
+	assert_false(readable(0x381) || readable(0x382));
+	fake.page_sets = 0;
+	put_reservation(true, 600, 0, DOMID_SELF, 0x100, 1);
+	uint64_t rip = v->regs.rip;
+	memory_op(MODE_64, XENMEM_decrease_reservation, RES);
+	assert_int_equal(v->regs.rip, rip);                            /* continued */
+	assert_int_equal(fake.page_sets, 512);
+	uint64_t fewer = 520;
+	memcpy(hva(RES + 8), &fewer, 8);
+	reenter(MODE_64);
+	assert_int_equal(v->regs.gpr[X86_RAX], 520);
+	assert_int_equal(fake.page_sets, 520);
+	assert_false(readable(0x100 + 519));
+	assert_true(readable(0x100 + 520));
+}
+
+/* The removed-pages map cannot be allocated at the first balloon-out: extent not done, page still there. */
+static void test_removed_map_cannot_be_allocated(void **state)
+{
+	while (pmm_alloc(1, PAGE_SIZE))
+		;
+	put_reservation(true, 1, 0, DOMID_SELF, 0x100, 0);
+	assert_int_equal(memory_op(MODE_64, XENMEM_decrease_reservation, RES), 0);
+	assert_true(readable(0x100));
+	assert_int_equal(fake.page_sets, 2);                          /* out, then back as it was */
+	assert_int_equal(fake.page_set_log[0].gpa, 0x100000);
+	assert_false(fake.page_set_log[0].present);
+	assert_int_equal(fake.page_set_log[1].gpa, 0x100000);
+	assert_true(fake.page_set_log[1].present);
+	assert_int_equal(vm->nr_removed, 0);
+	assert_int_equal(reservation(XENMEM_current_reservation), PAGES);
+}
+
+/*
+ * Another vCPU's call between the entries of a continued call: nothing is
+ * held between them (the progress is in the first vCPU's registers).
+ */
+static void test_continuation_interleaved(void **state)
+{
+	struct vcpu *v2 = fake_vcpu_new(vm);
+	v2->state = VCPU_RUNNABLE;
+	v2->regs.rip = RIP0;
+	put_reservation(true, 600, 0, DOMID_SELF, 0x100, 1);
+	memory_op(MODE_64, XENMEM_decrease_reservation, RES);
+	assert_int_equal(v->regs.rip, RIP0);
+	assert_int_equal(fake.page_sets, 512);
+	/* vCPU 1: xen_version, then a reservation query of its own */
+	struct vm_exit e = { .reason = VMEXIT_HYPERCALL, .insn_len = 3, .mode = MODE_64, .hc.insn = HC_INSN_VMMCALL };
+	v2->regs.gpr[X86_RAX] = __HYPERVISOR_xen_version;
+	v2->regs.gpr[X86_RDI] = XENVER_version;
+	hc_dispatch(v2, &e);
+	assert_int_equal(v2->regs.gpr[X86_RAX], XEN_VERSION_MAJOR << 16 | XEN_VERSION_MINOR);
+	memcpy(hva(RES + 64), &(uint16_t){ DOMID_SELF }, 2);
+	v2->regs.gpr[X86_RAX] = __HYPERVISOR_memory_op;
+	v2->regs.gpr[X86_RDI] = XENMEM_current_reservation;
+	v2->regs.gpr[X86_RSI] = RES + 64;
+	hc_dispatch(v2, &e);
+	assert_int_equal(v2->regs.gpr[X86_RAX], PAGES - 512);
+	assert_int_equal(v2->regs.rip, RIP0 + 6);
+	/* vCPU 0 goes on where it was */
+	reenter(MODE_64);
+	assert_int_equal(v->regs.gpr[X86_RAX], 600);
+	assert_int_equal(v->regs.rip, RIP0 + 3);
+	assert_int_equal(fake.page_sets, 600);
+	assert_false(readable(0x100 + 599));
+	assert_true(readable(0x100 + 600));
+}
+
 int main(void)
 {
 #define T(f) cmocka_unit_test_setup_teardown(f, setup, teardown)
@@ -349,6 +432,9 @@ int main(void)
 		T(test_multicall_continued_by_budget),
 		T(test_multicall_time_budget),
 		T(test_multicall_entry_continued),
+		T(test_reentry_with_edited_progress),
+		T(test_removed_map_cannot_be_allocated),
+		T(test_continuation_interleaved),
 	};
 	return cmocka_run_group_tests_name("xen_memory", tests, NULL, NULL);
 }

@@ -197,6 +197,31 @@ static void test_translation(void **state)
 	expect_area(across, false, RUNSTATE_blocked, MS, (uint64_t[4]){ MS, 0, 0, 0 });
 }
 
+/*
+ * A 32-bit caller's handle is 32 bits (a compat XEN_GUEST_HANDLE): bits
+ * 63:32 of the 8-byte field are not part of it. The same field from a
+ * 64-bit caller names an address nothing maps, never written.
+ */
+static void test_32bit_handle_cut(void **state)
+{
+	uint64_t handle = 0xdead000000000000ull | AREA;
+	memset(fake_vm_hva(vm, AREA), 0xee, 48);
+	assert_int_equal(register_area(0, handle), 0);
+	assert_int_equal(fake_vm_hva(vm, AREA)[0], 0xee);
+	memcpy(fake_vm_hva(vm, ARG), &handle, 8);
+	v->regs.gpr[X86_RAX] = __HYPERVISOR_vcpu_op;
+	v->regs.gpr[X86_RBX] = VCPUOP_register_runstate_memory_area;
+	v->regs.gpr[X86_RCX] = 0;
+	v->regs.gpr[X86_RDX] = ARG;
+	struct vm_exit e = { .reason = VMEXIT_HYPERCALL, .insn_len = 3, .mode = MODE_PROT32, .hc.insn = HC_INSN_VMMCALL };
+	hc_dispatch(v, &e);
+	assert_int_equal(v->regs.gpr[X86_RAX], 0);
+	expect_area(AREA, false, RUNSTATE_running, 0, (uint64_t[4]){ 0 });
+	fake.counter = C0 + MS;
+	vcpu_halt(v);
+	expect_area(AREA, false, RUNSTATE_blocked, MS, (uint64_t[4]){ MS, 0, 0, 0 });
+}
+
 int main(void)
 {
 #define T(f) cmocka_unit_test_setup_teardown(f, setup, teardown)
@@ -207,6 +232,7 @@ int main(void)
 		T(test_update_flag),
 		T(test_unregister_and_bad_areas),
 		T(test_translation),
+		T(test_32bit_handle_cut),
 	};
 	return cmocka_run_group_tests_name("xen_runstate", tests, NULL, NULL);
 }
