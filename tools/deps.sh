@@ -1,7 +1,7 @@
 #!/bin/sh
 # Installs the Debian packages the build and the tests need (as root), or
 # prints the one apt-get line to run. Called by `make run` and `make test`.
-PKGS="gcc make binutils libc6-dev libcmocka-dev qemu-system-x86 ovmf bochs bochsbios vgabios gnu-efi grub-pc-bin grub-efi-amd64-bin grub-common xorriso mtools"
+PKGS="gcc make binutils libc6-dev libcmocka-dev clang libclang-rt-dev python3 qemu-system-x86 ovmf bochs bochsbios vgabios gnu-efi grub-pc-bin grub-efi-amd64-bin grub-common xorriso mtools"
 missing=""
 for p in $PKGS; do
 	dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "ok installed" || missing="$missing $p"

@@ -238,8 +238,18 @@ struct pvclock_wall_clock { uint32_t version, sec, nsec; } __attribute__((packed
 /* (delta << shift) * mul >> 32: the pvclock scaling (kvm_time.c) */
 uint64_t pvclock_scale(uint64_t delta, uint32_t mul, int8_t shift);
 
-/* isolation.c: one VM attacks with bad addresses, the other keeps a canary (peer: the other's domid) */
-void isolation_checks(bool attacker, unsigned int peer);
+/*
+ * isolation.c: one VM attacks with bad addresses, the other keeps a canary
+ * (peer: the other's domid; the canary's attackers are domains peer .. peer + npeers - 1)
+ */
+void isolation_checks(bool attacker, unsigned int peer, unsigned int npeers);
+/* an attacker (isolation.c, storm.c) that is done tells the canary, domain `peer` */
+void isolation_tell_done(unsigned int peer);
+/* storm.c: the hostile guest (storm=K: K thousand calls over ncpus vCPUs; the canary is domain `canary`) */
+void storm_checks(unsigned int thousands, unsigned int ncpus, unsigned int canary);
+/* hyperv.c, xen.c: where each ABI's hypercall page is */
+const uint8_t *hv_hcall_page(void);
+const uint8_t *xen_hcall_page(void);
 /* ext.c: the project's own calls (on: the VM has ext=on; else that it does not see them) */
 void ext_checks(bool on);
 /* multi.c: the checks of a VM that speaks several ABIs (list: "hyperv,xen,kvm"...) */

@@ -242,7 +242,9 @@ static void vtl_entry_bytes(uint8_t *p, uint32_t code)
 	p[VTL_ENTRY_INSN_AT + 3] = X86_RET;
 }
 
-/* For a VM with several ABIs (multi.c): the page enabled; a call through it. */
+/* For a VM with several ABIs (multi.c, storm.c): the page enabled; a call through it; where it is. */
+const uint8_t *hv_hcall_page(void) { return hcall_page; }
+
 bool hv_page_enable(void)
 {
 	return !wrmsr_probe(HV_X64_MSR_GUEST_OS_ID, GUEST_OS_ID_LINUX) &&

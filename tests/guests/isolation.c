@@ -215,13 +215,9 @@ static void ext_pointers(void)
 #define EVTCHNOP_bind_interdomain 0
 #define EVTCHNOP_send 4
 
-static void attacker(unsigned int peer)
+/* Done: tell the canary (domain `peer`) through the port it offers us. */
+void isolation_tell_done(unsigned int peer)
 {
-	kvm_pointers();
-	hyperv_pointers();
-	xen_pointers();
-	ext_pointers();
-	/* done: tell the canary through the port it offers us */
 	uint32_t port = 0;
 	uint64_t deadline = tsc_after_ms(PEER_WAIT_MS);
 	while (!port && !tsc_passed(deadline))
@@ -234,43 +230,68 @@ static void attacker(unsigned int peer)
 		print("INFO " SUITE " could not tell domain %u we are done\n", peer);
 }
 
+static void attacker(unsigned int peer)
+{
+	kvm_pointers();
+	hyperv_pointers();
+	xen_pointers();
+	ext_pointers();
+	isolation_tell_done(peer);
+}
+
 static uint32_t canary[CANARY_WORDS];
 static uint8_t shinfo[4096] __attribute__((aligned(4096)));
 
 static uint32_t canary_word(unsigned int i) { return i * 2654435761u ^ 0x5a17c0deu; }
 
-static void canary_side(unsigned int peer)
+#define MAX_PEERS 4
+
+/* The canary: domains peer .. peer + npeers - 1 attack; each says when it is done. */
+static void canary_side(unsigned int peer, unsigned int npeers)
 {
 	for (unsigned int i = 0; i < CANARY_WORDS; i++)
 		canary[i] = canary_word(i);
 	struct { uint16_t domid, size; uint32_t space; ulong idx, gpfn; } x = { 0x7ff0, 0, 0, 0, (ulong)shinfo >> 12 };
-	struct { uint16_t dom, remote; uint32_t port; } a = { 0x7ff0, (uint16_t)peer, 0 };
-	if (xen_hc(__HYPERVISOR_memory_op, 7, (ulong)&x, 0) ||
-	    xen_hc(__HYPERVISOR_event_channel_op, 6, (ulong)&a, 0)) {
-		check_fail("no shared_info or no port for domain %u", peer);
+	uint32_t ports[MAX_PEERS];
+	bool told[MAX_PEERS] = { false };
+	npeers = npeers < 1 ? 1 : npeers > MAX_PEERS ? MAX_PEERS : npeers;
+	if (xen_hc(__HYPERVISOR_memory_op, 7, (ulong)&x, 0)) {
+		check_fail("no shared_info");
 		goto out;
 	}
+	for (unsigned int i = 0; i < npeers; i++) {
+		struct { uint16_t dom, remote; uint32_t port; } a = { 0x7ff0, (uint16_t)(peer + i), 0 };
+		if (xen_hc(__HYPERVISOR_event_channel_op, 6, (ulong)&a, 0)) {
+			check_fail("no port for domain %u", peer + i);
+			goto out;
+		}
+		ports[i] = a.port;
+	}
 	/*
-	 * The attacker binds only when it is done, and its bind raises our end
+	 * An attacker binds only when it is done, and its bind raises our end
 	 * (Xen does), as its send does: the two may come as one event.
 	 */
 	volatile ulong *pending = (volatile ulong *)(shinfo + 0x800);
-	unsigned int bits = 8 * sizeof(ulong), sends = 0;
+	unsigned int bits = 8 * sizeof(ulong), done = 0;
 	uint64_t deadline = tsc_after_ms(PEER_WAIT_MS);
-	while (!sends && !tsc_passed(deadline)) {
-		ulong bit = 1ul << (a.port % bits);
-		if (pending[a.port / bits] & bit) {
-			__atomic_fetch_and(&pending[a.port / bits], ~bit, __ATOMIC_SEQ_CST);
-			sends++;
-			continue;
+	while (done < npeers && !tsc_passed(deadline)) {
+		for (unsigned int i = 0; i < npeers; i++) {
+			ulong bit = 1ul << (ports[i] % bits);
+			if (!told[i] && (pending[ports[i] / bits] & bit)) {
+				__atomic_fetch_and(&pending[ports[i] / bits], ~bit, __ATOMIC_SEQ_CST);
+				told[i] = true;
+				done++;
+			}
 		}
-		/* no upcall is set up: forget its flag and selector, so the poll sleeps until the port is pending */
+		if (done == npeers)
+			break;
+		/* no upcall is set up: forget its flag and selector, so the poll sleeps until a port is pending */
 		memset(shinfo, 0, 2 * sizeof(ulong));
-		struct { uint32_t *ports; uint32_t nr; uint64_t timeout; } poll = { &a.port, 1, 0 };
-		xen_hc(__HYPERVISOR_sched_op, 3, (ulong)&poll, 0);   /* no timeout: until the port is pending */
+		struct { uint32_t *ports; uint32_t nr; uint64_t timeout; } poll = { ports, npeers, 0 };
+		xen_hc(__HYPERVISOR_sched_op, 3, (ulong)&poll, 0);   /* no timeout: until a port is pending */
 	}
-	if (!sends)
-		check_fail("the attacker never said it was done");
+	if (done < npeers)
+		check_fail("%u of %u attackers never said they were done", npeers - done, npeers);
 	unsigned int bad_words = 0, first = 0;
 	for (unsigned int i = 0; i < CANARY_WORDS; i++)
 		if (canary[i] != canary_word(i) && !bad_words++)
@@ -281,11 +302,11 @@ out:
 	check_done(SUITE, "canary");
 }
 
-void isolation_checks(bool is_attacker, unsigned int peer)
+void isolation_checks(bool is_attacker, unsigned int peer, unsigned int npeers)
 {
 	tsc_rate(is_attacker ? 0x40000100u : 0x40000000u);   /* Xen's block: second beside Hyper-V, else first */
 	if (is_attacker)
 		attacker(peer);
 	else
-		canary_side(peer);
+		canary_side(peer, npeers);
 }

@@ -172,6 +172,10 @@ struct options {
 	bool ext, noext;
 	/* isolation=attacker|canary: the isolation.* checks replace the ABI ones (peer=N: the other VM) */
 	bool attacker, canary;
+	/* peers=N: the canary's attackers are domains peer .. peer + N - 1 */
+	unsigned int peers;
+	/* storm=K: the hostile guest (storm.c), K thousand calls; peer=N is the canary */
+	unsigned int storm;
 };
 
 /* The number after key (e.g. "smp=") in a word of length len; 0 if the word is not key<digits>. */
@@ -232,6 +236,10 @@ static struct options parse_cmdline(const char *s)
 			o.abis = s + 5;
 		else if (word_number(s, len, "peer="))
 			o.peer = word_number(s, len, "peer=");
+		else if (word_number(s, len, "peers="))
+			o.peers = word_number(s, len, "peers=");
+		else if (word_number(s, len, "storm="))
+			o.storm = word_number(s, len, "storm=");
 		else if (word_number(s, len, "modules="))
 			o.modules = word_number(s, len, "modules=");
 		s += len;
@@ -503,8 +511,15 @@ void guest_main(ulong start_info, ulong start_info_rdi)
 	check_fpu_clean_at_start();
 	check_dr_cr2_clean_at_start();
 	check_hypervisor_bit();
-	if (opt.attacker || opt.canary) {
-		isolation_checks(opt.attacker, opt.peer);
+	if (opt.storm) {
+		/* the hostile guest: only the storm, on every vCPU, then the end (nothing it left pending is ever taken) */
+		smp_init(opt.smp ? opt.smp : 1);
+		if (opt.smp > 1)
+			check_smp_boot();
+		storm_checks(opt.storm, opt.smp ? opt.smp : 1, opt.peer);
+		exit_vm(failed_checks);
+	} else if (opt.attacker || opt.canary) {
+		isolation_checks(opt.attacker, opt.peer, opt.peers);
 	} else if (opt.abis) {
 		multi_checks(opt.abis, opt.policy);
 	} else if (opt.hyperv || opt.xen) {

@@ -249,6 +249,9 @@ out:
 	check_done(XEN_SUITE, "hypercall_page");
 }
 
+/* Where the page is (storm.c). */
+const uint8_t *xen_hcall_page(void) { return xen_page; }
+
 /* For a VM with several ABIs (multi.c): Xen's page through the MSR CPUID says; whether it was written. */
 bool xen_page_at(uint32_t msr)
 {
