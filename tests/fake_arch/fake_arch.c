@@ -464,6 +464,22 @@ void fake_pmm_setup(struct boot_info *bi)
 	assert_int_equal(pmm_init(bi, ex, ARRAY_SIZE(ex)), 0);
 }
 
+static hpa_t taken[FAKE_PHYS_SIZE / PAGE_SIZE];
+static size_t nr_taken;
+
+void fake_pmm_exhaust(void)
+{
+	for (hpa_t pa; nr_taken < ARRAY_SIZE(taken) && (pa = pmm_alloc(1, PAGE_SIZE));)
+		taken[nr_taken++] = pa;
+	assert_int_equal(pmm_free_pages(), 0);
+}
+
+void fake_pmm_give_back(void)
+{
+	while (nr_taken)
+		pmm_free(taken[--nr_taken], 1);
+}
+
 /* ---- heap-backed VMs ---- */
 
 #define MAX_LIVE 64
@@ -559,6 +575,7 @@ void fake_vm_free(struct vm *vm)
 
 void fake_cleanup(void)
 {
+	fake_pmm_give_back();                  /* a test that failed half-way */
 	for (unsigned i = 0; i < MAX_LIVE; i++) {
 		if (live_vms[i])
 			fake_vm_free(live_vms[i]);

@@ -69,6 +69,9 @@ const struct boot_module *fake_boot_add_module(struct boot_info *bi, const void 
                                                size_t len, const char *cmdline);
 /* pmm_init over fake_boot_info's map, excluding the image and module window. */
 void fake_pmm_setup(struct boot_info *bi);
+/* Takes every free page (allocations then fail); fake_pmm_give_back (and fake_cleanup) return them. */
+void fake_pmm_exhaust(void);
+void fake_pmm_give_back(void);
 
 /* ---- recorded arch calls and switches ---- */
 #define FAKE_MAX_EVENTS 32

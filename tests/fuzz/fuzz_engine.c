@@ -39,14 +39,6 @@
 #include "tests/fake_arch/fake_arch.h"
 #include "tests/fuzz/fuzz_engine.h"
 
-/* Guest-physical layout of the fuzzed VMs: RAM, a read-only slot, a hole, RAM again. */
-#define LO_SIZE  KiB(256)
-#define RO_BASE  LO_SIZE
-#define RO_SIZE  KiB(16)
-#define HOLE     (RO_BASE + RO_SIZE)
-#define HI_BASE  MiB(1)
-#define HI_SIZE  KiB(16)
-#define RAM_END  (HI_BASE + HI_SIZE)
 #define CANARY_SIZE KiB(16)
 #define RIP0 0x1000ull
 #define MAX_REENTRIES 64         /* a continued call is entered again at most this often per op */
@@ -86,14 +78,14 @@ static uint64_t gaddr(struct in *in)
 	switch (b & 15) {
 	case 0: return k * PAGE_SIZE + off;                 /* the low pages */
 	case 1: return (k + 16) * PAGE_SIZE + off;
-	case 2: return LO_SIZE - 8 * (k + 1);               /* crossing into the read-only slot */
-	case 3: return RO_BASE + off;
-	case 4: return HOLE - 8 * (k + 1);                  /* crossing into the hole */
-	case 5: return HOLE + k * PAGE_SIZE + off;
-	case 6: return HI_BASE - 8 * (k + 1);
-	case 7: return HI_BASE + k * PAGE_SIZE + off;
-	case 8: return RAM_END - 8 * (k + 1);               /* crossing the end of RAM */
-	case 9: return RAM_END + k * PAGE_SIZE + off;
+	case 2: return FUZZ_LO_SIZE - 8 * (k + 1);               /* crossing into the read-only slot */
+	case 3: return FUZZ_RO_BASE + off;
+	case 4: return FUZZ_HOLE - 8 * (k + 1);                  /* crossing into the hole */
+	case 5: return FUZZ_HOLE + k * PAGE_SIZE + off;
+	case 6: return FUZZ_HI_BASE - 8 * (k + 1);
+	case 7: return FUZZ_HI_BASE + k * PAGE_SIZE + off;
+	case 8: return FUZZ_RAM_END - 8 * (k + 1);               /* crossing the end of RAM */
+	case 9: return FUZZ_RAM_END + k * PAGE_SIZE + off;
 	case 10: return (1ull << 32) - 8 * (k + 1);
 	case 11: return 1ull << (36 + k);                   /* up to bit 51 and beyond */
 	case 12: return UINT64_MAX - off;                   /* wraps */
@@ -186,11 +178,11 @@ static struct vm *new_vm(unsigned id, bool ro, unsigned nvcpus)
 	struct vm *vm = fake_vm_new();
 	vm->id = id;
 	snprintf(vm->name, sizeof(vm->name), "vm%u", id);
-	fake_vm_add_slot(vm, 0, LO_SIZE, 0, 0);
+	fake_vm_add_slot(vm, 0, FUZZ_LO_SIZE, 0, 0);
 	if (ro)
-		fake_vm_add_slot(vm, RO_BASE, RO_SIZE, SLOT_READONLY, 0x5a);
-	fake_vm_add_slot(vm, HI_BASE, HI_SIZE, 0, 0);
-	vm->mem_size = RAM_END;
+		fake_vm_add_slot(vm, FUZZ_RO_BASE, FUZZ_RO_SIZE, SLOT_READONLY, 0x5a);
+	fake_vm_add_slot(vm, FUZZ_HI_BASE, FUZZ_HI_SIZE, 0, 0);
+	vm->mem_size = FUZZ_RAM_END;
 	vm->state = VM_RUNNING;
 	vm->clock_base = fake.counter;
 	for (unsigned i = 0; i < nvcpus; i++) {
@@ -471,16 +463,7 @@ static void enter(struct vcpu *v, const struct vm_exit *e, bool leave_pending)
 /* The MSRs of every ABI, and their neighbours. */
 static uint32_t pick_msr(struct in *in)
 {
-	static const uint32_t msrs[] = {
-		MSR_KVM_WALL_CLOCK, MSR_KVM_SYSTEM_TIME, MSR_KVM_WALL_CLOCK_NEW, MSR_KVM_SYSTEM_TIME_NEW,
-		MSR_KVM_STEAL_TIME, MSR_KVM_PV_EOI_EN, MSR_KVM_POLL_CONTROL, MSR_KVM_MIGRATION_CONTROL,
-		0x4b564d02, 0x4b564d06, 0x4b564d07,
-		HV_X64_MSR_GUEST_OS_ID, HV_X64_MSR_HYPERCALL, HV_X64_MSR_VP_INDEX, HV_X64_MSR_RESET,
-		HV_X64_MSR_TIME_REF_COUNT, HV_X64_MSR_REFERENCE_TSC, HV_X64_MSR_TSC_FREQUENCY,
-		HV_X64_MSR_APIC_FREQUENCY, HV_X64_MSR_EOI, HV_X64_MSR_ICR, HV_X64_MSR_TPR,
-		HV_X64_MSR_VP_ASSIST_PAGE, HV_X64_MSR_SCONTROL, HV_X64_MSR_SVERSION, HV_X64_MSR_SIEFP,
-		HV_X64_MSR_SIMP, HV_X64_MSR_EOM, HV_X64_MSR_CRASH_CTL, XEN_HYPERCALL_MSR_VIRIDIAN,
-	};
+	static const uint32_t msrs[] = { FUZZ_MSRS };
 	uint8_t b = take8(in);
 	if (b < ARRAY_SIZE(msrs))
 		return msrs[b];

@@ -32,18 +32,11 @@
 #include "hypercalls/hyperv/hv_abi.h"
 #include "hypercalls/kvm/kvm_abi.h"
 #include "hypercalls/xen/xen_abi.h"
+#include "tests/fuzz/fuzz_engine.h"
 
 /* hypercalls/hypercall.h HC_CPUID_BASE (that header does not build on its own here) */
 #define CPUID_BASE 0x40000000u
 
-/* fuzz_engine.c: the fuzzed VM's layout (RAM [0,256K), read-only slot, hole, RAM [1M,1M+16K)) */
-#define LO_SIZE  KiB(256)
-#define RO_BASE  LO_SIZE
-#define RO_SIZE  KiB(16)
-#define HOLE     (RO_BASE + RO_SIZE)
-#define HI_BASE  MiB(1)
-#define HI_SIZE  KiB(16)
-#define RAM_END  (HI_BASE + HI_SIZE)
 
 /* fuzz_engine.c run_op: the op byte (op % 16) */
 enum {
@@ -205,17 +198,8 @@ static void put_hv_input(uint64_t x)
 		put_le(start, 2);
 }
 
-/* pick_msr(): its table (fuzz_engine.c, in the same order), SINTx/STIMERx by offset, else 4 raw bytes */
-static const uint32_t engine_msrs[] = {
-	MSR_KVM_WALL_CLOCK, MSR_KVM_SYSTEM_TIME, MSR_KVM_WALL_CLOCK_NEW, MSR_KVM_SYSTEM_TIME_NEW,
-	MSR_KVM_STEAL_TIME, MSR_KVM_PV_EOI_EN, MSR_KVM_POLL_CONTROL, MSR_KVM_MIGRATION_CONTROL,
-	0x4b564d02, 0x4b564d06, 0x4b564d07,
-	HV_X64_MSR_GUEST_OS_ID, HV_X64_MSR_HYPERCALL, HV_X64_MSR_VP_INDEX, HV_X64_MSR_RESET,
-	HV_X64_MSR_TIME_REF_COUNT, HV_X64_MSR_REFERENCE_TSC, HV_X64_MSR_TSC_FREQUENCY,
-	HV_X64_MSR_APIC_FREQUENCY, HV_X64_MSR_EOI, HV_X64_MSR_ICR, HV_X64_MSR_TPR,
-	HV_X64_MSR_VP_ASSIST_PAGE, HV_X64_MSR_SCONTROL, HV_X64_MSR_SVERSION, HV_X64_MSR_SIEFP,
-	HV_X64_MSR_SIMP, HV_X64_MSR_EOM, HV_X64_MSR_CRASH_CTL, XEN_HYPERCALL_MSR_VIRIDIAN,
-};
+/* pick_msr(): its table (FUZZ_MSRS), SINTx/STIMERx by offset, else 4 raw bytes */
+static const uint32_t engine_msrs[] = { FUZZ_MSRS };
 #define MSR_KVM_ASYNC_PF_EN 0x4b564d02u   /* Linux kvm_para.h; not offered here (#GP) */
 
 static void put_msr(uint32_t msr)
@@ -491,7 +475,7 @@ static void peer_end(void) { put8(OP_PEER_END); }
 #define GPAGE     0x1a000ull      /* the page the neighbour grants */
 #define MINE      0x1c000ull      /* a page of the mapper's own */
 #define AT_RAM    0x1e000ull      /* a grant mapped over RAM ... */
-#define AT_HOLE   (HOLE + 0x4000) /* ... or in the hole */
+#define AT_HOLE   (FUZZ_HOLE + 0x4000) /* ... or in the hole */
 #define GUEST_OS_LINUX 0x8100000000000000ull
 #define GREF      8               /* the first grant entry Linux uses */
 
@@ -579,7 +563,7 @@ static void seeds_kvm(void)
 	time_step(T_1S);
 	kvm(V(0), KVM_HC_CLOCK_PAIRING, BUF, KVM_CLOCK_PAIRING_WALLCLOCK, 0, 0);
 	kvm(V(0), KVM_HC_CLOCK_PAIRING, BUF, 1, 0, 0);                     /* -EOPNOTSUPP */
-	kvm(V(0), KVM_HC_CLOCK_PAIRING, LO_SIZE - 32, 0, 0, 0);            /* into the read-only slot */
+	kvm(V(0), KVM_HC_CLOCK_PAIRING, FUZZ_LO_SIZE - 32, 0, 0, 0);            /* into the read-only slot */
 	kvm_m(M32, V(0), KVM_HC_CLOCK_PAIRING, 0xffffffff00000000ull | BUF, 0, 0, 0);
 	end();
 
@@ -587,7 +571,7 @@ static void seeds_kvm(void)
 	kvm(V(0), KVM_HC_MAP_GPA_RANGE, 0x10000, 16, KVM_MAP_GPA_RANGE_ENCRYPTED, 0);
 	kvm(V(0), KVM_HC_MAP_GPA_RANGE, 0x18000, 16, KVM_MAP_GPA_RANGE_ENCRYPTED | 2, 0);   /* overlaps */
 	kvm(V(0), KVM_HC_MAP_GPA_RANGE, 0x10000, 4, 0, 0);                 /* shared again */
-	kvm(V(0), KVM_HC_MAP_GPA_RANGE, RAM_END - PAGE_SIZE, 1, KVM_MAP_GPA_RANGE_ENCRYPTED, 0);
+	kvm(V(0), KVM_HC_MAP_GPA_RANGE, FUZZ_RAM_END - PAGE_SIZE, 1, KVM_MAP_GPA_RANGE_ENCRYPTED, 0);
 	kvm(V(0), KVM_HC_MAP_GPA_RANGE, 0x1800, 1, KVM_MAP_GPA_RANGE_ENCRYPTED, 0);   /* unaligned */
 	end();
 
@@ -696,7 +680,7 @@ static void seeds_hyperv(void)
 	time_step(T_1MS);
 	rdmsr(V(1), HV_X64_MSR_TIME_REF_COUNT);
 	sched(SCHED_CLOCK_CHANGED, V(1), 0);                               /* a TSC write: the page follows */
-	wrmsr(V(0), HV_X64_MSR_REFERENCE_TSC, RAM_END | 1);                /* outside RAM: #GP */
+	wrmsr(V(0), HV_X64_MSR_REFERENCE_TSC, FUZZ_RAM_END | 1);                /* outside RAM: #GP */
 	end();
 
 	begin("hyperv-conventions_spin_wait_and_ud", CFG_VCPUS(3), 0, NULL, 0);
@@ -902,7 +886,7 @@ static void seeds_hyperv(void)
 	hv_hello(V(0));
 	wrmsr(V(1), HV_X64_MSR_VP_ASSIST_PAGE, ASSIST | HV_X64_MSR_VP_ASSIST_PAGE_ENABLE);
 	rdmsr(V(1), HV_X64_MSR_VP_ASSIST_PAGE);
-	wrmsr(V(1), HV_X64_MSR_VP_ASSIST_PAGE, RAM_END | 1);                /* outside RAM: #GP */
+	wrmsr(V(1), HV_X64_MSR_VP_ASSIST_PAGE, FUZZ_RAM_END | 1);                /* outside RAM: #GP */
 	wrmsr(V(1), HV_X64_MSR_VP_ASSIST_PAGE, ASSIST);
 	rdmsr(V(0), HV_X64_MSR_SVERSION);
 	rdmsr(V(0), HV_X64_MSR_RESET);

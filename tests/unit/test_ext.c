@@ -45,26 +45,9 @@ static int setup(void **state)
 	return 0;
 }
 
-/* Every free page taken (pmm_exhaust) so an allocation inside a call fails; pmm_give_back returns them. */
-static hpa_t taken[FAKE_PHYS_SIZE / PAGE_SIZE];
-static size_t nr_taken;
-
-static void pmm_exhaust(void)
-{
-	for (hpa_t pa; (pa = pmm_alloc(1, PAGE_SIZE));)
-		taken[nr_taken++] = pa;
-	assert_int_equal(pmm_free_pages(), 0);
-}
-
-static void pmm_give_back(void)
-{
-	while (nr_taken)
-		pmm_free(taken[--nr_taken], 1);
-}
-
 static int teardown(void **state)
 {
-	pmm_give_back();                       /* a test that failed half-way */
+	fake_pmm_give_back();                       /* a test that failed half-way */
 	gmem_destroy(vm);
 	fake_cleanup();
 	return 0;
@@ -366,7 +349,7 @@ static void test_two_vcpus_one_range(void **state)
  */
 static void test_unmap_no_memory(void **state)
 {
-	pmm_exhaust();
+	fake_pmm_exhaust();
 	assert_int_equal(call(EXT_UNMAP_GPA_RANGE, PAGE, 2, 0), -EXT_ENOMEM);
 	assert_int_equal(vm->nr_removed, 0);
 	assert_null(vm->removed);
@@ -376,7 +359,7 @@ static void test_unmap_no_memory(void **state)
 	assert_false(fake.page_set_log[0].present);
 	assert_int_equal(fake.page_set_log[1].gpa, PAGE);
 	assert_true(fake.page_set_log[1].present);
-	pmm_give_back();
+	fake_pmm_give_back();
 	assert_int_equal(call(EXT_UNMAP_GPA_RANGE, PAGE, 2, 0), 0);
 	assert_int_equal(vm->nr_removed, 2);
 }
@@ -384,13 +367,13 @@ static void test_unmap_no_memory(void **state)
 /* Gap 12.4: the private map cannot be allocated: -ENOMEM, nothing changed, no cache cleaned. */
 static void test_mem_attributes_no_memory(void **state)
 {
-	pmm_exhaust();
+	fake_pmm_exhaust();
 	assert_int_equal(call(EXT_MEM_ATTRIBUTES, PAGE, 1, EXT_ATTR_PRIVATE), -EXT_ENOMEM);
 	assert_int_equal(vm->nr_private, 0);
 	assert_null(vm->private_map);
 	assert_int_equal(fake.cache_cleans, 0);
 	assert_true(readable(PAGE));
-	pmm_give_back();
+	fake_pmm_give_back();
 	assert_int_equal(call(EXT_MEM_ATTRIBUTES, PAGE, 1, EXT_ATTR_PRIVATE), 0);
 	assert_int_equal(vm->nr_private, 1);
 	assert_false(readable(PAGE));

@@ -467,6 +467,28 @@ static void test_private_buffers(void **state)
 
 /* ---- rep calls and continuation (TLFS "Hypercall Continuation", "Hypercall Outputs") ---- */
 
+/* every GPR but RCX, which a continuation rewrites: names of n GetVpRegisters elements, cycling through them */
+static const unsigned cont_gprs[] = { X86_RAX, X86_RDX, X86_RBX, X86_RSP, X86_RBP, X86_RSI, X86_RDI, X86_R8,
+                                      X86_R9, X86_R10, X86_R11, X86_R12, X86_R13, X86_R14, X86_R15 };
+
+static void put_gpr_names(uint32_t *names, unsigned n)
+{
+	for (unsigned i = 0; i < n; i++)
+		names[i] = HV_X64_REGISTER_RAX + cont_gprs[i % ARRAY_SIZE(cont_gprs)];
+	put_get_regs(names, n);
+}
+
+/* The n output elements at OUT_GPA hold those registers' values (regs: as they were). */
+static void assert_gpr_elements(const uint64_t *regs, unsigned n)
+{
+	for (unsigned i = 0; i < n; i++) {
+		uint64_t val[2];
+		out_val(i, val);
+		if (val[0] != regs[cont_gprs[i % ARRAY_SIZE(cont_gprs)]] || val[1])
+			fail_fmt("element %u: 0x%llx:%llx", i, (unsigned long long)val[1], (unsigned long long)val[0]);
+	}
+}
+
 /*
  * 256 names take four entries of 64: after each but the last, RIP stays on
  * the call, RAX is untouched and RCX holds the input value with the next
@@ -476,12 +498,7 @@ static void test_get_256_registers_continued(void **state)
 {
 	struct vcpu *c = vc[0];
 	uint32_t names[256];
-	/* every GPR but RCX, which the continuation rewrites */
-	static const unsigned gprs[] = { X86_RAX, X86_RDX, X86_RBX, X86_RSP, X86_RBP, X86_RSI, X86_RDI, X86_R8,
-	                                 X86_R9, X86_R10, X86_R11, X86_R12, X86_R13, X86_R14, X86_R15 };
-	for (unsigned i = 0; i < 256; i++)
-		names[i] = HV_X64_REGISTER_RAX + gprs[i % ARRAY_SIZE(gprs)];
-	put_get_regs(names, 256);
+	put_gpr_names(names, 256);
 	memset(hva(OUT_GPA), 0xee, PAGE_SIZE);
 	uint64_t input = HVCALL_GET_VP_REGISTERS | REP(256, 0);
 	c->regs.gpr[X86_RCX] = input;
@@ -499,12 +516,7 @@ static void test_get_256_registers_continued(void **state)
 	exec(c, MODE_64);
 	assert_int_equal(c->regs.gpr[X86_RAX], HV_STATUS_SUCCESS | 256ull << 32);
 	assert_int_equal(c->regs.rip, RIP0 + 3);
-	for (unsigned i = 0; i < 256; i++) {
-		uint64_t val[2];
-		out_val(i, val);
-		if (val[0] != regs[gprs[i % ARRAY_SIZE(gprs)]] || val[1])
-			fail_fmt("element %u: 0x%llx:%llx", i, (unsigned long long)val[1], (unsigned long long)val[0]);
-	}
+	assert_gpr_elements(regs, 256);
 }
 
 /* The 50 us backstop: when time runs out after every element, each entry still does one. */
@@ -586,11 +598,7 @@ static void test_rep_continuation_interleaved(void **state)
 {
 	struct vcpu *a = vc[0], *b = vc[1];
 	uint32_t names[256];
-	static const unsigned gprs[] = { X86_RAX, X86_RDX, X86_RBX, X86_RSP, X86_RBP, X86_RSI, X86_RDI, X86_R8,
-	                                 X86_R9, X86_R10, X86_R11, X86_R12, X86_R13, X86_R14, X86_R15 };
-	for (unsigned i = 0; i < 256; i++)
-		names[i] = HV_X64_REGISTER_RAX + gprs[i % ARRAY_SIZE(gprs)];
-	put_get_regs(names, 256);
+	put_gpr_names(names, 256);
 	const uint64_t hdr[2] = { HV_PARTITION_ID_SELF, HV_VP_INDEX_SELF };
 	put(IN2_GPA, hdr, sizeof(hdr));
 	for (unsigned i = 0; i < 128; i++)
@@ -620,12 +628,7 @@ static void test_rep_continuation_interleaved(void **state)
 	exec(a, MODE_64);
 	assert_int_equal(a->regs.gpr[X86_RAX], HV_STATUS_SUCCESS | 256ull << 32);
 	assert_int_equal(a->regs.rip, RIP0 + 3);
-	for (unsigned i = 0; i < 256; i++) {
-		uint64_t val[2];
-		out_val(i, val);
-		if (val[0] != regs[gprs[i % ARRAY_SIZE(gprs)]] || val[1])
-			fail_fmt("vCPU 0 element %u: 0x%llx:%llx", i, (unsigned long long)val[1], (unsigned long long)val[0]);
-	}
+	assert_gpr_elements(regs, 256);
 	for (unsigned i = 0; i < 128; i++) {
 		uint64_t val[2];
 		memcpy(val, hva(OUT2_GPA + 16ull * i), 16);

@@ -40,26 +40,9 @@ static int setup(void **state)
 	return 0;
 }
 
-/* Every free page taken (pmm_exhaust) so an allocation inside a call fails; pmm_give_back returns them. */
-static hpa_t taken[FAKE_PHYS_SIZE / PAGE_SIZE];
-static size_t nr_taken;
-
-static void pmm_exhaust(void)
-{
-	for (hpa_t pa; (pa = pmm_alloc(1, PAGE_SIZE));)
-		taken[nr_taken++] = pa;
-	assert_int_equal(pmm_free_pages(), 0);
-}
-
-static void pmm_give_back(void)
-{
-	while (nr_taken)
-		pmm_free(taken[--nr_taken], 1);
-}
-
 static int teardown(void **state)
 {
-	pmm_give_back();                       /* a test that failed half-way */
+	fake_pmm_give_back();                       /* a test that failed half-way */
 	hc_vm_destroy(vm);
 	fake_cleanup();
 	return 0;
@@ -431,13 +414,13 @@ static void test_system_time_shared_by_two_vcpus(void **state)
 static void test_map_gpa_range_no_memory(void **state)
 {
 	const uint64_t enc = KVM_MAP_GPA_RANGE_ENCRYPTED;
-	pmm_exhaust();
+	fake_pmm_exhaust();
 	assert_int_equal(hypercall(KVM_HC_MAP_GPA_RANGE, 0x10000, 4, enc), -KVM_ENOMEM);
 	assert_null(vm->hc.kvm.encrypted);
 	assert_int_equal(vm->hc.kvm.nr_encrypted, 0);
 	assert_int_equal(hypercall(KVM_HC_MAP_GPA_RANGE, 0x10000, 4, enc), -KVM_ENOMEM);  /* still none */
 	assert_int_equal(v->regs.rip, 6);                      /* each call completed */
-	pmm_give_back();
+	fake_pmm_give_back();
 	uint64_t free0 = pmm_free_pages();
 	assert_int_equal(hypercall(KVM_HC_MAP_GPA_RANGE, 0x10000, 4, enc), 0);
 	assert_int_equal(vm->hc.kvm.nr_encrypted, 4);          /* from a clean state */

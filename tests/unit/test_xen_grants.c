@@ -655,8 +655,7 @@ static void test_swap_with_itself(void **state)
  */
 static void test_table_cannot_grow(void **state)
 {
-	while (pmm_alloc(1, PAGE_SIZE))
-		;
+	fake_pmm_exhaust();
 	assert_int_equal(memop_place(va, XENMAPSPACE_grant_table, 0, GT >> 12), -XEN_EINVAL);
 	assert_int_equal(A->nr_removed, 0);
 	assert_int_equal(hva(A, GT)[0], 0x10);

@@ -367,8 +367,7 @@ static void test_reentry_with_edited_progress(void **state)
 /* The removed-pages map cannot be allocated at the first balloon-out: extent not done, page still there. */
 static void test_removed_map_cannot_be_allocated(void **state)
 {
-	while (pmm_alloc(1, PAGE_SIZE))
-		;
+	fake_pmm_exhaust();
 	put_reservation(true, 1, 0, DOMID_SELF, 0x100, 0);
 	assert_int_equal(memory_op(MODE_64, XENMEM_decrease_reservation, RES), 0);
 	assert_true(readable(0x100));
