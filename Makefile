@@ -19,7 +19,7 @@ HV_SRCS := $(wildcard boot/*.c boot/*.S core/*.c arch/x86/*.c arch/x86/*.S \
 	hypercalls/*.c hypercalls/*/*.c)
 HV_OBJS := $(patsubst %,$(BUILD)/hv/%.o,$(HV_SRCS))
 
-.PHONY: all deps run run-uefi run-vmx run-bochs-svm test unit clean iso fuzz fuzz-build stress FORCE
+.PHONY: all deps run run-uefi run-vmx run-bochs-svm test unit clean iso fuzz fuzz-build stress bench FORCE
 all: $(BUILD)/hv.elf $(BUILD)/hv.efi $(BUILD)/hv.iso
 
 $(BUILD)/hv/%.c.o: %.c
@@ -78,6 +78,18 @@ $(BUILD)/configs/stress.cfg: tests/configs/storm.cfg FORCE
 	sed 's/ storm=[0-9]*/ storm=$(STRESS_THOUSANDS)/' $< > $@
 $(BUILD)/configs/bochs-stress.cfg: $(BUILD)/configs/stress.cfg
 	sed -e 's/exit=qemu/exit=bochs/' -e 's/ qemu-tcg//' -e 's/ storm=[0-9]*/ storm=$(shell expr $(STRESS_THOUSANDS) / 10)/' $< > $@
+# make bench (bench/run.sh, docs/performance.md): round trips in instructions under QEMU -icount.
+$(BUILD)/bench.iso: bench/bench.cfg $(BUILD)/hv.elf $(GUESTS) tools/mkiso.sh
+	tools/mkiso.sh $@ $< $(BUILD)
+$(BUILD)/configs/bench-bochs.cfg: bench/bench.cfg
+	@mkdir -p $(dir $@)
+	sed 's/exit=qemu/exit=bochs/' $< > $@
+$(BUILD)/bench-bochs.iso: $(BUILD)/configs/bench-bochs.cfg $(BUILD)/hv.elf $(GUESTS) tools/mkiso.sh
+	tools/mkiso.sh $@ $< $(BUILD)
+bench: deps
+	@$(MAKE) --no-print-directory all $(BUILD)/bench.iso $(BUILD)/bench-bochs.iso
+	bench/run.sh $(BUILD)
+
 FORCE:
 stress: deps
 	@$(MAKE) --no-print-directory all $(BUILD)/test-stress.iso $(BUILD)/test-bochs-stress.iso

@@ -247,6 +247,8 @@ void isolation_checks(bool attacker, unsigned int peer, unsigned int npeers);
 void isolation_tell_done(unsigned int peer);
 /* storm.c: the hostile guest (storm=K: K thousand calls over ncpus vCPUs; the canary is domain `canary`) */
 void storm_checks(unsigned int thousands, unsigned int ncpus, unsigned int canary);
+/* bench.c: the round-trip benchmarks (guest word bench; make bench) for the VM's ABI */
+void bench_checks(bool hyperv, bool xen);
 /* hyperv.c, xen.c: where each ABI's hypercall page is */
 const uint8_t *hv_hcall_page(void);
 const uint8_t *xen_hcall_page(void);

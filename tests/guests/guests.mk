@@ -20,7 +20,7 @@ GUEST_CFLAGS := -ffreestanding -fno-pic -fno-pie -fno-stack-protector \
 GUEST_LDFLAGS := -nostdlib -static -z noexecstack --build-id=none \
 	-z max-page-size=0x1000 -T $(GUEST_SRC)/guest.ld
 
-GUEST_C_SRCS := main.c cpu.c lib.c kvm_time.c x86_checks.c hyperv.c hyperv_synic.c xen.c xen_events.c xen_balloon.c xen_domains.c multi.c ext.c isolation.c storm.c \
+GUEST_C_SRCS := main.c cpu.c lib.c kvm_time.c x86_checks.c hyperv.c hyperv_synic.c xen.c xen_events.c xen_balloon.c xen_domains.c multi.c ext.c isolation.c storm.c bench.c \
 	smp.c smp_lib.c smp_regs.c lapic.c lapic_x2apic.c lapic_timer.c kvm_smp.c kvm_smp_time.c
 # assembled for both builds (#ifdef __x86_64__ inside)
 GUEST_S_SRCS := smp_entry.S

@@ -176,6 +176,8 @@ struct options {
 	unsigned int peers;
 	/* storm=K: the hostile guest (storm.c), K thousand calls; peer=N is the canary */
 	unsigned int storm;
+	/* bench: the round-trip benchmarks (bench.c) instead of the checks */
+	bool bench;
 };
 
 /* The number after key (e.g. "smp=") in a word of length len; 0 if the word is not key<digits>. */
@@ -222,6 +224,8 @@ static struct options parse_cmdline(const char *s)
 			o.ext = true;
 		else if (word_is(s, len, "noext"))
 			o.noext = true;
+		else if (word_is(s, len, "bench"))
+			o.bench = true;
 		else if (word_is(s, len, "isolation=attacker"))
 			o.attacker = true;
 		else if (word_is(s, len, "isolation=canary"))
@@ -511,6 +515,10 @@ void guest_main(ulong start_info, ulong start_info_rdi)
 	check_fpu_clean_at_start();
 	check_dr_cr2_clean_at_start();
 	check_hypervisor_bit();
+	if (opt.bench) {
+		bench_checks(opt.hyperv, opt.xen);
+		exit_vm(failed_checks);
+	}
 	if (opt.storm) {
 		/* the hostile guest: only the storm, on every vCPU, then the end (nothing it left pending is ever taken) */
 		smp_init(opt.smp ? opt.smp : 1);
