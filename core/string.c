@@ -1,10 +1,22 @@
 #include "core/string.h"
 
 #ifndef HV_HOSTED
+/*
+ * Eight bytes at a time where both sides allow it: guest RAM is zeroed and
+ * images copied with these, megabytes at boot (make bench counts them).
+ */
+typedef uint64_t __attribute__((may_alias)) word_t;
+
 void *memcpy(void *dst, const void *src, size_t n)
 {
 	uint8_t *d = dst;
 	const uint8_t *s = src;
+	if ((((uintptr_t)d ^ (uintptr_t)s) & 7) == 0) {
+		for (; n && ((uintptr_t)d & 7); n--)
+			*d++ = *s++;
+		for (; n >= 8; n -= 8, d += 8, s += 8)
+			*(word_t *)d = *(const word_t *)s;
+	}
 	while (n--)
 		*d++ = *s++;
 	return dst;
@@ -24,6 +36,11 @@ void *memmove(void *dst, const void *src, size_t n)
 void *memset(void *dst, int c, size_t n)
 {
 	uint8_t *d = dst;
+	word_t w = 0x0101010101010101ull * (uint8_t)c;
+	for (; n && ((uintptr_t)d & 7); n--)
+		*d++ = (uint8_t)c;
+	for (; n >= 8; n -= 8, d += 8)
+		*(word_t *)d = w;
 	while (n--)
 		*d++ = (uint8_t)c;
 	return dst;
