@@ -141,10 +141,8 @@ enum { VM_A, VM_PEER, VM_CANARY, NR_VMS };
 static struct world {
 	enum fuzz_target target;
 	struct vm *vm[NR_VMS];
-	unsigned nr_vms;
 	uint64_t canary_sum;
 	uint64_t secret;             /* the canary's pattern: unknown to inputs */
-	uint64_t calls;              /* hypercalls completed */
 	/*
 	 * A continued call left on a vCPU (op byte bit 5): the vCPU took an
 	 * interrupt before entering it again, and other vCPUs, or its own
@@ -152,9 +150,6 @@ static struct world {
 	 * handler's IRET then puts back), ran meanwhile. Per VM A / neighbour, per vCPU.
 	 */
 	struct pending { bool on; struct vm_exit e; struct guest_regs regs; } pend[2][VM_MAX_VCPUS];
-	/* the call in progress, as the hook saw it */
-	bool seen;
-	struct hc_call_info last;
 } w;
 
 
@@ -305,9 +300,6 @@ static void check_regs_result(const struct hc_call_info *c)
 
 static void after_call(struct vcpu *v, const struct hc_call_info *c)
 {
-	w.seen = true;
-	w.last = *c;
-	w.calls++;
 	if (c->faulted) {
 		if (c->abi->conv != HC_CONV_HYPERV)
 			DIE("%s call %llu raised a fault", c->abi->name, (unsigned long long)c->nr);
@@ -417,7 +409,6 @@ static void op_call(struct in *in, bool again)
 		else
 			v->regs.rip = RIP0;
 	}
-	set_mode(v, mode);
 	struct vm_exit e = {
 		.reason = VMEXIT_HYPERCALL, .insn_len = 3, .cpl = cpl, .mode = mode,
 		.hc.insn = b & 0x10 ? HC_INSN_VMCALL : HC_INSN_VMMCALL,
@@ -441,7 +432,6 @@ static void enter(struct vcpu *v, const struct vm_exit *e, bool leave_pending)
 	for (unsigned n = 0; n < MAX_REENTRIES; n++) {
 		struct guest_regs before = v->regs;
 		unsigned undef = fake.inject_undef;
-		w.seen = false;
 		set_mode(v, e->mode);
 		hc_dispatch(v, e);
 		if (fake.inject_undef != undef || v->regs.rip != before.rip)

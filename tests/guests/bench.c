@@ -76,16 +76,9 @@ static uint64_t bench(const struct op *o)
 	return report(o->name, d);
 }
 
-static const uint8_t insn_vmmcall[4] __attribute__((aligned(16))) = { 0x0f, 0x01, 0xd9, 0xc3 };
-static const uint8_t insn_vmcall[4] __attribute__((aligned(16))) = { 0x0f, 0x01, 0xc1, 0xc3 };
 static const uint8_t insn_cpuid[3] __attribute__((aligned(16))) = { 0x0f, 0xa2, 0xc3 };
 static const uint8_t insn_in_lsr[5] __attribute__((aligned(16))) = { 0x66, 0xba, 0xfd, 0x03, 0xec };  /* mov dx,0x3fd; in al,dx */
 static uint8_t stub_io[8] __attribute__((aligned(16)));
-
-static const void *vendor(void)
-{
-	return xen_vendor_insn()[2] == 0xd9 ? (const void *)insn_vmmcall : (const void *)insn_vmcall;
-}
 
 /* What every VM measures: an exit that is not a hypercall. */
 static void bench_exits(void)
@@ -100,8 +93,8 @@ static void bench_exits(void)
 /* KVM: the unknown-number call (-KVM_ENOSYS) and KVM_HC_VAPIC_POLL_IRQ, RAX; arguments RBX.. */
 static void bench_kvm(void)
 {
-	bench(&(struct op){ .name = "kvm.null", .target = vendor(), .ax = 1000 });
-	bench(&(struct op){ .name = "kvm.vapic_poll_irq", .target = vendor(), .ax = 1 });
+	bench(&(struct op){ .name = "kvm.null", .target = xen_vendor_insn(), .ax = 1000 });
+	bench(&(struct op){ .name = "kvm.vapic_poll_irq", .target = xen_vendor_insn(), .ax = 1 });
 }
 
 #define HVCALL_FLUSH_VIRTUAL_ADDRESS_SPACE 0x0002
@@ -155,7 +148,7 @@ static void bench_xen(uint32_t msr)
 	const uint8_t *page = xen_hcall_page();
 #ifdef __x86_64__
 	bench(&(struct op){ .name = "xen.version_page", .target = page + __HYPERVISOR_xen_version * 32, .di = 0 });
-	bench(&(struct op){ .name = "xen.version_direct", .target = vendor(), .ax = __HYPERVISOR_xen_version, .di = 0 });
+	bench(&(struct op){ .name = "xen.version_direct", .target = xen_vendor_insn(), .ax = __HYPERVISOR_xen_version, .di = 0 });
 	static struct { uint32_t vcpu, port; } b;
 	if (xen_hc(__HYPERVISOR_event_channel_op, EVTCHNOP_bind_ipi, (ulong)&b, 0)) {
 		print("BENCH xen.evtchn_send unavailable\n");

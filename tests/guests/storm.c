@@ -41,8 +41,6 @@ bool hv_page_enable(void);
 uint64_t hv_call_page_gpa(uint64_t input, uint64_t in_gpa, uint64_t out_gpa);
 
 static uint8_t sandbox[SANDBOX_BYTES] __attribute__((aligned(4096)));
-static const uint8_t insn_vmcall[4] __attribute__((aligned(16))) = { 0x0f, 0x01, 0xc1, 0xc3 };
-static const uint8_t insn_vmmcall[4] __attribute__((aligned(16))) = { 0x0f, 0x01, 0xd9, 0xc3 };
 
 /* ---- per-vCPU state ---- */
 
@@ -507,19 +505,12 @@ static void one_call(struct storm_cpu *c, bool bsp)
 
 static volatile uint32_t go;
 
-static uint64_t rdtsc64(void)
-{
-	uint32_t lo, hi;
-	__asm__ volatile("rdtsc" : "=a"(lo), "=d"(hi));
-	return (uint64_t)hi << 32 | lo;
-}
-
 static void storm_share(ulong n)
 {
 	unsigned int me = this_cpu();
 	struct storm_cpu *c = &st[me];
 	__asm__ volatile("cli");
-	c->rng = (me + 1) * 0x9e3779b97f4a7c15ull ^ rdtsc64();
+	c->rng = (me + 1) * 0x9e3779b97f4a7c15ull ^ rdtsc_ordered();
 	if (!c->rng)
 		c->rng = 1;
 	c->started = 1;
@@ -566,7 +557,7 @@ void storm_checks(unsigned int thousands, unsigned int ncpus, unsigned int peer_
 		smp.tsc_known = true;
 	}
 	vendor_insn = xen_vendor_insn();
-	other_insn = vendor_insn[2] == 0xd9 ? insn_vmcall : insn_vmmcall;
+	other_insn = xen_other_insn();
 	if (!hv_page_enable() || !xen_page_at(xen_msr)) {
 		check_fail("no Hyper-V or Xen hypercall page");
 		check_done(SUITE, "run");
@@ -587,7 +578,7 @@ void storm_checks(unsigned int thousands, unsigned int ncpus, unsigned int peer_
 	for (unsigned int id = 1; id < ncpus; id++)
 		while (!st[id].started && !tsc_passed(deadline))
 			__asm__ volatile("pause");
-	uint64_t t0 = rdtsc64();
+	uint64_t t0 = rdtsc_ordered();
 	go = 1;
 	storm_share(total - share * (ncpus - 1));
 	deadline = tsc_after_ms(STORM_WAIT_MS);
@@ -611,7 +602,7 @@ void storm_checks(unsigned int thousands, unsigned int ncpus, unsigned int peer_
 			by_way[w] += st[id].by_way[w];
 	}
 	print("INFO " SUITE ".run %llu hypercalls and MSR accesses on %u vCPUs in %llu ms (%llu faults taken, %llu tamed):",
-	      (unsigned long long)calls, ncpus, (unsigned long long)udiv64(rdtsc64() - t0, smp.tsc_per_ms),
+	      (unsigned long long)calls, ncpus, (unsigned long long)udiv64(rdtsc_ordered() - t0, smp.tsc_per_ms),
 	      (unsigned long long)faults, (unsigned long long)tamed);
 	for (unsigned int w = 0; w < NR_WAYS; w++)
 		print(" %s %llu", way_names[w], (unsigned long long)by_way[w]);

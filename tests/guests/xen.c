@@ -107,6 +107,12 @@ const uint8_t *xen_vendor_insn(void)
 	return vendor_stub();
 }
 
+/* The other vendor's instruction (VMCALL on AMD): a hypervisor may take it too, or #UD. */
+const uint8_t *xen_other_insn(void)
+{
+	return vendor_stub() == stub_vmmcall ? stub_vmcall : stub_vmmcall;
+}
+
 ulong xen_call_at(const void *target, ulong nr, ulong a0, ulong a1, ulong a2)
 {
 	fault_vector = NO_FAULT;

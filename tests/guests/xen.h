@@ -47,6 +47,7 @@ void expect_xen(const char *what, ulong got, ulong want);
 /* xen.c: a call through `target` (a stub ending in RET); the vendor's 3-byte hypercall instruction */
 ulong xen_call_at(const void *target, ulong nr, ulong a0, ulong a1, ulong a2);
 const uint8_t *xen_vendor_insn(void);
+const uint8_t *xen_other_insn(void);
 bool xen_page_at(uint32_t msr);
 
 /* xen_events.c: shared_info, time, HVM params, event channels, timers, block/poll */
