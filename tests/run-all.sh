@@ -9,9 +9,11 @@ logs=$build/test-logs
 rm -rf "$logs"
 mkdir -p "$logs"
 pass=0 fail=0
+failed_runs=() # scenarios with a failure: their logs' last lines close the output
+failed=() # names of what failed, repeated at the end where a CI log's tail shows them
 
 ok()  { echo "TEST $1 PASS"; pass=$((pass + 1)); }
-bad() { echo "TEST $1 FAIL $2"; fail=$((fail + 1)); }
+bad() { echo "TEST $1 FAIL $2"; fail=$((fail + 1)); failed+=("$1 $2"); }
 check() { # check NAME COMMAND...: a host-side assertion
 	local name=$1; shift
 	if "$@" >/dev/null 2>&1; then ok "$name"; else bad "$name" "($*)"; fi
@@ -26,7 +28,10 @@ for t in "$build"/unit/bin/test_*; do
 	p=$(grep -c '^ok ' "$logs/$name.log")
 	f=$(grep -c '^not ok ' "$logs/$name.log")
 	pass=$((pass + p)) fail=$((fail + f))
-	grep '^not ok ' "$logs/$name.log" | sed "s/^/  $name: /"
+	while read -r line; do
+		echo "  $name: $line"
+		failed+=("unit.$name: $line")
+	done < <(grep '^not ok ' "$logs/$name.log")
 	if [ $rc != 0 ] && [ "$f" = 0 ]; then
 		bad "unit.$name" "exited with status $rc (sanitizer report in $logs/$name.log)"
 	fi
@@ -53,7 +58,7 @@ check docs.bad_input_rows_name_tests tools/check-bad-input.py
 scenario() {
 	local name=$1 mode=$2 image=$3 cpu=$4 crashes=${5:-} log=$logs/$1.log
 	echo "== $name ($mode, cpu $cpu)"
-	local start=$SECONDS
+	local start=$SECONDS fail0=$fail
 	if [ "$mode" = bochs ]; then
 		BOCHS_LOG_DIR=$logs tests/run-bochs.sh "$cpu" "$image" "$log" > "$logs/$name.out" 2>&1
 	else
@@ -67,6 +72,7 @@ scenario() {
 	done < <(grep -a '^\[[^]]*\] TEST ' "$log")
 	[ -n "$crashes" ] || check "$name.no_hypervisor_crash" bash -c "! grep -qa -e 'CRASH' -e 'PANIC' '$log'"
 	check "$name.clean_stop" grep -qa 'hv: stopping the machine' "$log"
+	[ "$fail" = "$fail0" ] || failed_runs+=("$name")
 }
 # on_all_vendors CFG QEMU-MIN BOCHS-MIN: tests/configs/CFG.cfg under QEMU SVM,
 # Bochs VMX (Skylake-X) and Bochs SVM (Ryzen); both VMs succeed, and at least
@@ -283,5 +289,13 @@ scenario bochs-vmx-bad-input bochs "$build/test-bochs-bad-input.iso" corei7_skyl
 bad_input_checks bochs-vmx-bad-input
 
 echo
+if [ "$fail" != 0 ]; then
+	echo "failed:"
+	printf '  %s\n' "${failed[@]}"
+	for r in "${failed_runs[@]:0:3}"; do
+		echo "last lines of $logs/$r.log:"
+		grep -av '^\[[^]]*\] TEST .* PASS' "$logs/$r.log" | tail -15 | sed 's/^/  | /'
+	done
+fi
 echo "$pass passed, $fail failed"
 [ "$fail" = 0 ]

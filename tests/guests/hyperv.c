@@ -887,8 +887,13 @@ static void check_hv_rep_continuation(void)
 		check_fail("%u of %u values wrong", wrong, REP_NAMES);
 	print("INFO " HV_SUITE ".rep_continuation %u timer interrupts, %u on a continued call, final count %u\n",
 	      rep_watch.ticks, rep_watch.continued, rep_watch.count);
-	if (rep_watch.continued < 3)
-		check_fail("%u interrupts found the call continued, want >= 3", rep_watch.continued);
+	/*
+	 * One such interrupt proves it. How many land depends on how long an
+	 * entry takes against the timer, in real time under TCG: a fast host
+	 * finished with one (CI flaked on the >= 3 this asked for).
+	 */
+	if (rep_watch.continued < 1)
+		check_fail("no interrupt found the call continued");
 #ifdef __x86_64__
 	/* RCX holds the last continued input value (TLFS "Volatile Registers") */
 	if (!HV_REP_START(hv_r.gpr[HV_CX]))
