@@ -39,7 +39,7 @@ static const struct shinfo_layout *layout(const struct vm *vm)
 unsigned xen_nr_ports(const struct vm *vm)
 {
 	unsigned bits = layout(vm)->word * 8;
-	return MIN(bits * bits, XEN_NR_EVTCHN);     /* 2-level: a selector word of words */
+	return MIN(bits * bits, (unsigned)XEN_NR_EVTCHN);     /* 2-level: a selector word of words */
 }
 
 /* Where v's vcpu_info is: registered, or its shared_info slot (vCPUs 0-31); false if nowhere yet. */

@@ -1,4 +1,4 @@
-/* core/string.c: parse_u64 (command-line numbers) and strlcpy. */
+/* core/string.c: parse_u64 (command-line numbers) and strlcpy; core/types.h: MIN, MAX, popcount64. */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -179,6 +179,37 @@ static void test_strlcpy_size_zero(void **state)
 	assert_int_equal(buf[0], 'Z');
 }
 
+static unsigned calls;
+static uint64_t counted(uint64_t v)
+{
+	calls++;
+	return v;
+}
+
+/* MIN(next, poll(v)) must poll once: the scheduler's timer polls fired twice when it did not. */
+static void test_min_max_evaluate_once(void **state)
+{
+	calls = 0;
+	assert_int_equal(MIN(counted(3), counted(5)), 3);
+	assert_int_equal(calls, 2);
+	assert_int_equal(MIN(counted(7), counted(5)), 5);
+	assert_int_equal(calls, 4);
+	assert_int_equal(MAX(counted(3), counted(5)), 5);
+	assert_int_equal(MAX(counted(7), counted(5)), 7);
+	assert_int_equal(calls, 8);
+}
+
+static void test_popcount64(void **state)
+{
+	assert_int_equal(popcount64(0), 0);
+	assert_int_equal(popcount64(1), 1);
+	assert_int_equal(popcount64(UINT64_MAX), 64);
+	assert_int_equal(popcount64(0x8000000000000001ull), 2);
+	assert_int_equal(popcount64(0x00ff00ff00ff00ffull), 32);
+	for (unsigned b = 0; b < 64; b++)
+		assert_int_equal(popcount64(~(1ull << b)), 63);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -199,6 +230,8 @@ int main(void)
 		cmocka_unit_test(test_strlcpy_truncates),
 		cmocka_unit_test(test_strlcpy_size_one),
 		cmocka_unit_test(test_strlcpy_size_zero),
+		cmocka_unit_test(test_min_max_evaluate_once),
+		cmocka_unit_test(test_popcount64),
 	};
 	return cmocka_run_group_tests_name("string", tests, NULL, NULL);
 }
