@@ -16,6 +16,7 @@
 static struct vcpu *next_other_runnable(const struct vm *vm, const struct vcpu *v);
 /* A vCPU of any VM woke up since the running slice began: it ends early (wake granularity). */
 static bool woke_any;
+uint64_t sched_pokes;
 
 static uint64_t slice_ticks(void)
 {
@@ -253,7 +254,7 @@ static void run_slice(struct vcpu *v, uint64_t now)
 	 * granularity can pass before it has run an instruction.
 	 */
 	uint64_t wake_ok = v == vm->yield_target ? slice_end : now + wake_granularity_ticks();
-	uint64_t next_timer = poll_vcpus(vm, now), others_next = poll_others(vm, now);
+	uint64_t next_timer = poll_vcpus(vm, now), others_next = poll_others(vm, now), pokes = sched_pokes;
 	woke_any = vm->woken != NULL;
 	while (!vm_ended(vm) && v->state == VCPU_RUNNABLE && !vm->yield_to &&
 	       !(woke_any && now >= wake_ok)) {
@@ -269,7 +270,14 @@ static void run_slice(struct vcpu *v, uint64_t now)
 		if (before != VM_ENDED && vm->state == VM_ENDED && vm->end != VM_END_EXIT)
 			arch_dump_vcpu(v);
 		now = arch_read_counter();
-		next_timer = poll_vcpus(vm, now);
+		/* the hot path: nothing poked, nothing due: straight back in */
+		bool poked = pokes != sched_pokes;
+		if (poked || now >= next_timer || now >= slice_end) {
+			next_timer = poll_vcpus(vm, now);
+			if (poked)                    /* the event may be for another VM's halted vCPU (Xen interdomain) */
+				others_next = poll_others(vm, now);
+			pokes = sched_pokes;          /* what the polls themselves poked, they have handled */
+		}
 		if (now >= others_next)
 			others_next = poll_others(vm, now);       /* their timers fire: a vCPU may wake */
 		if (now >= slice_end) {

@@ -6,8 +6,10 @@
  * A vCPU is runnable, halted (HLT: it sleeps until something it can take
  * arrives, a timer of its own fires or it is kicked) or waiting for a start
  * (an AP before its startup IPI). Whether a halted vCPU can wake is the
- * arch's answer (arch_vcpu_can_wake: interrupt controller state); the
- * scheduler asks again after every exit of a running vCPU and when timers fire.
+ * arch's answer (arch_vcpu_can_wake: interrupt controller state). After an
+ * exit the scheduler asks again, and polls the VM's timers, only when
+ * something was poked (sched_poke), a timer is due or the slice ended: an
+ * exit that armed no timer and delivered no interrupt goes straight back.
  */
 #ifndef CORE_SCHED_H
 #define CORE_SCHED_H
@@ -39,5 +41,13 @@ void vcpu_wake(struct vcpu *v);
 void vcpu_yield(struct vcpu *v);
 /* Ends the running vCPU's slice and runs `to` next when it is runnable. */
 void vcpu_yield_to(struct vcpu *from, struct vcpu *to);
+/*
+ * A timer of some vCPU was armed, moved or stopped, or an interrupt or NMI
+ * was delivered to one: the scheduler polls timers and wake-ups after the
+ * current exit. Every code path that arms a timer or delivers an event
+ * calls it (a missed one is caught at the slice's end, late).
+ */
+extern uint64_t sched_pokes;
+static inline void sched_poke(void) { sched_pokes++; }
 
 #endif

@@ -187,9 +187,11 @@ int vlapic_deliver(struct vcpu *v, uint32_t mode, uint8_t vector, bool level)
 			bit_set(a->tmr, vector);
 		else
 			bit_clear(a->tmr, vector);
+		sched_poke();                       /* a halted vCPU may wake */
 		return 1;
 	case APIC_DM_NMI:
 		a->nmi_pending = true;
+		sched_poke();
 		return 1;
 	case APIC_DM_INIT:
 		/*

@@ -7,6 +7,7 @@
 #define LOG_SUB_FILE LOG_SUB_ARCH   /* its messages: loglevel=arch:LEVEL */
 #include "arch/x86/vlapic.h"
 #include "core/arch.h"
+#include "core/sched.h"
 #include "core/time.h"
 #include "core/vm.h"
 
@@ -50,6 +51,7 @@ static void timer_start(struct vcpu *v)
 	a->timer_due = 0;
 	if (a->timer_icr && timer_mode(a) != APIC_TIMER_TSCDEADLINE)
 		a->timer_due = arch_read_counter() + timer_ticks(a);
+	sched_poke();
 }
 
 uint32_t vlapic_timer_current_count(const struct vcpu *v)
@@ -75,6 +77,7 @@ static void tsc_deadline_arm(struct vcpu *v)
 	uint64_t now = arch_read_counter();
 	uint64_t guest_now = now + v->arch.tsc_offset;
 	a->timer_due = a->tsc_deadline <= guest_now ? (now ? now : 1) : a->tsc_deadline - v->arch.tsc_offset;
+	sched_poke();
 }
 
 void vlapic_tsc_changed(struct vcpu *v)

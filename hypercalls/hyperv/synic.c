@@ -19,6 +19,7 @@
 #define LOG_SUB_FILE LOG_SUB_HYPERV   /* its messages: loglevel=hyperv:LEVEL */
 #include "core/arch.h"
 #include "core/gmem.h"
+#include "core/sched.h"
 #include "core/string.h"
 #include "core/time.h"
 #include "core/vm.h"
@@ -252,6 +253,7 @@ static int stimer_write(struct vcpu *v, unsigned n, bool is_count, uint64_t val)
 {
 	struct hv_stimer *t = &v->hc.hv.stimer[n];
 	v->hc.hv.stimer_dirty = true;                     /* every change of a timer is here or in stimer_fire */
+	sched_poke();
 	if (is_count) {
 		t->count = val;
 		if (!val)

@@ -358,6 +358,13 @@ void xen_evtchn_vm_ended(struct vm *vm)
 
 /* ---- vCPU timers (VCPUOP_*_timer) ---- */
 
+/* v's Xen timers changed: xen_timers converts them again, and the scheduler polls after this exit. */
+static void timers_changed(struct xen_vcpu_state *x)
+{
+	x->timers_dirty = true;
+	sched_poke();
+}
+
 int64_t xen_vcpu_timer_op(struct vcpu *v, struct vcpu *t, const struct hc_args *a)
 {
 	struct xen_vcpu_state *x = &t->hc.xen;
@@ -373,14 +380,14 @@ int64_t xen_vcpu_timer_op(struct vcpu *v, struct vcpu *t, const struct hc_args *
 		if ((s.flags & VCPU_SSHOTTMR_future) && s.timeout_abs_ns < now)
 			return -XEN_ETIME;
 		x->singleshot_ns = s.timeout_abs_ns ? s.timeout_abs_ns : 1;
-		x->timers_dirty = true;
+		timers_changed(x);
 		return 0;
 	}
 	case VCPUOP_stop_singleshot_timer:
 		if (t != v)
 			return -XEN_EINVAL;
 		x->singleshot_ns = 0;
-		x->timers_dirty = true;
+		timers_changed(x);
 		return 0;
 	case VCPUOP_set_periodic_timer: {
 		uint64_t period;
@@ -391,12 +398,12 @@ int64_t xen_vcpu_timer_op(struct vcpu *v, struct vcpu *t, const struct hc_args *
 		/* due one period after it last fired: at once, usually (Xen vcpu_periodic_timer_work) */
 		x->periodic_ns = period;
 		x->periodic_next_ns = x->periodic_last_ns + period;
-		x->timers_dirty = true;
+		timers_changed(x);
 		return 0;
 	}
 	case VCPUOP_stop_periodic_timer:
 		x->periodic_ns = 0;
-		x->timers_dirty = true;
+		timers_changed(x);
 		return 0;
 	}
 	return -XEN_ENOSYS;
@@ -483,7 +490,7 @@ int64_t xen_sched_poll(struct vcpu *v, const struct hc_args *a)
 	v->hc.xen.blocked = true;
 	v->hc.xen.polling = true;
 	v->hc.xen.poll_deadline_ns = timeout;
-	v->hc.xen.timers_dirty = true;
+	timers_changed(&v->hc.xen);
 	vcpu_halt(v);
 	if (v->state != VCPU_HALTED)
 		xen_vcpu_scheduled(v);
@@ -496,5 +503,5 @@ void xen_vcpu_scheduled(struct vcpu *v)
 	v->hc.xen.blocked = false;
 	v->hc.xen.polling = false;
 	v->hc.xen.poll_deadline_ns = 0;
-	v->hc.xen.timers_dirty = true;
+	timers_changed(&v->hc.xen);
 }

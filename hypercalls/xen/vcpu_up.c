@@ -195,8 +195,9 @@ static int64_t up(struct vcpu *t)
 	if (t->state != VCPU_DOWN)
 		return 0;
 	if (t->hc.xen.down_halted) {
-		t->state = VCPU_HALTED;                        /* the scheduler wakes it if something is due */
+		t->state = VCPU_HALTED;
 		hc_vcpu_runstate(t);
+		sched_poke();           /* the scheduler wakes it after this exit if something is due */
 	} else {
 		vcpu_wake(t);
 	}

@@ -210,6 +210,7 @@ static void hook_unhalt_vcpu1(struct vcpu *v, struct vm_exit *e)
 {
 	if (v->id == 0)
 		v->vm->vcpus[1]->pv_unhalt = true;
+	sched_poke();                        /* as every event delivery does (core/sched.h) */
 }
 
 static void test_pv_unhalt_wakes_halted_vcpu(void **state)
@@ -388,8 +389,10 @@ static void test_all_waiting_no_timer_ends_vm(void **state)
 
 static void hook_wake_vcpu2(struct vcpu *v, struct vm_exit *e)
 {
-	if (v->id == 0)
+	if (v->id == 0) {
 		fake.can_wake |= 1u << 2;
+		sched_poke();                /* the interrupt's delivery pokes (arch/x86/vlapic.c) */
+	}
 }
 
 static void test_woken_vcpu_runs_before_round_robin(void **state)
@@ -470,11 +473,60 @@ static void test_wake_marks_vcpu_next(void **state)
 	assert_null(vm->yield_to);            /* a wake-up is not a directed yield */
 }
 
+/* ---- sched_poke: after an exit, timers and wake-ups are polled only when something was poked ---- */
+
+static unsigned poke_exits;
+
+/* vcpu0's first exit makes vcpu1 able to wake without a poke; its second pokes */
+static void hook_wake_then_poke(struct vcpu *v, struct vm_exit *e)
+{
+	if (v->id != 0)
+		return;
+	fake.can_wake |= 1u << 1;
+	if (++poke_exits == 2)
+		sched_poke();
+}
+
+static void test_no_poll_without_poke(void **state)
+{
+	make_vcpus(2, 2);
+	vm->vcpus[1]->state = VCPU_HALTED;
+	poke_exits = 0;
+	fake.exit_hook = hook_wake_then_poke;
+	exit_after(VMEXIT_CPUID, G);         /* not poked: vcpu0 goes straight back in */
+	exit_after(VMEXIT_CPUID, G);         /* poked: vcpu1 wakes, and G has passed: it runs */
+	exit_after(VMEXIT_SHUTDOWN, 0);
+	run();
+	ASSERT_RAN(0, 0, 1);
+}
+
+/* exit_hook: vcpu1 can wake, and nobody says so (a missed sched_poke) */
+static void hook_wake_silently(struct vcpu *v, struct vm_exit *e)
+{
+	if (v->id == 0)
+		fake.can_wake |= 1u << 1;
+}
+
+/* A missed poke is caught at the slice's end: late, never lost. */
+static void test_missed_poke_caught_at_slice_end(void **state)
+{
+	make_vcpus(2, 2);
+	vm->vcpus[1]->state = VCPU_HALTED;
+	fake.exit_hook = hook_wake_silently;
+	exit_after(VMEXIT_CPUID, G);
+	exit_after(VMEXIT_CPUID, S);         /* the slice is over: the poll finds vcpu1 */
+	exit_after(VMEXIT_SHUTDOWN, 0);
+	run();
+	ASSERT_RAN(0, 0, 1);
+	assert_int_equal(vm->vcpus[1]->state, VCPU_RUNNABLE);
+}
+
 /* ---- steal ---- */
 
 static void hook_can_wake_vcpu1(struct vcpu *v, struct vm_exit *e)
 {
 	fake.can_wake |= 1u << 1;
+	sched_poke();
 }
 
 static void test_steal_not_counted_while_halted(void **state)
@@ -663,6 +715,8 @@ int main(void)
 		T(test_timer_of_other_vcpu_keeps_halted_vcpu_asleep),
 		T(test_pv_unhalt_skips_one_hlt),
 		T(test_pv_unhalt_wakes_halted_vcpu),
+		T(test_no_poll_without_poke),
+		T(test_missed_poke_caught_at_slice_end),
 		T(test_round_robin_three_vcpus),
 		T(test_slice_not_cut_short_by_exits),
 		T(test_lone_vcpu_keeps_cpu_and_slice_restarts),

@@ -19,6 +19,7 @@
 #include "core/exit.h"
 #include "core/gmem.h"
 #include "core/time.h"
+#include "core/sched.h"
 #include "core/vm.h"
 #include "hypercalls/hypercall.h"
 #include "hypercalls/xen/xen_abi.h"
@@ -557,8 +558,10 @@ static void test_vcpu_initialise_up_down(void **state)
 	assert_int_equal(v2->state, VCPU_DOWN);
 	assert_int_equal(vcpu_cmd(VCPUOP_down, 1), 0);                     /* down already: nothing */
 	assert_int_equal(initialise(1, &c), -XEN_EEXIST);                  /* still initialised */
+	uint64_t pokes = sched_pokes;
 	assert_int_equal(vcpu_cmd(VCPUOP_up, 1), 0);
 	assert_int_equal(v2->state, VCPU_HALTED);
+	assert_true(sched_pokes != pokes);        /* an interrupt that came while it was down wakes it after this exit */
 	/* a long-mode context: the segments Xen sets, LMA with LME */
 	v2->state = VCPU_WAIT_SIPI;
 	struct hvm64 l = { .mode = 1, .rdi = 77, .rip = 0xffffffff80001000ull, .rflags = 2,
