@@ -8,7 +8,13 @@ static const char *const level_names[] = {
 	[LOG_ERR] = "err", [LOG_WARN] = "warn", [LOG_INFO] = "info", [LOG_DEBUG] = "debug",
 };
 
-void log_set_level(enum log_level level) { log_level = level; }
+static void update_effective(void);
+
+void log_set_level(enum log_level level)
+{
+	log_level = level;
+	update_effective();
+}
 enum log_level log_get_level(void) { return log_level; }
 
 int log_parse_level(const char *s, size_t len, enum log_level *out)
@@ -67,6 +73,16 @@ static const char *const sub_names[LOG_NR_SUBS] = {
 	[LOG_SUB_KVM] = "kvm", [LOG_SUB_HYPERV] = "hyperv", [LOG_SUB_XEN] = "xen", [LOG_SUB_ARCH] = "arch",
 };
 static int8_t sub_level[LOG_NR_SUBS] = { -1, -1, -1, -1, -1, -1, -1, -1 };   /* -1: the global level */
+int8_t log_sub_effective[LOG_NR_SUBS] = {
+	LOG_INFO, LOG_INFO, LOG_INFO, LOG_INFO, LOG_INFO, LOG_INFO, LOG_INFO, LOG_INFO,
+};
+
+/* What each subsystem prints now, so that the check on a hot path is one load. */
+static void update_effective(void)
+{
+	for (size_t i = 0; i < LOG_NR_SUBS; i++)
+		log_sub_effective[i] = sub_level[i] < 0 ? (int8_t)log_level : sub_level[i];
+}
 
 int log_parse_sub(const char *s, size_t len, enum log_sub *out)
 {
@@ -81,17 +97,14 @@ int log_parse_sub(const char *s, size_t len, enum log_sub *out)
 void log_set_sub_level(enum log_sub sub, enum log_level level)
 {
 	sub_level[sub] = (int8_t)level;
+	update_effective();
 }
 
 void log_reset_subs(void)
 {
 	for (size_t i = 0; i < LOG_NR_SUBS; i++)
 		sub_level[i] = -1;
-}
-
-bool log_sub_enabled(enum log_sub sub, enum log_level level)
-{
-	return (int)level <= (sub_level[sub] < 0 ? (int)log_level : sub_level[sub]);
+	update_effective();
 }
 
 void log_sub(enum log_sub sub, enum log_level level, const char *fmt, ...)

@@ -25,7 +25,12 @@ enum log_sub { LOG_SUB_CORE, LOG_SUB_SCHED, LOG_SUB_MEM, LOG_SUB_HC, LOG_SUB_KVM
                LOG_SUB_XEN, LOG_SUB_ARCH, LOG_NR_SUBS };
 int log_parse_sub(const char *s, size_t len, enum log_sub *out);
 void log_set_sub_level(enum log_sub sub, enum log_level level);
-bool log_sub_enabled(enum log_sub sub, enum log_level level);
+/* The level each subsystem prints at (its own, or the global one): kept by the setters above. */
+extern int8_t log_sub_effective[LOG_NR_SUBS];
+static inline bool log_sub_enabled(enum log_sub sub, enum log_level level)
+{
+	return (int)level <= log_sub_effective[sub];
+}
 void log_sub(enum log_sub sub, enum log_level level, const char *fmt, ...) PRINTF_LIKE(3, 4);
 /* Every subsystem back to following the global level. */
 void log_reset_subs(void);

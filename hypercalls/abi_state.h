@@ -155,7 +155,7 @@ struct hc_stat {
 };
 #define HC_TRACE_LEN 32
 struct hc_trace_entry {
-	uint64_t ns;                   /* the VM's clock */
+	uint64_t counter;              /* the host counter (arch_read_counter); printed as the VM's clock */
 	const struct hc_abi *abi;
 	uint64_t nr, arg[3];
 	int64_t result;

@@ -1,6 +1,7 @@
 #define LOG_SUB_FILE LOG_SUB_HC   /* its messages: loglevel=hc:LEVEL */
 #include "core/arch.h"
 #include "core/exit.h"
+#include "core/sched.h"
 #include "core/string.h"
 #include "core/vm.h"
 #include "hypercalls/hypercall.h"
@@ -99,12 +100,20 @@ static void hc_decode(const struct hc_abi *abi, const struct guest_regs *r, bool
 		hv_decode(r, long_mode, a);
 		return;
 	}
-	const uint8_t *map = long_mode ? abi->args64 : abi->args32;
-	uint64_t mask = long_mode ? UINT64_MAX : UINT32_MAX;
+	/* the ABI's arguments from their registers, the rest zero */
+	unsigned n = MIN(abi->nargs, (unsigned)HC_MAX_ARGS);
+	_Static_assert(HC_MAX_ARGS == 6, "zeroed below one by one");
+	a->arg[0] = a->arg[1] = a->arg[2] = a->arg[3] = a->arg[4] = a->arg[5] = 0;
 	a->long_mode = long_mode;
-	a->nr = r->gpr[abi->nr_reg] & mask;
-	for (unsigned i = 0; i < HC_MAX_ARGS; i++)
-		a->arg[i] = i < abi->nargs ? r->gpr[map[i]] & mask : 0;
+	if (long_mode) {
+		a->nr = r->gpr[abi->nr_reg];
+		for (unsigned i = 0; i < n; i++)
+			a->arg[i] = r->gpr[abi->args64[i]];
+	} else {
+		a->nr = (uint32_t)r->gpr[abi->nr_reg];
+		for (unsigned i = 0; i < n; i++)
+			a->arg[i] = (uint32_t)r->gpr[abi->args32[i]];
+	}
 }
 
 /*
@@ -158,7 +167,12 @@ static void regs_continue(struct vcpu *v, const struct hc_abi *abi, bool long_mo
 void hc_dispatch(struct vcpu *v, const struct vm_exit *e)
 {
 	bool long_mode = e->mode == MODE_64;
-	struct hc_call_info c = { .abi = vm_abi_for_call(v, long_mode), .cpl = e->cpl };
+	struct hc_call_info c;
+	/* each field once (hc_decode fills all of args) rather than zeroed first */
+	c.abi = vm_abi_for_call(v, long_mode);
+	c.cpl = e->cpl;
+	c.result = 0;
+	c.error = c.faulted = c.denied = false;
 
 	v->vm->nr_hypercalls++;
 	hc_decode(c.abi, &v->regs, long_mode, &c.args);
@@ -263,6 +277,7 @@ int hc_msr_write(struct vcpu *v, uint32_t msr, uint64_t val)
 
 void hc_clock_changed(struct vcpu *v)
 {
+	sched_poke();                    /* timers kept in the guest's time fall due at another host time */
 	EACH_ABI(v->vm, clock_changed, v);
 }
 

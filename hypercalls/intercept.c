@@ -59,6 +59,8 @@ static enum hc_verdict policy_before(struct vcpu *v, struct hc_call_info *c)
 
 /* ---- counters ---- */
 
+_Static_assert((HC_STATS_SLOTS & (HC_STATS_SLOTS - 1)) == 0, "the counter table is indexed by a mask");
+
 static unsigned abi_slot(const struct hc_abi *abi)
 {
 	return abi == &kvm_abi ? 0 : abi == &hyperv_abi ? 1 : abi == &xen_abi ? 2 : 3;
@@ -67,15 +69,18 @@ static unsigned abi_slot(const struct hc_abi *abi)
 static void stats_after(struct vcpu *v, const struct hc_call_info *c)
 {
 	struct hc_vm_state *h = &v->vm->hc;
-	unsigned start = (unsigned)((c->nr * 7 + abi_slot(c->abi) * 31) % HC_STATS_SLOTS);
+	/* the ABI's address spreads the ABIs apart; HC_STATS_SLOTS is a power of two */
+	unsigned start = (unsigned)(c->nr * 7 + ((uintptr_t)c->abi >> 4) * 31);
 	for (unsigned k = 0; k < HC_STATS_SLOTS; k++) {
-		struct hc_stat *s = &h->stats[(start + k) % HC_STATS_SLOTS];
-		if (!s->abi)
-			*s = (struct hc_stat){ .abi = c->abi, .nr = c->nr };
+		struct hc_stat *s = &h->stats[(start + k) & (HC_STATS_SLOTS - 1)];
 		if (s->abi == c->abi && s->nr == c->nr) {
 			s->calls++;
 			s->errors += c->error;
 			s->denied += c->denied;
+			return;
+		}
+		if (!s->abi) {
+			*s = (struct hc_stat){ .abi = c->abi, .nr = c->nr, .calls = 1, .errors = c->error, .denied = c->denied };
 			return;
 		}
 	}
@@ -88,8 +93,9 @@ static void trace_after(struct vcpu *v, const struct hc_call_info *c)
 {
 	struct hc_vm_state *h = &v->vm->hc;
 	struct hc_trace_entry *t = &h->trace[h->trace_total++ % HC_TRACE_LEN];
+	/* the host counter: it becomes the VM's clock only when the trace is printed */
 	*t = (struct hc_trace_entry){
-		.ns = pvclock_ns(v->vm, arch_read_counter()), .abi = c->abi, .nr = c->nr,
+		.counter = arch_read_counter(), .abi = c->abi, .nr = c->nr,
 		.arg = { c->args.arg[0], c->args.arg[1], c->args.arg[2] }, .result = c->result,
 		.vcpu = (uint16_t)v->id,
 		.flags = (uint8_t)((c->error ? HC_TRACE_ERROR : 0) | (c->denied ? HC_TRACE_DENIED : 0) |
@@ -104,24 +110,28 @@ static void trace_after(struct vcpu *v, const struct hc_call_info *c)
 
 /* ---- the chain ---- */
 
-static const struct hc_hook policy_hook = { "policy", policy_before, NULL };
-static const struct hc_hook stats_hook = { "stats", NULL, stats_after };
-static const struct hc_hook trace_hook = { "trace", NULL, trace_after };
+/*
+ * The built-in hooks run first and are called directly: the policy only when
+ * the VM has rules, the counters and the trace always. Hooks added with
+ * hc_hook_add follow, in the order they were added.
+ */
 #define HC_MAX_HOOKS 8
-static const struct hc_hook *hooks[HC_MAX_HOOKS] = { &policy_hook, &stats_hook, &trace_hook };
-static unsigned nr_hooks = 3;
+static const struct hc_hook *hooks[HC_MAX_HOOKS];
+unsigned hc_nr_hooks;
 
 int hc_hook_add(const struct hc_hook *h)
 {
-	if (nr_hooks == HC_MAX_HOOKS)
+	if (hc_nr_hooks == HC_MAX_HOOKS)
 		return -ENOSPC;
-	hooks[nr_hooks++] = h;
+	hooks[hc_nr_hooks++] = h;
 	return 0;
 }
 
-enum hc_verdict hc_hooks_before(struct vcpu *v, struct hc_call_info *c)
+enum hc_verdict hc_hooks_run_before(struct vcpu *v, struct hc_call_info *c)
 {
-	for (unsigned i = 0; i < nr_hooks; i++)
+	if (v->vm->hc.policy.n && policy_before(v, c) == HC_DENY)
+		return HC_DENY;
+	for (unsigned i = 0; i < hc_nr_hooks; i++)
 		if (hooks[i]->before && hooks[i]->before(v, c) == HC_DENY)
 			return HC_DENY;
 	return HC_CONTINUE;
@@ -129,7 +139,9 @@ enum hc_verdict hc_hooks_before(struct vcpu *v, struct hc_call_info *c)
 
 void hc_hooks_after(struct vcpu *v, const struct hc_call_info *c)
 {
-	for (unsigned i = 0; i < nr_hooks; i++)
+	stats_after(v, c);
+	trace_after(v, c);
+	for (unsigned i = 0; i < hc_nr_hooks; i++)
 		if (hooks[i]->after)
 			hooks[i]->after(v, c);
 }
@@ -188,7 +200,7 @@ void hc_print_trace(const struct vm *vm, unsigned last)
 	for (uint64_t k = h->trace_total - n; k < h->trace_total; k++) {
 		const struct hc_trace_entry *t = &h->trace[k % HC_TRACE_LEN];
 		pr_info("%s:   %14llu %4u %-7s %-28s %16llx %16llx %16llx %lld%s\n", vm->name,
-		        (unsigned long long)t->ns, t->vcpu, t->abi->name, hc_call_name(t->abi, t->nr),
+		        (unsigned long long)pvclock_ns(vm, t->counter), t->vcpu, t->abi->name, hc_call_name(t->abi, t->nr),
 		        (unsigned long long)t->arg[0], (unsigned long long)t->arg[1], (unsigned long long)t->arg[2],
 		        (long long)t->result,
 		        t->flags & HC_TRACE_DENIED ? " denied" : t->flags & HC_TRACE_FAULT ? " #UD" :

@@ -10,8 +10,10 @@
 #ifndef HYPERCALLS_INTERCEPT_H
 #define HYPERCALLS_INTERCEPT_H
 
+#include "core/vm.h"
 #include "hypercalls/hypercall.h"
 
+/* hc_dispatch sets each field itself (not a zeroed struct, on the hot path): a new field is set there too. */
 struct hc_call_info {
 	const struct hc_abi *abi;      /* the ABI the call goes to (a hook may change it) */
 	uint64_t nr;                   /* the call number (Hyper-V: the call code) */
@@ -38,8 +40,16 @@ struct hc_hook {
 int hc_hook_add(const struct hc_hook *h);
 
 /* Run by the dispatcher. */
-enum hc_verdict hc_hooks_before(struct vcpu *v, struct hc_call_info *c);
+enum hc_verdict hc_hooks_run_before(struct vcpu *v, struct hc_call_info *c);
 void hc_hooks_after(struct vcpu *v, const struct hc_call_info *c);
+/* Hooks added with hc_hook_add; with none and no policy rules, nothing runs before a call. */
+extern unsigned hc_nr_hooks;
+static inline enum hc_verdict hc_hooks_before(struct vcpu *v, struct hc_call_info *c)
+{
+	if (!hc_nr_hooks && !v->vm->hc.policy.n)
+		return HC_CONTINUE;
+	return hc_hooks_run_before(v, c);
+}
 
 /* The name of call nr of abi ("?" when unknown), and the number for a name: 0 or -ENOENT. */
 const char *hc_call_name(const struct hc_abi *abi, uint64_t nr);
