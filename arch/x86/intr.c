@@ -18,6 +18,21 @@
 #include "core/vm.h"
 
 
+/* The vendor's window request, and whether one may now be open (only intr.c opens them). */
+static void request_window(struct vcpu *v, bool intr, bool nmi, int tpr_class)
+{
+	x86_vendor->request_window(v, intr, nmi, tpr_class);
+	v->arch.window_open = intr || nmi || tpr_class >= 0;
+}
+
+static bool irr_empty(const struct vlapic *a)
+{
+	uint64_t w[4];                       /* the 256 bits as four words */
+	_Static_assert(sizeof(a->irr) == sizeof(w), "IRR is 256 bits");
+	__builtin_memcpy(w, a->irr, sizeof(w));
+	return !(w[0] | w[1] | w[2] | w[3]);
+}
+
 static void inject_pending(struct vcpu *v)
 {
 	const struct x86_vendor_ops *ops = x86_vendor;
@@ -26,28 +41,31 @@ static void inject_pending(struct vcpu *v)
 		v->arch.insn_skipped = false;
 		ops->clear_shadow(v);
 	}
+	/* the common entry: nothing to deliver and no window to close (what follows would only close it again) */
+	if (!a->nmi_pending && !v->arch.window_open && irr_empty(a))
+		return;
 	int vec = vlapic_pending_vector(v);
 	int tpr_class = vec < 0 ? vlapic_tpr_blocked_class(v) : -1;
 	bool nmi = a->nmi_pending;
 	if (ops->event_queued(v)) {
 		/* an exception or a re-injected event goes first; ask to come back for ours */
-		ops->request_window(v, vec >= 0, nmi, tpr_class);
+		request_window(v, vec >= 0, nmi, tpr_class);
 		return;
 	}
 	if (nmi && ops->nmi_allowed(v)) {
 		a->nmi_pending = false;
 		ops->inject_nmi(v);
-		ops->request_window(v, vec >= 0, false, tpr_class);
+		request_window(v, vec >= 0, false, tpr_class);
 		return;
 	}
 	if (vec >= 0 && ops->intr_allowed(v)) {
 		vlapic_ack(v, (uint8_t)vec);
 		ops->inject_intr(v, (uint8_t)vec);
 		/* the next one may wait for the TPR (this one just went in service: no window yet) */
-		ops->request_window(v, false, nmi, -1);
+		request_window(v, false, nmi, -1);
 		return;
 	}
-	ops->request_window(v, vec >= 0, nmi, tpr_class);
+	request_window(v, vec >= 0, nmi, tpr_class);
 }
 
 /*

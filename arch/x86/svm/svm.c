@@ -411,7 +411,12 @@ static void decode_io(const struct vmcb *vmcb, struct vm_exit *e)
 static void svm_decode(struct vcpu *v, struct vmcb *vmcb, struct vm_exit *e)
 {
 	uint64_t code = vmcb->ctl.exitcode;
-	*e = (struct vm_exit){ .raw_code = code, .cpl = vmcb->save.cpl, .mode = svm_mode(&vmcb->save) };
+	/* the header only: each case fills the part of the union its reason has (not 120 bytes of zeroes per exit) */
+	e->reason = VMEXIT_NONE;
+	e->insn_len = 0;
+	e->raw_code = code;
+	e->cpl = vmcb->save.cpl;
+	e->mode = svm_mode(&vmcb->save);
 	switch (code) {
 	case SVM_EXIT_VMMCALL:
 		e->reason = VMEXIT_HYPERCALL;

@@ -278,11 +278,12 @@ static void decode_ept(struct vcpu *v, struct vm_exit *e, bool misconfig)
 static void vmx_decode(struct vcpu *v, struct vm_exit *e)
 {
 	uint32_t reason = (uint32_t)vmx_read(EXIT_REASON);
-	*e = (struct vm_exit){
-		.raw_code = reason, .mode = guest_mode(),
-		.cpl = (uint8_t)((vmx_read(GUEST_SS_AR) >> 5) & 3),   /* CPL = SS.DPL (§26.3.1.2) */
-		.insn_len = (uint8_t)vmx_read(EXIT_INSTRUCTION_LEN),
-	};
+	/* the header only: each case fills the part of the union its reason has */
+	e->reason = VMEXIT_NONE;
+	e->raw_code = reason;
+	e->mode = guest_mode();
+	e->cpl = (uint8_t)((vmx_read(GUEST_SS_AR) >> 5) & 3);   /* CPL = SS.DPL (§26.3.1.2) */
+	e->insn_len = (uint8_t)vmx_read(EXIT_INSTRUCTION_LEN);
 	if (reason & EXIT_REASON_ENTRY_FAILURE) {
 		e->reason = VMEXIT_FAIL;
 		if ((reason & 0xffff) == EXIT_REASON_INVALID_GUEST_STATE)

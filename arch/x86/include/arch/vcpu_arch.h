@@ -27,6 +27,7 @@ struct vcpu_arch {
 	uint64_t tsc_offset;       /* guest TSC = host TSC + tsc_offset */
 	struct vlapic lapic;       /* its TPR is CR8 << 4 */
 	bool insn_skipped;         /* RIP was moved past an instruction since the last entry */
+	bool window_open;          /* intr.c may have asked the vendor for an interrupt/NMI/TPR window */
 	uint32_t auto_eoi[8];      /* vectors ended when the guest accepts them (arch_set_auto_eoi) */
 	bool nmi_blocked;          /* the guest is in its NMI handler (as of the last exit) */
 	bool nmi_iret_seen;        /* SVM: the handler's IRET exited at nmi_iret_rip, not yet retired */
