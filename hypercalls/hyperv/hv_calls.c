@@ -44,11 +44,10 @@ static bool is_ex(uint16_t code)
 	       code == HVCALL_SEND_IPI_EX;
 }
 
-/* A list flush's element, a GVA range: read, as the flush covers every address anyway. */
+/* A list flush's element, a GVA range: only read, as the flush covers every address anyway. */
 static uint16_t flush_element(struct hv_ctx *c, unsigned i)
 {
-	uint64_t range;
-	return hv_rep_in(c, i, &range) ? HV_STATUS_INVALID_HYPERCALL_INPUT : HV_STATUS_SUCCESS;
+	return hv_rep_elem(c, i) ? HV_STATUS_SUCCESS : HV_STATUS_INVALID_HYPERCALL_INPUT;
 }
 
 /*

@@ -76,8 +76,9 @@ bool hv_rep_budget_spent(struct hv_ctx *c, unsigned done)
 	/* every entry makes progress; a fast call (a few elements at most) is never split, its output is in registers */
 	if (!done || c->in.fast)
 		return false;
-	if (done >= c->d->batch ||
-	    arch_read_counter() - c->start >= time_counter_hz() / 1000000 * (HV_REP_BUDGET_NS / 1000))
+	if (!c->budget_end)
+		c->budget_end = c->start + time_counter_hz() / 1000000 * (HV_REP_BUDGET_NS / 1000);
+	if (done >= c->d->batch || arch_read_counter() >= c->budget_end)
 		c->more = true;
 	return c->more;
 }
@@ -94,15 +95,40 @@ uint16_t hv_rep_each(struct hv_ctx *c, uint16_t (*one)(struct hv_ctx *c, unsigne
 	return HV_STATUS_SUCCESS;
 }
 
-int hv_rep_in(const struct hv_ctx *c, unsigned i, void *buf)
+const void *hv_rep_in_fill(struct hv_ctx *c, unsigned i)
 {
-	uint64_t off = (uint64_t)c->nr_qwords * 8 + (uint64_t)i * c->d->in_elem;
-	if (c->in.fast) {
-		/* hv_check_and_read made sure the block holds every element */
-		memcpy(buf, (const uint8_t *)c->input + off, c->d->in_elem);
-		return 0;
+	unsigned elem = c->d->in_elem;
+	uint64_t off = (uint64_t)c->nr_qwords * 8 + (uint64_t)i * elem;
+	if (c->in.fast)
+		return (const uint8_t *)c->input + off;   /* hv_check_and_read made sure the block holds every element */
+	/*
+	 * Slow: hv_check_and_read checked that the whole list is RAM on one page,
+	 * so the elements are read ahead, a block at a time. A block that cannot
+	 * be read (the page went away) falls back to this element alone. An
+	 * element whose effect rewrites the input page (SetVpRegisters of SIMP,
+	 * say) does not change the elements after it: the TLFS has the input
+	 * stay as it is for the whole call.
+	 */
+	_Static_assert(sizeof(c->rep_cache) > UINT8_MAX, "a block holds at least one element of any size");
+	unsigned n = MIN((unsigned)(sizeof(c->rep_cache) / elem), (unsigned)c->in.rep_count - i);
+	c->rep_cache_n = 0;
+	if (gmem_read(c->v->vm, mk_gpa(c->in_gpa + off), c->rep_cache, (size_t)n * elem)) {
+		if (gmem_read(c->v->vm, mk_gpa(c->in_gpa + off), c->rep_cache, elem))
+			return NULL;
+		n = 1;
 	}
-	return gmem_read(c->v->vm, mk_gpa(c->in_gpa + off), buf, c->d->in_elem);
+	c->rep_cache_first = i;
+	c->rep_cache_n = n;
+	return c->rep_cache;
+}
+
+int hv_rep_in(struct hv_ctx *c, unsigned i, void *buf)
+{
+	const void *p = hv_rep_elem(c, i);
+	if (!p)
+		return -EFAULT;
+	memcpy(buf, p, c->d->in_elem);
+	return 0;
 }
 
 /* Output of a fast call goes to out[] (XMM registers), of a slow one to the output page. */
@@ -162,10 +188,15 @@ static uint16_t hv_check_and_read(const struct hv_call_desc *d, const struct hc_
 		    (out_bytes && (!d->xmm_ok || !a->long_mode ||
 		                   out_bytes > (HV_XMM_REGS - xmm_regs_used(in_bytes)) * 16ull)))
 			return HV_STATUS_INVALID_HYPERCALL_INPUT;
+		unsigned xmm = xmm_regs_used(in_bytes);
 		c->input[0] = a->arg[1];
 		c->input[1] = a->arg[2];
-		if (xmm_regs_used(in_bytes))
-			arch_guest_xmm_read(c->v, xmm_regs_used(in_bytes), &c->input[2]);
+		if (xmm)
+			arch_guest_xmm_read(c->v, xmm, &c->input[2]);
+		/* the rest of the block reads zero; the XMM output starts as zeroes where the call writes none */
+		memset(&c->input[2 + 2 * xmm], 0, (HV_FAST_BLOCK_QWORDS - 2 - 2 * xmm) * 8);
+		if (out_bytes)
+			memset(c->out, 0, sizeof(c->out));
 		return HV_STATUS_SUCCESS;
 	}
 	/*
@@ -182,6 +213,9 @@ static uint16_t hv_check_and_read(const struct hv_call_desc *d, const struct hc_
 		return HV_STATUS_INVALID_PARAMETER;
 	if (gmem_read(c->v->vm, mk_gpa(c->in_gpa), c->input, (size_t)c->nr_qwords * 8))
 		return HV_STATUS_INVALID_ALIGNMENT;
+	/* what a handler might read past the header reads zero, as for a fast call */
+	if (c->nr_qwords < HV_FAST_BLOCK_QWORDS)
+		memset(&c->input[c->nr_qwords], 0, (HV_FAST_BLOCK_QWORDS - c->nr_qwords) * 8);
 	return HV_STATUS_SUCCESS;
 }
 
@@ -200,7 +234,12 @@ static void hv_write_xmm_output(struct hv_ctx *c)
 
 static uint64_t hv_call(struct vcpu *v, const struct hc_args *a, bool *done)
 {
-	struct hv_ctx c = { .v = v, .in_gpa = a->arg[1], .out_gpa = a->arg[2], .start = arch_read_counter() };
+	struct hv_ctx c;
+	memset(&c, 0, offsetof(struct hv_ctx, input));     /* not the arrays (90 qwords): filled before they are read */
+	c.v = v;
+	c.in_gpa = a->arg[1];
+	c.out_gpa = a->arg[2];
+	c.start = arch_read_counter();
 	const struct hv_call_desc *d = NULL;
 	*done = true;
 	int status = hv_decode_input(a->arg[0], &c.in);

@@ -32,6 +32,8 @@ int hv_decode_input(uint64_t input, struct hv_input *in);
 
 /* The qwords of an XMM fast call's register block: RDX, R8, XMM0-XMM5. */
 #define HV_FAST_BLOCK_QWORDS 14
+/* Slow rep calls read their elements this many qwords at a time (one guest-memory access, not one per element). */
+#define HV_REP_CACHE_QWORDS 32
 
 struct hv_call_desc;
 
@@ -46,13 +48,18 @@ struct hv_ctx {
 	const struct hv_call_desc *d;
 	struct hv_input in;
 	uint64_t in_gpa, out_gpa;
-	uint64_t input[HV_MAX_INPUT_QWORDS]; /* the fixed header, then the variable header */
 	unsigned nr_qwords;                   /* how many of input[] are headers */
-	uint64_t out[HV_FAST_BLOCK_QWORDS];   /* fast calls: output for the XMM registers */
 	unsigned out_qwords;                  /* how many of out[] the call wrote */
 	uint16_t next_rep;                    /* rep calls: the next element to do */
 	bool more;                            /* rep calls: stopped early, to be continued */
 	uint64_t start;                       /* host counter when the call began */
+	uint64_t budget_end;                  /* rep calls: the host counter when the budget runs out */
+	/* rep calls, slow: elements read ahead from the input page (rep_cache_first: the first one's index) */
+	unsigned rep_cache_first, rep_cache_n;
+	/* the arrays last: hv_call zeroes what is above, input[] and out[] are filled before they are read */
+	uint64_t input[HV_MAX_INPUT_QWORDS]; /* the fixed header, then the variable header */
+	uint64_t out[HV_FAST_BLOCK_QWORDS];   /* fast calls: output for the XMM registers */
+	uint64_t rep_cache[HV_REP_CACHE_QWORDS];
 };
 
 /*
@@ -81,8 +88,20 @@ bool hv_rep_budget_spent(struct hv_ctx *c, unsigned done);
  * budget is spent (c->more) or an element fails (its status ends the call).
  */
 uint16_t hv_rep_each(struct hv_ctx *c, uint16_t (*one)(struct hv_ctx *c, unsigned i));
-/* Rep calls: input element i (d->in_elem bytes, after the headers); 0 or -EFAULT. */
-int hv_rep_in(const struct hv_ctx *c, unsigned i, void *buf);
+/*
+ * Rep calls: input element i (d->in_elem bytes, after the headers), where
+ * it was read to; NULL if it cannot be read. Valid until the next call.
+ */
+const void *hv_rep_in_fill(struct hv_ctx *c, unsigned i);
+static inline const void *hv_rep_elem(struct hv_ctx *c, unsigned i)
+{
+	/* read ahead already (unsigned: an i below the first misses) */
+	if (i - c->rep_cache_first < c->rep_cache_n)
+		return (const uint8_t *)c->rep_cache + (size_t)(i - c->rep_cache_first) * c->d->in_elem;
+	return hv_rep_in_fill(c, i);
+}
+/* The same, copied to buf; 0 or -EFAULT. */
+int hv_rep_in(struct hv_ctx *c, unsigned i, void *buf);
 /* Rep calls: output element i (d->out_elem bytes); 0 or -EFAULT. */
 int hv_rep_out(struct hv_ctx *c, unsigned i, const void *buf);
 /* Calls with a fixed output: writes it (d->out_bytes); 0 or -EFAULT. */
