@@ -212,7 +212,7 @@ int elf_load(struct vm *vm, const void *img, size_t len, struct guest_image *out
 	out->end = 0;
 	for (unsigned i = 0; i < n; i++)
 		out->end = MAX(out->end, segs[i].gpa + segs[i].memsz);
-	/* gmem bounds each access, hence the chunks; the bss is zeroed, not assumed zero */
+	/* gmem bounds each access, hence the chunks; the bss is zeroed, not assumed zero, unless RAM is untouched */
 	for (unsigned i = 0; i < n; i++) {
 		const struct seg *s = &segs[i];
 		for (uint64_t done = 0, c; done < s->memsz; done += c) {
@@ -220,9 +220,10 @@ int elf_load(struct vm *vm, const void *img, size_t len, struct guest_image *out
 			gpa_t at = mk_gpa(s->gpa + done);
 			uint64_t file = done < s->filesz ? MIN(c, s->filesz - done) : 0;
 			if ((file && gmem_write(vm, at, (const uint8_t *)img + s->offset + done, file)) ||
-			    (c > file && gmem_zero(vm, mk_gpa(at.v + file), c - file)))
+			    (c > file && !vm->ram_untouched && gmem_zero(vm, mk_gpa(at.v + file), c - file)))
 				return fail(why, whylen, "segment %u could not be written", i);
 		}
 	}
+	vm->ram_untouched = false;
 	return 0;
 }

@@ -27,7 +27,9 @@ struct guest_image {
 /*
  * Checks `img` completely (header, program headers, every PT_LOAD inside the
  * file, inside guest RAM, clear of the boot area and of each other) before
- * touching guest memory, then copies the segments in and zeroes their bss.
+ * touching guest memory, then copies the segments in and zeroes their bss
+ * (unless vm->ram_untouched says guest RAM is still all zero: then the
+ * bss already is, and megabytes of zeroing are saved at boot).
  * On failure returns -EINVAL and writes one human-readable reason to `why`.
  */
 int elf_load(struct vm *vm, const void *img, size_t len, struct guest_image *out,

@@ -43,7 +43,14 @@ static uint8_t *gmem_page(struct vm *vm, uint64_t gpa, bool write, size_t want, 
 		if ((write && (s->flags & SLOT_READONLY)) || gmem_page_removed(vm, gpa) ||
 		    (vm->nr_private && gmem_page_private(vm, gpa >> PAGE_SHIFT)))
 			return NULL;
-		*avail = MIN(MIN(want, PAGE_SIZE - (gpa & (PAGE_SIZE - 1))), s->size - (gpa - s->gpa));
+		/*
+		 * A slot is contiguous in host memory: with no page removed, private
+		 * or foreign anywhere in the VM, the rest of the slot is one span
+		 * (images load and bss is zeroed at boot in one piece, not per page).
+		 */
+		uint64_t span = !vm->nr_removed && !vm->nr_private && !vm->nr_foreign ?
+		                s->size - (gpa - s->gpa) : PAGE_SIZE - (gpa & (PAGE_SIZE - 1));
+		*avail = MIN(MIN((uint64_t)want, span), s->size - (gpa - s->gpa));
 		return s->hva + (gpa - s->gpa);
 	}
 	return NULL;

@@ -24,17 +24,24 @@ static uint64_t boot_counter;                /* the counter when hv_main began *
  * every VM has ended. They are mapped read-only (W^X), so a difference
  * would mean something wrote through another mapping: a VM reached us.
  */
-static uint64_t image_hash(void)
+/* FNV-1a over 64-bit words (the sections are page-aligned in linker.ld), then a final mix of the high bits down. */
+static uint64_t hash_words(uint64_t h, const char *start, const char *end)
 {
-	uint64_t h = 0xcbf29ce484222325ull;
-	for (const char *p = __text_start; p < __text_end; p++)
-		h = (h ^ (uint8_t)*p) * 0x100000001b3ull;
-	for (const char *p = __rodata_start; p < __rodata_end; p++)
-		h = (h ^ (uint8_t)*p) * 0x100000001b3ull;
+	typedef uint64_t __attribute__((may_alias)) word_t;
+	for (const word_t *p = (const word_t *)start; p < (const word_t *)end; p++)
+		h = (h ^ *p) * 0x100000001b3ull;
 	return h;
 }
 
-static struct boot_info boot_info;
+static uint64_t image_hash(void)
+{
+	uint64_t h = hash_words(0xcbf29ce484222325ull, __text_start, __text_end);
+	h = hash_words(h, __rodata_start, __rodata_end);
+	return h ^ (h >> 29) ^ (h >> 47);
+}
+
+/* The loader's, used in place: mb2.c's is in our bss, the UEFI loader's in memory never reclaimed. */
+static const struct boot_info *boot_info;
 static struct hv_config config;
 
 void hv_boot_fail(const char *why)
@@ -102,7 +109,7 @@ static unsigned run_vms(void)
 	unsigned failed = 0, nr_run = 0;
 	for (unsigned i = 0; i < config.nr_vms; i++) {
 		const struct vm_config *c = &config.vms[i];
-		vms[i] = vm_create(i, c, config_find_module(&boot_info, c->image));
+		vms[i] = vm_create(i, c, config_find_module(boot_info, c->image));
 		if (!vms[i])
 			pr_err("vm%u: no memory for the VM itself\n", i);
 		else if (!vm_ended(vms[i]))
@@ -132,16 +139,16 @@ static unsigned run_vms(void)
 void hv_main(const struct boot_info *bi)
 {
 	boot_counter = arch_read_counter();
-	memcpy(&boot_info, bi, sizeof(boot_info));
+	boot_info = bi;
 	arch_early_init();
 	con_printf("\nhv: microhv " HV_VERSION " starting\n");
-	config_parse(boot_info.cmdline, &config);
-	config_find_modules(&config, &boot_info);
-	print_boot_info(&boot_info);
+	config_parse(bi->cmdline, &config);
+	config_find_modules(&config, bi);
+	print_boot_info(bi);
 	if (!config.nr_vms)
-		config_default_vms(&config, &boot_info);
-	init_memory(&boot_info);
-	if (arch_init(&boot_info)) {
+		config_default_vms(&config, bi);
+	init_memory(bi);
+	if (arch_init(bi)) {
 		pr_err("no VM can run on this machine; stopping\n");
 		arch_halt_system(1);
 	}

@@ -16,16 +16,24 @@ static struct {
 
 static bool frame_used(uint64_t f) { return pmm.bits[f / 64] & (1ull << (f % 64)); }
 
+/* A bitmap word at a time: boot marks gigabytes, and each VM's RAM is thousands of frames. */
 static void mark(uint64_t first, uint64_t count, bool used)
 {
-	for (uint64_t f = first; f < first + count && f < pmm.nr_frames; f++) {
-		if (frame_used(f) == used)
-			continue;
-		pmm.bits[f / 64] ^= 1ull << (f % 64);
-		if (used)
-			pmm.free--;
-		else
-			pmm.free++;
+	uint64_t end = MIN(first + count, pmm.nr_frames);
+	for (uint64_t f = first; f < end;) {
+		unsigned bit = f % 64;
+		uint64_t n = MIN(64 - bit, end - f);
+		uint64_t m = (n == 64 ? ~0ull : (1ull << n) - 1) << bit;
+		uint64_t *w = &pmm.bits[f / 64];
+		unsigned changed = popcount64((used ? ~*w : *w) & m);
+		if (used) {
+			*w |= m;
+			pmm.free -= changed;
+		} else {
+			*w &= ~m;
+			pmm.free += changed;
+		}
+		f += n;
 	}
 }
 

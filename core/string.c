@@ -1,10 +1,24 @@
 #include "core/string.h"
 
 #ifndef HV_HOSTED
+#if defined(__x86_64__)
 /*
- * Eight bytes at a time where both sides allow it: guest RAM is zeroed and
- * images copied with these, megabytes at boot (make bench counts them).
+ * REP MOVSQ / STOSQ, then the tail bytewise: guest RAM is zeroed and images
+ * copied with these, megabytes at boot (make bench counts them); the string
+ * instructions are the fastest way on current CPUs (ERMS) and one counted
+ * instruction per eight bytes under QEMU -icount. DF is clear (the SysV ABI
+ * at every call; nothing here sets it).
  */
+void *memcpy(void *dst, const void *src, size_t n)
+{
+	void *d = dst;
+	size_t q = n >> 3, r = n & 7;
+	__asm__ volatile("rep movsq\n\tmovq %[r], %%rcx\n\trep movsb"
+	                 : "+D"(d), "+S"(src), "+c"(q) : [r] "r"(r) : "memory");
+	return dst;
+}
+#else
+/* Eight bytes at a time where both sides allow it. */
 typedef uint64_t __attribute__((may_alias)) word_t;
 
 void *memcpy(void *dst, const void *src, size_t n)
@@ -21,6 +35,7 @@ void *memcpy(void *dst, const void *src, size_t n)
 		*d++ = *s++;
 	return dst;
 }
+#endif
 
 void *memmove(void *dst, const void *src, size_t n)
 {
@@ -35,15 +50,25 @@ void *memmove(void *dst, const void *src, size_t n)
 
 void *memset(void *dst, int c, size_t n)
 {
+#if defined(__x86_64__)
+	void *d = dst;
+	size_t q = n >> 3;
+	uint64_t w = 0x0101010101010101ull * (uint8_t)c;
+	__asm__ volatile("rep stosq" : "+D"(d), "+c"(q) : "a"(w) : "memory");
+	for (uint8_t *p = d, *end = p + (n & 7); p < end; p++)
+		*p = (uint8_t)c;
+	return dst;
+#else
 	uint8_t *d = dst;
-	word_t w = 0x0101010101010101ull * (uint8_t)c;
+	uint64_t w = 0x0101010101010101ull * (uint8_t)c;
 	for (; n && ((uintptr_t)d & 7); n--)
 		*d++ = (uint8_t)c;
 	for (; n >= 8; n -= 8, d += 8)
-		*(word_t *)d = w;
+		*(uint64_t __attribute__((may_alias)) *)d = w;
 	while (n--)
 		*d++ = (uint8_t)c;
 	return dst;
+#endif
 }
 
 int memcmp(const void *a, const void *b, size_t n)

@@ -80,6 +80,8 @@ struct vm {
 	unsigned id;
 	char name[VM_NAME_MAX];
 	uint64_t mem_size;
+	/* guest RAM is as pmm_alloc left it, all zero, with nothing written yet (elf_load skips the bss then) */
+	bool ram_untouched;
 	struct vm_slot slots[VM_MAX_SLOTS];
 	unsigned nr_slots;
 	/* pages of guest RAM taken out of the VM (ballooned: core/gmem.h), a bit per GFN */

@@ -26,6 +26,7 @@ static int vm_alloc_ram(struct vm *vm, uint64_t size)
 	};
 	vm->nr_slots = 1;
 	vm->mem_size = size;
+	vm->ram_untouched = true;          /* pmm_alloc zeroed it */
 	return 0;
 }
 

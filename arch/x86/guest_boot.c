@@ -70,9 +70,12 @@ static int write_identity_map(struct vm *vm)
 		e = (BOOT_PD + i * PAGE_SIZE) | 7;
 		r = gmem_write(vm, mk_gpa(BOOT_PDPT + i * 8), &e, 8);
 	}
-	for (uint64_t i = 0; !r && i < 4 * 512; i++) {
-		e = (i << 21) | 0x87;
-		r = gmem_write(vm, mk_gpa(BOOT_PD + i * 8), &e, 8);
+	/* 64 entries per guest-memory write, not one */
+	uint64_t pd[64];
+	for (uint64_t t = 0; !r && t < 4 * 512 / 64; t++) {
+		for (uint64_t i = 0; i < 64; i++)
+			pd[i] = ((t * 64 + i) << 21) | 0x87;
+		r = gmem_write(vm, mk_gpa(BOOT_PD + t * sizeof(pd)), pd, sizeof(pd));
 	}
 	return r;
 }

@@ -153,8 +153,9 @@ int arch_init(const struct boot_info *bi)
 	}
 	x86_fpu_init();
 	x86_lapic_quiesce();
-	x86_time_init();
-	x86_host_timer_init();
+	uint64_t tsc_ticks, apic_ticks;
+	x86_time_init(&tsc_ticks, &apic_ticks);
+	x86_host_timer_init(tsc_ticks, apic_ticks);
 	x86_vendor = pick_vendor();
 	if (!x86_vendor) {
 		pr_err("this CPU has neither Intel VMX nor AMD SVM: cannot run guests\n");
@@ -323,7 +324,8 @@ void arch_handle_exit(struct vcpu *v, struct vm_exit *e)
 #define X2APIC_MSR(reg) (0x800u + ((reg) >> 4))
 /* Our preemption timer's vector: any free one above the exceptions will do. */
 #define HOST_TIMER_VECTOR 0xecu
-#define HOST_TIMER_CALIBRATE_DIV 100    /* calibrate over 10 ms */
+/* Without a PIT window (the TSC rate from CPUID, exact): measured against the TSC over 1 ms. */
+#define HOST_TIMER_CALIBRATE_DIV 1000
 
 static uint64_t host_apic_base;         /* IA32_APIC_BASE when enabled, else 0 */
 
@@ -371,31 +373,47 @@ void x86_lapic_quiesce(void)
 static struct time_scale host_timer_scale;   /* TSC ticks -> timer ticks */
 static bool host_timer_ok;
 
-void x86_host_timer_init(void)
+void x86_lapic_count_start(void)
+{
+	if (!host_apic_base)
+		return;
+	lapic_write(APIC_TIMER_DCR, APIC_TIMER_DIV1);
+	lapic_write(APIC_LVT_TIMER, APIC_LVT_MASKED | HOST_TIMER_VECTOR);
+	lapic_write(APIC_TIMER_ICR, UINT32_MAX);
+}
+
+uint64_t x86_lapic_count_ticks(void)
+{
+	if (!host_apic_base)
+		return 0;
+	uint32_t left = lapic_read(APIC_TIMER_CCR);
+	lapic_write(APIC_TIMER_ICR, 0);
+	return UINT32_MAX - left;
+}
+
+void x86_host_timer_init(uint64_t tsc_ticks, uint64_t apic_ticks)
 {
 	if (!host_apic_base) {
 		pr_warn("no local APIC: vCPUs run until they exit on their own (no preemption)\n");
 		return;
 	}
-	lapic_write(APIC_TIMER_DCR, APIC_TIMER_DIV1);
-	lapic_write(APIC_LVT_TIMER, APIC_LVT_MASKED | HOST_TIMER_VECTOR);
-	lapic_write(APIC_TIMER_ICR, UINT32_MAX);
-	uint64_t t0 = rdtsc(), wait = time_counter_hz() / HOST_TIMER_CALIBRATE_DIV;
-	while (rdtsc() - t0 < wait)
-		__asm__ volatile("pause");
-	uint32_t left = lapic_read(APIC_TIMER_CCR);
-	uint64_t t1 = rdtsc();
-	lapic_write(APIC_TIMER_ICR, 0);
-	uint64_t ticks = UINT32_MAX - left;
-	if (!ticks || t1 == t0) {
+	if (!tsc_ticks) {
+		x86_lapic_count_start();
+		uint64_t t0 = rdtsc(), wait = time_counter_hz() / HOST_TIMER_CALIBRATE_DIV;
+		while (rdtsc() - t0 < wait)
+			__asm__ volatile("pause");
+		apic_ticks = x86_lapic_count_ticks();
+		tsc_ticks = rdtsc() - t0;
+	}
+	if (!apic_ticks || !tsc_ticks) {
 		pr_warn("the local-APIC timer does not count: vCPUs are not preempted\n");
 		return;
 	}
-	host_timer_scale = time_make_scale(t1 - t0, ticks);
+	host_timer_scale = time_make_scale(tsc_ticks, apic_ticks);
 	lapic_write(APIC_LVT_TIMER, HOST_TIMER_VECTOR);     /* one-shot, unmasked */
 	host_timer_ok = true;
 	pr_info("preemption: local-APIC timer at %llu kHz\n",
-	        (unsigned long long)(ticks * HOST_TIMER_CALIBRATE_DIV / 1000));
+	        (unsigned long long)(time_apply_scale(time_counter_hz(), host_timer_scale) / 1000));
 }
 
 /* The deadline the timer counts towards; 0 once it fired (or was never armed). */

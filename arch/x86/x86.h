@@ -8,8 +8,12 @@ struct vcpu;
 struct vm_exit;
 struct x86_paging;
 
-/* Boot CPU, once: TSC rate and wall clock into core/time.h. */
-void x86_time_init(void);
+/*
+ * Boot CPU, once: TSC rate and wall clock into core/time.h. When the rate is
+ * measured against the PIT, the local-APIC timer is measured in the same
+ * window: *apic_ticks of it over *tsc_ticks (both 0 otherwise).
+ */
+void x86_time_init(uint64_t *tsc_ticks, uint64_t *apic_ticks);
 
 /* Host FPU set-up (boot CPU, once) and the reset state every new VM starts from. */
 void x86_fpu_init(void);
@@ -31,8 +35,16 @@ void x86_vcpu_init_unswitched(struct vcpu *v);
 /* Puts an AP in the state a startup IPI with `vector` gives it (real mode at vector << 12). */
 int x86_vcpu_start_at_sipi(struct vcpu *v, uint8_t vector);
 
-/* The host's local-APIC timer as the scheduler's preemption source (x86.c). */
-void x86_host_timer_init(void);
+/*
+ * The host's local-APIC timer as the scheduler's preemption source (x86.c).
+ * Its rate is measured in the same PIT window as the TSC's when there is
+ * one (x86_time_init): x86_lapic_count_start before the window, then
+ * x86_lapic_count_ticks at its end gives the ticks counted (0: no timer).
+ */
+void x86_lapic_count_start(void);
+uint64_t x86_lapic_count_ticks(void);
+/* apic_ticks local-APIC timer ticks counted over tsc_ticks TSC ticks; 0 and 0: measure now. */
+void x86_host_timer_init(uint64_t tsc_ticks, uint64_t apic_ticks);
 void x86_host_timer_arm(uint64_t deadline);
 /* A nested page fault on the vCPU's xAPIC page: emulate the access (intr.c). */
 void x86_emulate_apic_mmio(struct vcpu *v, struct vm_exit *e);

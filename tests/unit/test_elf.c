@@ -156,6 +156,25 @@ static void test_bss_zeroed(void **state)
 			         fake_vm_hva(vm, a)[0]);
 }
 
+/*
+ * vm->ram_untouched: RAM still as pmm_alloc zeroed it, so the bss is left
+ * alone (the fill stands for those zeroes here); the flag is gone after
+ * the load, and the next load zeroes again.
+ */
+static void test_bss_of_untouched_ram_left_alone(void **state)
+{
+	good64();
+	vm->ram_untouched = true;
+	assert_int_equal(load(), 0);
+	assert_false(vm->ram_untouched);
+	assert_segment_loaded(0);
+	assert_guest_fill(0x100300, 0x101000);
+	assert_int_equal(load(), 0);
+	for (uint64_t a = 0x100300; a < 0x101000; a++)
+		if (fake_vm_hva(vm, a)[0] != 0)
+			fail_fmt("bss byte 0x%llx not zeroed on the second load", (unsigned long long)a);
+}
+
 static void test_entry_at_segment_edges(void **state)
 {
 	good64();
@@ -587,6 +606,7 @@ int main(void)
 		T(test_load_elf64),
 		T(test_load_elf32),
 		T(test_bss_zeroed),
+		T(test_bss_of_untouched_ram_left_alone),
 		T(test_entry_at_segment_edges),
 		T(test_segments_touching_boot_area_edges),
 		T(test_adjacent_segments_allowed),
