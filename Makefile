@@ -19,7 +19,7 @@ HV_SRCS := $(wildcard boot/*.c boot/*.S core/*.c arch/x86/*.c arch/x86/*.S \
 	hypercalls/*.c hypercalls/*/*.c)
 HV_OBJS := $(patsubst %,$(BUILD)/hv/%.o,$(HV_SRCS))
 
-.PHONY: all deps run run-uefi run-vmx run-bochs-svm test unit clean iso fuzz fuzz-build stress bench FORCE
+.PHONY: all deps run run-uefi run-vmx run-bochs-svm test unit clean iso fuzz fuzz-build stress bench profile FORCE
 all: $(BUILD)/hv.elf $(BUILD)/hv.efi $(BUILD)/hv.iso
 
 $(BUILD)/hv/%.c.o: %.c
@@ -89,6 +89,11 @@ $(BUILD)/bench-bochs.iso: $(BUILD)/configs/bench-bochs.cfg $(BUILD)/hv.elf $(GUE
 bench: deps
 	@$(MAKE) --no-print-directory all $(BUILD)/bench.iso $(BUILD)/bench-bochs.iso
 	bench/run.sh $(BUILD)
+
+# make profile [PROFILE="insn_cpuid lines" | PROFILE=boot]: per-exit (or boot) instruction profile, docs/performance.md
+profile: deps
+	@$(MAKE) --no-print-directory all $(BUILD)/bench.iso
+	tools/profile/profile.sh $(BUILD) $(PROFILE)
 
 FORCE:
 stress: deps
