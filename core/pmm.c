@@ -9,12 +9,15 @@
 
 static struct {
 	uint64_t *bits;        /* 1 = not available; indexed by page frame number */
-	uint64_t nr_frames;    /* frames covered by the bitmap */
+	uint64_t *zeroed;      /* 1 = a free frame pmm_zero_ahead zeroed: pmm_alloc need not */
+	uint64_t nr_frames;    /* frames covered by the bitmaps */
 	uint64_t free, total;
 	uint64_t hint;         /* first frame worth looking at */
+	uint64_t zero_next;    /* where pmm_zero_ahead goes on */
 } pmm;
 
 static bool frame_used(uint64_t f) { return pmm.bits[f / 64] & (1ull << (f % 64)); }
+static bool frame_zeroed(uint64_t f) { return pmm.zeroed[f / 64] & (1ull << (f % 64)); }
 
 /* A bitmap word at a time: boot marks gigabytes, and each VM's RAM is thousands of frames. */
 static void mark(uint64_t first, uint64_t count, bool used)
@@ -108,12 +111,15 @@ int pmm_init(const struct boot_info *bi, const struct pmm_range *exclude, size_t
 	}
 	pmm.nr_frames = top >> PAGE_SHIFT;
 	uint64_t bytes = ALIGN_UP(ALIGN_UP(pmm.nr_frames, 64) / 8, PAGE_SIZE);
-	uint64_t at = pmm.nr_frames ? place_bitmap(bi, exclude, nr_exclude, bytes) : 0;
+	uint64_t at = pmm.nr_frames ? place_bitmap(bi, exclude, nr_exclude, 2 * bytes) : 0;
 	if (!at)
 		return -ENOMEM;
 	pmm.bits = arch_phys_to_virt(at);
 	memset(pmm.bits, 0xff, bytes);
+	pmm.zeroed = arch_phys_to_virt(at + bytes);
+	memset(pmm.zeroed, 0, bytes);
 	pmm.free = 0;
+	pmm.zero_next = 0;
 
 	for (uint32_t i = 0; i < bi->nr_mmap; i++) {
 		const struct boot_mem_region *r = &bi->mmap[i];
@@ -131,10 +137,41 @@ int pmm_init(const struct boot_info *bi, const struct pmm_range *exclude, size_t
 	mark_range(0, PMM_LOW_LIMIT, true);
 	for (size_t i = 0; i < nr_exclude; i++)
 		mark_range(exclude[i].base, exclude[i].len, true);
-	mark_range(at, bytes, true);
+	mark_range(at, 2 * bytes, true);
 	pmm.total = pmm.free;
 	pmm.hint = 0;
 	return 0;
+}
+
+/* Frames [f, f + n) just taken: zeroed, except those pmm_zero_ahead did (they lose the mark). */
+static void zero_frames(uint64_t f, uint64_t n)
+{
+	for (uint64_t i = 0; i < n;) {
+		if (frame_zeroed(f + i)) {
+			pmm.zeroed[(f + i) / 64] &= ~(1ull << ((f + i) % 64));
+			i++;
+			continue;
+		}
+		uint64_t j = i + 1;
+		while (j < n && !frame_zeroed(f + j))
+			j++;
+		memset(arch_phys_to_virt((f + i) << PAGE_SHIFT), 0, (j - i) << PAGE_SHIFT);
+		i = j;
+	}
+}
+
+bool pmm_zero_ahead(void)
+{
+	for (uint64_t f = MAX(pmm.zero_next, pmm.hint); f < pmm.nr_frames; f++) {
+		if (frame_used(f) || frame_zeroed(f))
+			continue;
+		memset(arch_phys_to_virt(f << PAGE_SHIFT), 0, PAGE_SIZE);
+		pmm.zeroed[f / 64] |= 1ull << (f % 64);
+		pmm.zero_next = f + 1;
+		return true;
+	}
+	pmm.zero_next = pmm.nr_frames;
+	return false;
 }
 
 hpa_t pmm_alloc(size_t npages, uint64_t align)
@@ -150,8 +187,7 @@ hpa_t pmm_alloc(size_t npages, uint64_t align)
 			mark(f, npages, true);
 			if (step == 1 && f == pmm.hint)
 				pmm.hint = f + npages;
-			void *p = arch_phys_to_virt(f << PAGE_SHIFT);
-			memset(p, 0, npages << PAGE_SHIFT);
+			zero_frames(f, npages);
 			return f << PAGE_SHIFT;
 		}
 		f = ALIGN_UP(f + n + 1, step);

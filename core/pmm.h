@@ -22,6 +22,14 @@ hpa_t pmm_alloc(size_t npages, uint64_t align);
 void pmm_free(hpa_t base, size_t npages);
 uint64_t pmm_free_pages(void);
 uint64_t pmm_total_pages(void);
+/*
+ * Boot work for time spent waiting anyway (the TSC calibration's PIT
+ * window): zeroes the next free frame, in the order pmm_alloc hands frames
+ * out, and marks it so that pmm_alloc does not zero it again. A frame
+ * handed out loses the mark, so a freed one is zeroed when it goes out
+ * again. False once every free frame is zeroed.
+ */
+bool pmm_zero_ahead(void);
 /* True if the frame holding `pa` is free, i.e. could be handed out now. */
 bool pmm_frame_free(hpa_t pa);
 
