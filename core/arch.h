@@ -6,6 +6,7 @@
 #ifndef CORE_ARCH_H
 #define CORE_ARCH_H
 
+#include <arch/counter.h>
 #include "core/types.h"
 
 struct boot_info;
@@ -32,8 +33,7 @@ NORETURN void arch_halt_system(int status);
 /* Command line: `exit=qemu|bochs|halt`; returns -EINVAL for an unknown value. */
 int arch_set_exit_method(const char *s, size_t len);
 
-/* Any context: the host time counter (rate: core/time.h) and whether its rate is invariant. */
-uint64_t arch_read_counter(void);
+/* Any context: the host time counter (rate: core/time.h; arch_read_counter in <arch/counter.h>) and whether its rate is invariant. */
 bool arch_counter_is_stable(void);
 /* The counter as vCPU `v` reads it (its TSC) when the host counter reads `host`. */
 uint64_t arch_guest_counter(struct vcpu *v, uint64_t host);

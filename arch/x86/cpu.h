@@ -2,6 +2,7 @@
 #ifndef ARCH_X86_CPU_H
 #define ARCH_X86_CPU_H
 
+#include <arch/counter.h>
 #include "core/types.h"
 
 #define X86_CR0_PE (1ull << 0)
@@ -85,11 +86,10 @@ static inline void cpuid(uint32_t leaf, uint32_t sub, uint32_t r[4])
 	__asm__ volatile("cpuid" : "=a"(r[0]), "=b"(r[1]), "=c"(r[2]), "=d"(r[3]) : "a"(leaf), "c"(sub));
 }
 
+/* RDTSC is the host counter itself (arch/x86/include/arch/counter.h). */
 static inline uint64_t rdtsc(void)
 {
-	uint32_t lo, hi;
-	__asm__ volatile("rdtsc" : "=a"(lo), "=d"(hi));
-	return ((uint64_t)hi << 32) | lo;
+	return arch_read_counter();
 }
 
 #define DEFINE_CR(n) \

@@ -79,7 +79,6 @@ int arch_console_getc(void)
 	return inb(COM1 + UART_THR);
 }
 
-uint64_t arch_read_counter(void) { return rdtsc(); }
 uint64_t arch_guest_counter(struct vcpu *v, uint64_t host) { return host + v->arch.tsc_offset; }
 
 /* CPUID 0x80000007 EDX bit 8: the TSC runs at a constant rate in every state. */
