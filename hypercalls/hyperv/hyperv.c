@@ -71,27 +71,30 @@ static bool is_rep(const struct hv_call_desc *d)
 	return d->in_elem || d->out_elem;
 }
 
-bool hv_rep_budget_spent(struct hv_ctx *c, unsigned done)
-{
-	/* every entry makes progress; a fast call (a few elements at most) is never split, its output is in registers */
-	if (!done || c->in.fast)
-		return false;
-	if (!c->budget_end)
-		c->budget_end = c->start + time_counter_hz() / 1000000 * (HV_REP_BUDGET_NS / 1000);
-	if (done >= c->d->batch || arch_read_counter() >= c->budget_end)
-		c->more = true;
-	return c->more;
-}
-
+/*
+ * Every entry does at least one element (progress); a slow call then stops
+ * after d->batch of them, or once HV_REP_BUDGET_NS have passed since the
+ * call began, with c->more set. A fast call (a few elements at most, its
+ * output in registers) is never split. The limits live in locals: `one` is
+ * called through a pointer, and the loop runs per element.
+ */
 uint16_t hv_rep_each(struct hv_ctx *c, uint16_t (*one)(struct hv_ctx *c, unsigned i))
 {
-	for (; c->next_rep < c->in.rep_count; c->next_rep++) {
-		if (hv_rep_budget_spent(c, c->next_rep - c->in.rep_start))
+	unsigned i = c->next_rep, first = c->in.rep_start, end = c->in.rep_count;
+	bool fast = c->in.fast;
+	unsigned batch_end = fast ? end : first + c->d->batch;
+	uint64_t deadline = fast ? UINT64_MAX : c->start + time_counter_hz() / 1000000 * (HV_REP_BUDGET_NS / 1000);
+	for (; i < end; i++) {
+		if (i != first && (i >= batch_end || (!fast && arch_read_counter() >= deadline))) {
+			c->more = true;
 			break;
-		uint16_t status = one(c, c->next_rep);
+		}
+		c->next_rep = (uint16_t)i;
+		uint16_t status = one(c, i);
 		if (status)
 			return status;
 	}
+	c->next_rep = (uint16_t)i;
 	return HV_STATUS_SUCCESS;
 }
 

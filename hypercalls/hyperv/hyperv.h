@@ -53,7 +53,6 @@ struct hv_ctx {
 	uint16_t next_rep;                    /* rep calls: the next element to do */
 	bool more;                            /* rep calls: stopped early, to be continued */
 	uint64_t start;                       /* host counter when the call began */
-	uint64_t budget_end;                  /* rep calls: the host counter when the budget runs out */
 	/* rep calls, slow: elements read ahead from the input page (rep_cache_first: the first one's index) */
 	unsigned rep_cache_first, rep_cache_n;
 	/* the arrays last: hv_call zeroes what is above, input[] and out[] are filled before they are read */
@@ -81,8 +80,6 @@ struct hv_call_desc {
 	const char *name;
 };
 
-/* Rep calls: whether this entry has used its budget after `done` elements (then c->more is set). */
-bool hv_rep_budget_spent(struct hv_ctx *c, unsigned done);
 /*
  * Rep calls: runs `one` on each element from c->next_rep on, until the
  * budget is spent (c->more) or an element fails (its status ends the call).
