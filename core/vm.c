@@ -47,11 +47,6 @@ const char *vm_end_name(enum vm_end how)
 	return how < ARRAY_SIZE(end_names) ? end_names[how] : "?";
 }
 
-bool vm_ended(const struct vm *vm)
-{
-	return vm->state == VM_ENDED;
-}
-
 void vm_end(struct vm *vm, enum vm_end how, uint32_t status, const char *fmt, ...)
 {
 	if (vm->state == VM_ENDED)

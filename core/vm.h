@@ -116,7 +116,7 @@ struct vm {
 /* Ends the VM (once: later calls are ignored) and reports why on the console. */
 void vm_end(struct vm *vm, enum vm_end how, uint32_t status, const char *fmt, ...)
 	__attribute__((format(printf, 4, 5)));
-bool vm_ended(const struct vm *vm);
+static inline bool vm_ended(const struct vm *vm) { return vm->state == VM_ENDED; }
 /* One byte the guest wrote to its console. */
 void vm_console_putc(struct vm *vm, char c);
 /* Flushes a partial console line (when the VM ends). */
