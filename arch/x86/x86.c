@@ -47,11 +47,54 @@ static void uart_init(void)
 	outb(COM1 + UART_MCR, 0x03);
 }
 
+/*
+ * Console output goes through a ring that the UART drains without waiting:
+ * at 115200 baud a character takes 87 us, and the ~1,000 characters of a
+ * boot would keep the CPU spinning for 87 ms (Bochs emulates the line rate:
+ * it was half its boot). Each putc sends bytes while the UART says THRE;
+ * the rest waits for the next putc, a slice's end (arch_console_getc), the
+ * idle loop (it sends while it waits for its deadline) or the end
+ * (arch_halt_system, which waits for the line). A full ring waits too: no
+ * byte is ever dropped. One byte per THRE, not a FIFO's
+ * worth: Bochs reports the 16550A's FIFO on and still dropped bytes sent
+ * 16 at a time.
+ */
+#define CON_RING 4096u
+static char con_ring[CON_RING];
+static uint32_t con_head, con_tail;   /* written, sent: free-running, con_head - con_tail <= CON_RING */
+
+static void uart_send_one(void)
+{
+	outb(COM1 + UART_THR, (uint8_t)con_ring[con_tail++ % CON_RING]);
+}
+
+/* Sends what the UART takes now; false if bytes are left. */
+static bool uart_push(void)
+{
+	while (con_tail != con_head) {
+		if (!(inb(COM1 + UART_LSR) & UART_LSR_THRE))
+			return false;
+		uart_send_one();
+	}
+	return true;
+}
+
+/* Waits until the ring is sent (a UART that never says THRE is written to anyway, as before the ring). */
+static void uart_flush(void)
+{
+	for (int i = 0; !uart_push(); i++)
+		if (i == UART_SPIN_LIMIT) {
+			uart_send_one();
+			i = 0;
+		}
+}
+
 void arch_console_putc(char c)
 {
-	for (int i = 0; i < UART_SPIN_LIMIT && !(inb(COM1 + UART_LSR) & UART_LSR_THRE); i++)
-		;
-	outb(COM1 + UART_THR, (uint8_t)c);
+	if (con_head - con_tail == CON_RING)
+		uart_flush();
+	con_ring[con_head++ % CON_RING] = c;
+	uart_push();
 }
 
 /* CLFLUSH line by line (CPUID.1:EDX bit 19, line size in EBX[15:8] x 8), else WBINVD. */
@@ -73,6 +116,7 @@ void arch_cache_clean(void *hva, size_t len)
 /* A byte typed on COM1, or -1 (LSR bit 0: data ready; a missing UART reads 0xff: nothing). */
 int arch_console_getc(void)
 {
+	uart_push();                          /* called at every slice's end: output moves on too */
 	uint8_t lsr = inb(COM1 + UART_LSR);
 	if (lsr == 0xff || !(lsr & 1))
 		return -1;
@@ -111,12 +155,14 @@ int arch_set_exit_method(const char *s, size_t len)
 void arch_halt_system(int status)
 {
 	con_printf("hv: stopping the machine (status %d)\n", status);
+	uart_flush();
 	if (exit_method == EXIT_QEMU)
 		outl(QEMU_DEBUG_EXIT_PORT, status ? QEMU_EXIT_FAILURE : QEMU_EXIT_SUCCESS);
 	if (exit_method == EXIT_BOCHS)
 		for (const char *p = "Shutdown"; *p; p++)
 			outb(BOCHS_SHUTDOWN_PORT, (uint8_t)*p);
 	con_printf("hv: halted\n");
+	uart_flush();
 	cpu_halt_forever();
 	__builtin_unreachable();
 }
@@ -432,6 +478,10 @@ void x86_host_timer_arm(uint64_t deadline)
 void arch_idle_until(uint64_t deadline)
 {
 	while (rdtsc() < deadline) {
+		if (!uart_push()) {               /* nothing else to do: the console catches up */
+			__asm__ volatile("pause");
+			continue;
+		}
 		if (host_timer_ok) {
 			x86_host_timer_arm(deadline);
 			__asm__ volatile("sti; hlt; cli" ::: "memory");   /* STI's shadow covers HLT */
