@@ -171,6 +171,13 @@ static unsigned xmm_regs_used(uint64_t bytes)
  * and output 8-byte aligned, each within one page and in guest RAM, not
  * overlapping.
  */
+/* input[] past the `filled` qwords the guest supplied reads zero, up to a fast block (what a handler may read past its header). */
+static void zero_input_tail(struct hv_ctx *c, unsigned filled)
+{
+	if (filled < HV_FAST_BLOCK_QWORDS)
+		memset(&c->input[filled], 0, (HV_FAST_BLOCK_QWORDS - filled) * 8);
+}
+
 static uint16_t hv_check_and_read(const struct hv_call_desc *d, const struct hc_args *a, struct hv_ctx *c)
 {
 	const struct hv_input *in = &c->in;
@@ -196,8 +203,8 @@ static uint16_t hv_check_and_read(const struct hv_call_desc *d, const struct hc_
 		c->input[1] = a->arg[2];
 		if (xmm)
 			arch_guest_xmm_read(c->v, xmm, &c->input[2]);
-		/* the rest of the block reads zero; the XMM output starts as zeroes where the call writes none */
-		memset(&c->input[2 + 2 * xmm], 0, (HV_FAST_BLOCK_QWORDS - 2 - 2 * xmm) * 8);
+		zero_input_tail(c, 2 + 2 * xmm);
+		/* the XMM output starts as zeroes where the call writes none */
 		if (out_bytes)
 			memset(c->out, 0, sizeof(c->out));
 		return HV_STATUS_SUCCESS;
@@ -216,9 +223,7 @@ static uint16_t hv_check_and_read(const struct hv_call_desc *d, const struct hc_
 		return HV_STATUS_INVALID_PARAMETER;
 	if (gmem_read(c->v->vm, mk_gpa(c->in_gpa), c->input, (size_t)c->nr_qwords * 8))
 		return HV_STATUS_INVALID_ALIGNMENT;
-	/* what a handler might read past the header reads zero, as for a fast call */
-	if (c->nr_qwords < HV_FAST_BLOCK_QWORDS)
-		memset(&c->input[c->nr_qwords], 0, (HV_FAST_BLOCK_QWORDS - c->nr_qwords) * 8);
+	zero_input_tail(c, c->nr_qwords);
 	return HV_STATUS_SUCCESS;
 }
 
